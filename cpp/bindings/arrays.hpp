@@ -1,0 +1,101 @@
+// Argument checks for arrays handed to the kernels: no conversion, no copy.
+// An array that would need either is refused with an error naming it.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace optkern::bindings {
+
+namespace py = pybind11;
+
+enum class Dtype { f32, f64 };
+
+inline const char* dtype_name(Dtype d) { return d == Dtype::f32 ? "float32" : "float64"; }
+
+// Labels like "grads['W1']": `names` holds the caller's labels of the tensors.
+inline std::string label(const char* what, const py::list& names, std::size_t i) {
+  std::string name = i < names.size() ? py::str(names[i]).cast<std::string>() : std::to_string(i);
+  return std::string(what) + "[" + name + "]";
+}
+
+struct ArrayRef {
+  py::array array;
+  Dtype dtype;
+  void* data;
+  std::size_t size;
+};
+
+// Views obj as a C-contiguous, aligned, native-endian float32/float64 array;
+// writable arrays must also be writeable. Throws TypeError/ValueError.
+inline ArrayRef view_array(py::handle obj, const char* what, const py::list& names,
+                           std::size_t i, bool writable) {
+  if (!py::isinstance<py::array>(obj))
+    throw py::type_error(label(what, names, i) + " must be a numpy.ndarray, got " +
+                         std::string(py::str(py::type::handle_of(obj).attr("__name__"))));
+  py::array a = py::reinterpret_borrow<py::array>(obj);
+  const auto* descr = py::detail::array_descriptor_proxy(py::detail::array_proxy(a.ptr())->descr);
+  Dtype dtype;
+  if (descr->type_num == py::detail::npy_api::NPY_FLOAT_)
+    dtype = Dtype::f32;
+  else if (descr->type_num == py::detail::npy_api::NPY_DOUBLE_)
+    dtype = Dtype::f64;
+  else
+    throw py::type_error(label(what, names, i) + " has dtype " +
+                         std::string(py::str(a.dtype())) + "; expected float32 or float64");
+  if (descr->byteorder == '>')
+    throw py::type_error(label(what, names, i) + " is big-endian; expected native byte order");
+  const int flags = a.flags();
+  if (!(flags & py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_))
+    throw py::value_error(label(what, names, i) +
+                          " is not C-contiguous; optkern updates in place and never copies");
+  if (!(flags & py::detail::npy_api::NPY_ARRAY_ALIGNED_))
+    throw py::value_error(label(what, names, i) + " is not aligned to its dtype");
+  if (writable && !(flags & py::detail::npy_api::NPY_ARRAY_WRITEABLE_))
+    throw py::value_error(label(what, names, i) + " is read-only; it must be writeable");
+  return {a, dtype, py::detail::array_proxy(a.ptr())->data, static_cast<std::size_t>(a.size())};
+}
+
+// Checks that `x` has the dtype and shape of `ref` (the parameter it belongs to).
+inline void require_like(const ArrayRef& x, const ArrayRef& ref, const char* what,
+                         const py::list& names, std::size_t i) {
+  if (x.dtype != ref.dtype)
+    throw py::type_error(label(what, names, i) + " has dtype " + dtype_name(x.dtype) +
+                         " but its parameter is " + dtype_name(ref.dtype));
+  bool same = x.array.ndim() == ref.array.ndim();
+  for (py::ssize_t d = 0; same && d < x.array.ndim(); ++d)
+    same = x.array.shape(d) == ref.array.shape(d);
+  if (!same) {
+    auto shape = [](const py::array& a) {
+      return std::string(py::str(py::tuple(py::cast(std::vector<py::ssize_t>(
+          a.shape(), a.shape() + a.ndim())))));
+    };
+    throw py::value_error(label(what, names, i) + " has shape " + shape(x.array) +
+                          " but its parameter has shape " + shape(ref.array));
+  }
+}
+
+// Memory a kernel reads (`grads`) must not overlap memory it writes, and
+// written arrays must not overlap one another.
+struct Span {
+  const char* begin;
+  const char* end;
+  bool written;
+  const char* what;
+  std::size_t index;
+};
+
+void require_disjoint(std::vector<Span>& spans, const py::list& names);
+
+// Length check of a per-tensor list.
+inline void require_length(const py::list& list, std::size_t n, const char* what) {
+  if (list.size() != n)
+    throw py::value_error(std::string(what) + " has " + std::to_string(list.size()) +
+                          " entries; expected " + std::to_string(n) + " (one per parameter)");
+}
+
+}  // namespace optkern::bindings

@@ -1,0 +1,67 @@
+// Deterministic per-tensor sums of squares (for clipnorm and global norms).
+//
+// Each tensor is cut into pieces of kChunkElements; every piece fills eight
+// double lanes (element i into lane i mod 8); a tensor's lanes add piece by
+// piece in order, and its eight lanes add pairwise in a fixed tree. Nothing
+// depends on the thread count or the ISA.
+#include <vector>
+
+#include "kernel_table.hpp"
+#include "optkern/optkern.hpp"
+
+namespace optkern {
+namespace {
+
+constexpr std::size_t kLanes = 8;
+
+struct Piece {
+  std::size_t tensor, begin, end;
+};
+
+double add_lanes(const double* l) {
+  return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+}
+
+}  // namespace
+
+template <class T>
+void sum_squares(const T* const* xs, const std::size_t* sizes, std::size_t count, double* out) {
+  const KernelTable& table = active_kernels();
+  const auto kernel = [&] {
+    if constexpr (sizeof(T) == 4) return table.sum_squares_f32; else return table.sum_squares_f64;
+  }();
+
+  std::vector<Piece> pieces;
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    for (std::size_t b = 0; b < sizes[i]; b += kChunkElements)
+      pieces.push_back({i, b, std::min(sizes[i], b + kChunkElements)});
+    total += sizes[i];
+  }
+  std::vector<double> lanes(pieces.size() * kLanes, 0.0);
+  auto run = [&](std::size_t p) {
+    const Piece& x = pieces[p];
+    kernel(xs[x.tensor] + x.begin, x.end - x.begin, &lanes[p * kLanes]);
+  };
+  const long long n = static_cast<long long>(pieces.size());
+  const int threads = num_threads();
+  if (threads > 1 && total >= kParallelMinElements) {
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) num_threads(threads)
+#endif
+    for (long long p = 0; p < n; ++p) run(static_cast<std::size_t>(p));
+  } else {
+    for (long long p = 0; p < n; ++p) run(static_cast<std::size_t>(p));
+  }
+
+  std::vector<double> acc(count * kLanes, 0.0);
+  for (std::size_t p = 0; p < pieces.size(); ++p)
+    for (std::size_t j = 0; j < kLanes; ++j)
+      acc[pieces[p].tensor * kLanes + j] += lanes[p * kLanes + j];
+  for (std::size_t i = 0; i < count; ++i) out[i] = add_lanes(&acc[i * kLanes]);
+}
+
+template void sum_squares<float>(const float* const*, const std::size_t*, std::size_t, double*);
+template void sum_squares<double>(const double* const*, const std::size_t*, std::size_t, double*);
+
+}  // namespace optkern

@@ -1,0 +1,1 @@
+"""optkern: fused optimizer steps, losses and checkpoints for NumPy training loops."""
