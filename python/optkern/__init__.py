@@ -1,1 +1,44 @@
-"""optkern: fused optimizer steps, losses and checkpoints for NumPy training loops."""
+"""optkern: fused optimizer steps, losses and checkpoints for NumPy training loops.
+
+Top-level optimizers follow Keras 3 (names, defaults, maths); ``optkern.torch``
+follows PyTorch. Submodules load on first use, so ``import optkern`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ._info import build_info, get_num_threads, set_num_threads
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (imported on first attribute access)
+_LAZY = {
+    "Optimizer": "optimizer",
+    "SGD": "sgd",
+    "Adam": "adam",
+    "AdamW": "adam",
+    "Checkpoint": "checkpoint",
+    "CheckpointManager": "checkpoint",
+    "CorruptCheckpointError": "checkpoint",
+    "latest_checkpoint": "checkpoint",
+}
+_SUBMODULES = {"torch", "reference", "checkpoint"}
+
+__all__ = ["build_info", "get_num_threads", "set_num_threads", *_LAZY, *sorted(_SUBMODULES)]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'optkern' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,164 @@
+"""Parameter structures: a list of arrays, a dict name -> array, or a list of
+group dicts ``{"params": list | dict, **overrides}``.
+
+`ParamGroups` flattens a structure once, checks every array, and turns the
+``grads`` handed to ``step`` into a flat list in the same order.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_param(array: Any, label: str) -> np.ndarray:
+    """Return ``array`` if the kernels can update it in place, else raise."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"params[{label}] must be a numpy.ndarray, got {type(array).__name__}")
+    if array.dtype not in _FLOATS:
+        raise TypeError(f"params[{label}] has dtype {array.dtype}; expected float32 or float64")
+    if not array.flags.c_contiguous:
+        raise ValueError(f"params[{label}] is not C-contiguous; optkern updates in place")
+    if not array.flags.writeable:
+        raise ValueError(f"params[{label}] is read-only; it must be writeable")
+    return array
+
+
+class ParamGroups:
+    """The flattened parameters of an optimizer.
+
+    Attributes
+    ----------
+    groups : list of dict
+        One dict per group: ``"params"`` (list of arrays) and the group's
+        hyperparameters (the dicts users see as ``param_groups``).
+    params, keys, labels : list
+        The arrays of all groups in order, their state-dict keys (``"W1"``,
+        ``"0"`` or ``"1/W1"`` in groups) and their labels in error messages.
+    """
+
+    def __init__(self, params: Any, group_keys: frozenset[str]):
+        if isinstance(params, np.ndarray):
+            raise TypeError("params must be a list or dict of arrays, or a list of group "
+                            "dicts; wrap a single array in a list")
+        if isinstance(params, Mapping):
+            self.kind = "dict"
+            specs = [dict(params=params)]
+        else:
+            params = list(params)
+            if params and all(isinstance(g, Mapping) for g in params):
+                self.kind = "groups"
+                specs = [dict(g) for g in params]
+            elif any(isinstance(g, Mapping) for g in params):
+                raise TypeError("params mixes arrays and group dicts")
+            else:
+                self.kind = "list"
+                specs = [dict(params=params)]
+        self.groups: list[dict] = []
+        self.params: list[np.ndarray] = []
+        self.keys: list[str] = []
+        self.labels: list[str] = []
+        self._member_names: list[list | None] = []  # dict keys of a group's params
+        for spec in specs:
+            self.add_group(spec, group_keys)
+
+    def add_group(self, spec: dict, group_keys: frozenset[str]) -> dict:
+        """Append one group; its keys other than ``params`` must be in ``group_keys``."""
+        if "params" not in spec:
+            raise ValueError("a param group needs a 'params' entry")
+        unknown = set(spec) - group_keys - {"params"}
+        if unknown:
+            raise ValueError(f"unknown param group option(s): {sorted(unknown)}; "
+                             f"allowed: {sorted(group_keys)}")
+        index = len(self.groups)
+        prefix = f"{index}/" if self.kind == "groups" else ""
+        label_prefix = f"{index}][" if self.kind == "groups" else ""
+        members = spec["params"]
+        if isinstance(members, Mapping):
+            names = [str(k) for k in members]
+            labels = [repr(k) for k in members]
+            arrays = list(members.values())
+        elif isinstance(members, np.ndarray):
+            raise TypeError("a group's 'params' must be a list or dict of arrays")
+        else:
+            arrays = list(members)
+            names = [str(i) for i in range(len(arrays))]
+            labels = names
+        keys = [prefix + n for n in names]
+        labels = [label_prefix + n for n in labels]
+        for a, label in zip(arrays, labels):
+            check_param(a, label)
+        group = dict(spec, params=arrays)
+        self.groups.append(group)
+        self._member_names.append(list(members) if isinstance(members, Mapping) else None)
+        self.params += arrays
+        self.keys += keys
+        self.labels += labels
+        return group
+
+    def flatten(self, grads: Any) -> list:
+        """The grads as a flat list in parameter order (no copies of arrays)."""
+        if self.kind == "list":
+            if type(grads) is list:
+                flat = grads
+            elif isinstance(grads, (list, tuple)):
+                flat = list(grads)
+            else:
+                raise TypeError(f"grads must be a list of arrays like params, "
+                                f"got {type(grads).__name__}")
+            if len(flat) != len(self.params):
+                raise ValueError(f"grads has {len(flat)} entries; expected {len(self.params)}")
+            return flat
+        if self.kind == "dict":
+            return self._from_mapping(grads, self._member_names[0], "grads")
+        if not isinstance(grads, (list, tuple)) or len(grads) != len(self.groups):
+            raise ValueError(f"grads must be a list with one entry per param group "
+                             f"({len(self.groups)}), each mirroring that group's params")
+        flat: list = []
+        for i, (g, group, names) in enumerate(zip(grads, self.groups, self._member_names)):
+            if names is not None:
+                flat += self._from_mapping(g, names, f"grads[{i}]")
+            else:
+                if not isinstance(g, (list, tuple)) or len(g) != len(group["params"]):
+                    raise ValueError(f"grads[{i}] must be a list of {len(group['params'])} arrays")
+                flat += g
+        return flat
+
+    @staticmethod
+    def _from_mapping(grads: Any, names: list, what: str) -> list:
+        if not isinstance(grads, Mapping):
+            raise TypeError(f"{what} must be a dict with the same keys as params, "
+                            f"got {type(grads).__name__}")
+        try:
+            flat = [grads[k] for k in names]
+        except KeyError as e:
+            raise ValueError(f"{what} has no entry for parameter {e.args[0]!r}") from None
+        if len(grads) != len(names):
+            known = set(names)
+            extra = [k for k in grads if k not in known]
+            raise ValueError(f"{what} has entries for unknown parameters: {extra!r}")
+        return flat
+
+
+def zeros_like_all(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Fresh zero state arrays, C-contiguous, one per parameter."""
+    return [np.zeros(a.shape, dtype=a.dtype) for a in arrays]
+
+
+def check_number(name: str, value: Any, low: float = 0.0, high: float = float("inf"),
+                 high_open: bool = False, low_open: bool = False) -> float:
+    """``float(value)``, checked to be finite and within [low, high] (or open ends)."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}") from None
+    bad = (x != x or x in (float("inf"), float("-inf")) or x < low or x > high
+           or (high_open and x == high) or (low_open and x == low))
+    if bad:
+        lo = "(" if low_open else "["
+        hi = ")" if high_open else "]"
+        raise ValueError(f"{name} must be finite and in {lo}{low}, {high}{hi}, got {value!r}")
+    return x

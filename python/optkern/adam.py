@@ -1,0 +1,79 @@
+"""Keras-convention Adam and AdamW (with AMSGrad)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _core
+from ._params import check_number
+from .optimizer import DECOUPLED_KERAS, KERAS, LearningRate, Optimizer
+
+
+class Adam(Optimizer):
+    r"""Adam, Keras 3 maths (``keras.optimizers.Adam``).
+
+    With t = iterations + 1 and η the learning rate, per element:
+
+    .. code-block:: text
+
+        m <- m + (1 - β1) * (g - m)
+        v <- v + (g² - v) * (1 - β2)
+        amsgrad: v̂ <- max(v̂, v), and v̂ is used for v below
+        α  = η * sqrt(1 - β2ᵗ) / (1 - β1ᵗ)          (in double)
+        p <- p - (m * α) / (sqrt(v) + ε)
+
+    after clipping and decoupled weight decay ``p <- p - p*(η*λ)`` (see
+    `optkern.Optimizer`). ε is added outside the square root, as in Keras.
+
+    Parameters
+    ----------
+    params : list or dict of ndarray, or list of group dicts
+        Updated in place. Groups may override ``learning_rate``, ``weight_decay``.
+    learning_rate : float or callable, default 1e-3
+    beta_1 : float in [0, 1), default 0.9
+    beta_2 : float in [0, 1), default 0.999
+    epsilon : float >= 0, default 1e-7
+    amsgrad : bool, default False
+    weight_decay, clipnorm, clipvalue, global_clipnorm : float, optional
+
+    State slots: ``momentum``, ``velocity`` and, with amsgrad, ``velocity_hat``.
+    """
+
+    def __init__(self, params: Any, learning_rate: LearningRate = 0.001, beta_1: float = 0.9,
+                 beta_2: float = 0.999, epsilon: float = 1e-7, amsgrad: bool = False,
+                 weight_decay: float | None = None, clipnorm: float | None = None,
+                 clipvalue: float | None = None, global_clipnorm: float | None = None):
+        self.beta_1 = check_number("beta_1", beta_1, 0.0, 1.0, high_open=True)
+        self.beta_2 = check_number("beta_2", beta_2, 0.0, 1.0, high_open=True)
+        self.epsilon = check_number("epsilon", epsilon)
+        self.amsgrad = bool(amsgrad)
+        self._slots = ("momentum", "velocity") + (("velocity_hat",) if self.amsgrad else ())
+        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
+                         global_clipnorm)
+
+    def _apply(self, grads: list, lrs: list[float], grad_scales: Any) -> None:
+        t = self.iterations + 1
+        groups = [(count, t, lr, self.beta_1, self.beta_2, self.epsilon,
+                   self._group_weight_decay(g), self._clip, KERAS, DECOUPLED_KERAS,
+                   self.amsgrad, False)
+                  for count, lr, g in zip(self._counts(), lrs, self._groups.groups)]
+        s = self._state
+        _core.adam_step(groups, self._groups.params, grads, s["momentum"], s["velocity"],
+                        s.get("velocity_hat"), grad_scales, self._groups.labels)
+
+
+class AdamW(Adam):
+    r"""AdamW, Keras 3 maths (``keras.optimizers.AdamW``): `Adam` with decoupled
+    weight decay ``p <- p - p*(η*λ)`` applied before the Adam rule.
+
+    Parameters are those of `Adam`, with ``weight_decay`` defaulting to 0.004.
+    """
+
+    def __init__(self, params: Any, learning_rate: LearningRate = 0.001,
+                 weight_decay: float = 0.004, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, amsgrad: bool = False, clipnorm: float | None = None,
+                 clipvalue: float | None = None, global_clipnorm: float | None = None):
+        if weight_decay is None:
+            raise ValueError("AdamW needs a weight_decay (use Adam for none)")
+        super().__init__(params, learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay,
+                         clipnorm, clipvalue, global_clipnorm)

@@ -1,0 +1,70 @@
+"""PyTorch-convention SGD (``torch.optim.SGD`` maths)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import _core
+from .._params import check_number
+from .optimizer import L2, TORCH, Optimizer, check_common
+
+
+class SGD(Optimizer):
+    r"""SGD with momentum, dampening and Nesterov, ``torch.optim.SGD`` maths.
+
+    Per element, with η = lr, μ = momentum, τ = dampening, λ = weight_decay:
+
+    .. code-block:: text
+
+        g <- -g                              if maximize
+        g <- g + λ*p                         if λ != 0   (L2, coupled)
+        μ > 0:  b <- g                       on the first step
+                b <- μ*b + (1 - τ)*g         afterwards
+                d = g + μ*b  (nesterov)  or  d = b
+        μ = 0:  d = g
+        p <- p - η*d
+
+    Parameters
+    ----------
+    params : list or dict of ndarray, or list of group dicts
+    lr : float, default 1e-3
+    momentum : float >= 0, default 0
+    dampening : float, default 0
+    weight_decay : float >= 0, default 0
+    nesterov : bool, default False (needs momentum > 0 and dampening = 0)
+    maximize : bool, default False
+
+    State slot: ``momentum_buffer`` (groups with momentum > 0).
+    """
+
+    _slots = ("momentum_buffer",)
+
+    def __init__(self, params: Any, lr: float = 1e-3, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
+                 *, maximize: bool = False):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
+
+    def _group_options(self, group: dict) -> tuple:
+        return (group["lr"], group["momentum"], group["dampening"], group["weight_decay"],
+                group["nesterov"], group["maximize"])
+
+    def _check_group(self, group: dict) -> None:
+        check_common(group)
+        check_number("momentum", group["momentum"])
+        check_number("dampening", group["dampening"], float("-inf"))
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("nesterov momentum requires momentum > 0 and dampening = 0")
+
+    def _slot_needed(self, slot: str, group: dict) -> bool:
+        return group["momentum"] > 0
+
+    def _apply(self, grads: list) -> None:
+        first = self.iterations == 0
+        groups = [(len(g["params"]), float(g["lr"]), float(g["momentum"]),
+                   float(g["dampening"]), float(g["weight_decay"]), 0.0, TORCH, L2,
+                   bool(g["nesterov"]), first, bool(g["maximize"]))
+                  for g in self.param_groups]
+        _core.sgd_step(groups, self.params, grads, self._state["momentum_buffer"], None,
+                       self._groups.labels)
