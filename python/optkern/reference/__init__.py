@@ -1,0 +1,13 @@
+"""Pure-NumPy reference implementations: the oracles the kernels are tested
+against. Written for reading, straight from SEMANTICS.md; every arithmetic
+operation is spelled out in the order the kernels apply it.
+
+``optkern.reference.keras`` and ``optkern.reference.torch`` hold the
+optimizers of each convention, taking a list of arrays; ``seed`` holds the
+seed's loss formulas.
+"""
+
+from . import keras, torch
+from .seed import cross_entropy_error, mse_half_sum
+
+__all__ = ["keras", "torch", "mse_half_sum", "cross_entropy_error"]
