@@ -71,8 +71,9 @@ inline void require_like(const ArrayRef& x, const ArrayRef& ref, const char* wha
     same = x.array.shape(d) == ref.array.shape(d);
   if (!same) {
     auto shape = [](const py::array& a) {
-      return std::string(py::str(py::tuple(py::cast(std::vector<py::ssize_t>(
-          a.shape(), a.shape() + a.ndim())))));
+      py::tuple dims(a.ndim());
+      for (py::ssize_t d = 0; d < a.ndim(); ++d) dims[d] = py::int_(a.shape(d));
+      return std::string(py::str(dims));
     };
     throw py::value_error(label(what, names, i) + " has shape " + shape(x.array) +
                           " but its parameter has shape " + shape(ref.array));

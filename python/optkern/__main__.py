@@ -1,0 +1,41 @@
+"""optkern's command line: ``python -m optkern {info,bench}``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _info(args: argparse.Namespace) -> int:
+    from . import build_info
+    from ._selfcheck import self_check
+
+    for key, value in build_info().items():
+        print(f"{key:>15}: {value}")
+    rows = self_check()
+    print("\nself-check against optkern.reference (bit for bit, sizes 0..1001, 5 steps):")
+    for name, dtype, isa, ok in rows:
+        print(f"  {'ok  ' if ok else 'FAIL'} {name:<55} {dtype:<8} {isa}")
+    failed = sum(not r[3] for r in rows)
+    print(f"\n{len(rows) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from ._bench import main as bench_main
+
+    return bench_main(args.bench_args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m optkern", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("info", help="build info and a self-check of every kernel")
+    bench = sub.add_parser("bench", help="optimizer benchmark (see bench/bench_optimizers.py)")
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    return {"info": _info, "bench": _bench}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
