@@ -23,6 +23,7 @@ is ever unpickled.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -312,17 +313,22 @@ class CheckpointReader:
         except zipfile.BadZipFile as e:
             raise self.corrupt(f"not a readable .npz/zip archive ({e}); truncated, damaged, "
                                "or not an optkern checkpoint") from e
-        except OSError:
-            raise
         except Exception as e:
-            raise self.corrupt(f"damaged zip structure ({type(e).__name__}: {e})") from e
+            raise self._wrap(e, "damaged zip structure") from e
         try:
             self._load_manifest()
             self._load_headers()
-        except (CorruptCheckpointError, OSError):
+        except CorruptCheckpointError:
             raise
         except Exception as e:
-            raise self.corrupt(f"{type(e).__name__}: {e}") from e
+            raise self._wrap(e, "damaged file") from e
+
+    def _wrap(self, e, what):
+        # An OSError is a real I/O problem (EIO, ...), except EINVAL, which comes from
+        # seeking to an offset read from damaged bytes.
+        if isinstance(e, OSError) and e.errno != errno.EINVAL:
+            return e
+        return self.corrupt(f"{what} ({type(e).__name__}: {e})")
 
     def _load_manifest(self):
         zf = self._zf
@@ -458,10 +464,10 @@ class CheckpointReader:
                             raise self.corrupt(f"array {e.path!r} is truncated")
                         crc = zlib.crc32(chunk[:got], crc)
                         pos += got
-        except (CorruptCheckpointError, OSError):
+        except CorruptCheckpointError:
             raise
         except Exception as exc:  # zlib.error, BadZipFile from a damaged deflate stream
-            raise self.corrupt(f"array {e.path!r}: {type(exc).__name__}: {exc}") from exc
+            raise self._wrap(exc, f"array {e.path!r}") from exc
         if crc != e.crc32:
             raise self.corrupt(f"CRC-32 mismatch in array {e.path!r} "
                                f"(stored {e.crc32:#010x}, computed {crc:#010x})")
