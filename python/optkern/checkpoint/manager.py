@@ -10,6 +10,7 @@ import os
 import re
 import threading
 import time
+import warnings
 import zipfile
 
 from . import _format
@@ -466,7 +467,12 @@ class CheckpointManager:
         return path
 
     def _commit(self, number, filename, t):
-        """Record a committed checkpoint: state file first, then delete old files."""
+        """Record a committed checkpoint: state file first, then delete old files.
+
+        The save has succeeded once the data file is committed; failing to
+        delete an old file afterwards is a RuntimeWarning (retried next save),
+        failing to write the state file is an error.
+        """
         with self._mutex:
             new = (number, filename, t)
             managed = self._managed + [new]
@@ -486,12 +492,24 @@ class CheckpointManager:
             self._write_state(managed, preserved, last_kept)
             self._managed, self._preserved, self._last_preserved_time = managed, preserved, last_kept
         if doomed:
-            for _, f, _ in doomed:
+            failed = []
+            for item in doomed:
                 try:
-                    os.unlink(os.path.join(self._directory, f))
+                    os.unlink(os.path.join(self._directory, item[1]))
                 except FileNotFoundError:
                     pass
-            fsync_directory(self._directory)
+                except OSError as e:
+                    failed.append(item)
+                    warnings.warn(f"could not delete old checkpoint {item[1]!r} in {self._directory!r} "
+                                  f"({e}); will retry at the next save", RuntimeWarning, stacklevel=4)
+            if failed:  # keep them managed (oldest first) so the next save retries
+                with self._mutex:
+                    self._managed = failed + self._managed
+            try:
+                fsync_directory(self._directory)
+            except OSError as e:
+                warnings.warn(f"could not fsync {self._directory!r} after deleting old checkpoints ({e})",
+                              RuntimeWarning, stacklevel=4)
 
     def _write_state(self, managed, preserved, last_kept):
         state = {
