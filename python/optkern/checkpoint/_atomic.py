@@ -102,7 +102,7 @@ def _unlink_quietly(path):
         pass
 
 
-def atomic_write(path, fill):
+def atomic_write(path, fill, sync_directory=True):
     """Write ``path`` atomically and durably.
 
     Parameters
@@ -112,6 +112,10 @@ def atomic_write(path, fill):
     fill : callable
         ``fill(writer)`` writes the whole content through ``writer`` (a
         :class:`RawWriter`) and returns any value, which is returned.
+    sync_directory : bool, default True
+        fsync the directory after the rename. A caller that renames several
+        files into one directory may pass False for all but the last, whose
+        directory fsync then makes every rename durable.
 
     Notes
     -----
@@ -135,6 +139,8 @@ def atomic_write(path, fill):
     except BaseException:
         _unlink_quietly(tmp)
         raise
+    if not sync_directory:
+        return result
     try:
         fsync_directory(directory)
     except BaseException:

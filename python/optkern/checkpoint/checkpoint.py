@@ -242,7 +242,7 @@ class Checkpoint:
 
     # ------------------------------------------------------------- saving
 
-    def _write(self, path, *, meta, compress, blocking, on_commit=None, fill_check=None):
+    def _write(self, path, *, meta, compress, blocking, on_commit=None):
         """Write to ``path`` atomically; the core of write/save and the manager."""
         if not isinstance(compress, bool):
             raise TypeError(f"compress must be a bool, got {compress!r}")
@@ -257,7 +257,10 @@ class Checkpoint:
 
             def job():
                 os.makedirs(directory, exist_ok=True)
-                atomic_write(path, lambda f: _format.write_checkpoint(f, entries, kinds, meta, compress))
+                # With on_commit (the manager), the directory fsync comes after the state file,
+                # making both renames durable at once.
+                atomic_write(path, lambda f: _format.write_checkpoint(f, entries, kinds, meta, compress),
+                             sync_directory=on_commit is None)
                 if on_commit is not None:
                     on_commit()
 

@@ -505,11 +505,8 @@ class CheckpointManager:
             if failed:  # keep them managed (oldest first) so the next save retries
                 with self._mutex:
                     self._managed = failed + self._managed
-            try:
-                fsync_directory(self._directory)
-            except OSError as e:
-                warnings.warn(f"could not fsync {self._directory!r} after deleting old checkpoints ({e})",
-                              RuntimeWarning, stacklevel=4)
+            # No directory fsync: an unlink lost in a crash only brings back an old
+            # checkpoint, which the next save prunes again.
 
     def _write_state(self, managed, preserved, last_kept):
         state = {
@@ -522,6 +519,7 @@ class CheckpointManager:
             "last_preserved_time": last_kept,
         }
         data = json.dumps(state, indent=1).encode("utf-8")
+        # Its directory fsync also makes the new checkpoint's rename durable (same directory).
         atomic_write(os.path.join(self._directory, STATE_NAME), lambda f: f.write(data))
 
     # ------------------------------------------------------------- restore
