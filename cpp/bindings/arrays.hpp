@@ -23,12 +23,22 @@ inline std::string label(const char* what, const py::list& names, std::size_t i)
   return std::string(what) + "[" + name + "]";
 }
 
+// A checked array: a strong reference plus what the kernels need.
 struct ArrayRef {
-  py::array array;
-  Dtype dtype;
-  void* data;
-  std::size_t size;
+  py::object owner;  // keeps the array alive while the GIL is released
+  Dtype dtype = Dtype::f32;
+  void* data = nullptr;  // null: absent (a slot a group does not use)
+  std::size_t size = 0;
+  int ndim = 0;
+  const py::ssize_t* shape = nullptr;
 };
+
+inline std::string shape_string(const ArrayRef& a) {
+  std::string s = "(";
+  for (int d = 0; d < a.ndim; ++d)
+    s += std::to_string(a.shape[d]) + (a.ndim == 1 ? "," : d + 1 < a.ndim ? ", " : "");
+  return s + ")";
+}
 
 // Views obj as a C-contiguous, aligned, native-endian float32/float64 array;
 // writable arrays must also be writeable. Throws TypeError/ValueError.
@@ -37,8 +47,8 @@ inline ArrayRef view_array(py::handle obj, const char* what, const py::list& nam
   if (!py::isinstance<py::array>(obj))
     throw py::type_error(label(what, names, i) + " must be a numpy.ndarray, got " +
                          std::string(py::str(py::type::handle_of(obj).attr("__name__"))));
-  py::array a = py::reinterpret_borrow<py::array>(obj);
-  const auto* descr = py::detail::array_descriptor_proxy(py::detail::array_proxy(a.ptr())->descr);
+  const auto* proxy = py::detail::array_proxy(obj.ptr());
+  const auto* descr = py::detail::array_descriptor_proxy(proxy->descr);
   Dtype dtype;
   if (descr->type_num == py::detail::npy_api::NPY_FLOAT_)
     dtype = Dtype::f32;
@@ -46,10 +56,11 @@ inline ArrayRef view_array(py::handle obj, const char* what, const py::list& nam
     dtype = Dtype::f64;
   else
     throw py::type_error(label(what, names, i) + " has dtype " +
-                         std::string(py::str(a.dtype())) + "; expected float32 or float64");
+                         std::string(py::str(obj.attr("dtype"))) +
+                         "; expected float32 or float64");
   if (descr->byteorder == '>')
     throw py::type_error(label(what, names, i) + " is big-endian; expected native byte order");
-  const int flags = a.flags();
+  const int flags = proxy->flags;
   if (!(flags & py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_))
     throw py::value_error(label(what, names, i) +
                           " is not C-contiguous; optkern updates in place and never copies");
@@ -57,7 +68,10 @@ inline ArrayRef view_array(py::handle obj, const char* what, const py::list& nam
     throw py::value_error(label(what, names, i) + " is not aligned to its dtype");
   if (writable && !(flags & py::detail::npy_api::NPY_ARRAY_WRITEABLE_))
     throw py::value_error(label(what, names, i) + " is read-only; it must be writeable");
-  return {a, dtype, py::detail::array_proxy(a.ptr())->data, static_cast<std::size_t>(a.size())};
+  std::size_t size = 1;
+  for (int d = 0; d < proxy->nd; ++d) size *= static_cast<std::size_t>(proxy->dimensions[d]);
+  return {py::reinterpret_borrow<py::object>(obj), dtype, proxy->data, size, proxy->nd,
+          proxy->dimensions};
 }
 
 // Checks that `x` has the dtype and shape of `ref` (the parameter it belongs to).
@@ -66,18 +80,11 @@ inline void require_like(const ArrayRef& x, const ArrayRef& ref, const char* wha
   if (x.dtype != ref.dtype)
     throw py::type_error(label(what, names, i) + " has dtype " + dtype_name(x.dtype) +
                          " but its parameter is " + dtype_name(ref.dtype));
-  bool same = x.array.ndim() == ref.array.ndim();
-  for (py::ssize_t d = 0; same && d < x.array.ndim(); ++d)
-    same = x.array.shape(d) == ref.array.shape(d);
-  if (!same) {
-    auto shape = [](const py::array& a) {
-      py::tuple dims(a.ndim());
-      for (py::ssize_t d = 0; d < a.ndim(); ++d) dims[d] = py::int_(a.shape(d));
-      return std::string(py::str(dims));
-    };
-    throw py::value_error(label(what, names, i) + " has shape " + shape(x.array) +
-                          " but its parameter has shape " + shape(ref.array));
-  }
+  bool same = x.ndim == ref.ndim;
+  for (int d = 0; same && d < x.ndim; ++d) same = x.shape[d] == ref.shape[d];
+  if (!same)
+    throw py::value_error(label(what, names, i) + " has shape " + shape_string(x) +
+                          " but its parameter has shape " + shape_string(ref));
 }
 
 // Memory a kernel reads (`grads`) must not overlap memory it writes, and

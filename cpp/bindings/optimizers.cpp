@@ -11,82 +11,159 @@
 namespace optkern::bindings {
 namespace {
 
+// Fields of a group tuple, read with the C API (this runs every step).
+double float_field(const py::tuple& t, std::size_t i) {
+  const double x = PyFloat_AsDouble(PyTuple_GET_ITEM(t.ptr(), static_cast<Py_ssize_t>(i)));
+  if (x == -1.0 && PyErr_Occurred()) throw py::error_already_set();
+  return x;
+}
+
+long long int_field(const py::tuple& t, std::size_t i) {
+  const long long x = PyLong_AsLongLong(PyTuple_GET_ITEM(t.ptr(), static_cast<Py_ssize_t>(i)));
+  if (x == -1 && PyErr_Occurred()) throw py::error_already_set();
+  return x;
+}
+
+bool bool_field(const py::tuple& t, std::size_t i) {
+  const int x = PyObject_IsTrue(PyTuple_GET_ITEM(t.ptr(), static_cast<Py_ssize_t>(i)));
+  if (x < 0) throw py::error_already_set();
+  return x != 0;
+}
+
+Convention convention_field(const py::tuple& t, std::size_t i) {
+  const long long x = int_field(t, i);
+  if (x < 0 || x > 1) throw py::value_error("convention must be 0 (keras) or 1 (torch)");
+  return static_cast<Convention>(x);
+}
+
+WeightDecay weight_decay_field(const py::tuple& t, std::size_t i) {
+  const long long x = int_field(t, i);
+  if (x < 0 || x > 3) throw py::value_error("weight_decay_mode must be in 0..3");
+  return static_cast<WeightDecay>(x);
+}
+
+py::tuple group_tuple(const py::handle& h, std::size_t fields, const char* kind) {
+  if (!PyTuple_Check(h.ptr()) || static_cast<std::size_t>(PyTuple_GET_SIZE(h.ptr())) != fields)
+    throw py::value_error(std::string("an ") + kind + " group must be a tuple of " +
+                          std::to_string(fields) + " fields");
+  return py::reinterpret_borrow<py::tuple>(h);
+}
+
 // Per-tensor gradient factors: None → 1, a float → the same for all, or a list.
-std::vector<double> grad_scales_of(const py::object& scales, std::size_t n) {
-  if (scales.is_none()) return std::vector<double>(n, 1.0);
-  if (py::isinstance<py::float_>(scales) || py::isinstance<py::int_>(scales))
-    return std::vector<double>(n, scales.cast<double>());
-  const py::list list = scales;
-  require_length(list, n, "grad_scales");
-  std::vector<double> out(n);
-  for (std::size_t i = 0; i < n; ++i) out[i] = list[i].cast<double>();
-  return out;
+void grad_scales_of(const py::object& scales, std::size_t n, std::vector<double>& out) {
+  if (scales.is_none()) {
+    out.assign(n, 1.0);
+  } else if (py::isinstance<py::float_>(scales) || py::isinstance<py::int_>(scales)) {
+    out.assign(n, scales.cast<double>());
+  } else {
+    const py::list list = scales;
+    require_length(list, n, "grad_scales");
+    out.resize(n);
+    for (std::size_t i = 0; i < n; ++i) out[i] = list[i].cast<double>();
+  }
 }
 
 // The group index of each tensor, from the groups' "count" fields.
-std::vector<std::size_t> group_of_tensors(const std::vector<std::size_t>& counts, std::size_t n) {
-  std::vector<std::size_t> group;
-  group.reserve(n);
+void group_of_tensors(const std::vector<std::size_t>& counts, std::size_t n,
+                      std::vector<std::size_t>& group) {
   for (std::size_t gi = 0; gi < counts.size(); ++gi) group.insert(group.end(), counts[gi], gi);
   if (group.size() != n)
     throw py::value_error("the groups hold " + std::to_string(group.size()) +
                           " parameters but " + std::to_string(n) + " were given");
-  return group;
 }
 
 void add_span(std::vector<Span>& spans, const ArrayRef& a, bool written, const char* what,
               std::size_t i) {
-  if (a.size == 0) return;
+  if (a.size == 0 || a.data == nullptr) return;
   const char* b = static_cast<const char*>(a.data);
   const std::size_t item = a.dtype == Dtype::f32 ? 4 : 8;
   spans.push_back({b, b + a.size * item, written, what, i});
 }
 
-// The per-tensor arrays of one step, checked: params and states writeable and
-// like their parameter, no written memory shared with anything else.
-struct CheckedTensors {
+constexpr std::size_t kMaxSlots = 3;
+
+// Everything one step call builds, kept per thread and reused so that a
+// step allocates nothing once the vectors have grown to the model's size.
+template <class Group, class Tensor32, class Tensor64>
+struct Scratch {
+  std::vector<Group> groups;
+  std::vector<std::size_t> counts, group_of;
+  std::vector<double> scales;
   std::vector<ArrayRef> params, grads;
-  std::vector<std::vector<ArrayRef>> slots;  // slots[s][i]; data null where absent
+  std::vector<ArrayRef> slots[kMaxSlots];  // slots[s][i]; data null where absent
+  std::vector<Span> spans;
+  std::vector<Tensor32> f32;
+  std::vector<Tensor64> f64;
+  bool busy = false;
+
+  void clear() {
+    groups.clear(), counts.clear(), group_of.clear(), scales.clear();
+    params.clear(), grads.clear(), spans.clear(), f32.clear(), f64.clear();
+    for (auto& s : slots) s.clear();
+  }
 };
 
-CheckedTensors check_tensors(const py::list& params, const py::list& grads,
-                             const std::vector<std::pair<const char*, py::object>>& slot_lists,
-                             const std::vector<std::vector<bool>>& slot_needed,
-                             const py::list& names) {
+// Holds a scratch for one call: the thread's own, or a fresh one if a call
+// re-entered on this thread (through a Python callback) is using it. Clears
+// it, dropping its array references, when the call ends.
+template <class S>
+class Lease {
+ public:
+  explicit Lease(S& shared) : scratch_(shared.busy ? local_ : shared) { scratch_.busy = true; }
+  ~Lease() {
+    scratch_.clear();
+    scratch_.busy = false;
+  }
+  S& get() { return scratch_; }
+
+ private:
+  S local_;
+  S& scratch_;
+};
+
+struct SlotList {
+  const char* what;
+  const py::object* list;  // a list, or None for a slot nobody uses
+};
+
+// Checks params, grads and state slots: arrays the kernels can use in place,
+// like their parameter, written memory shared with nothing. needs(s, i) says
+// whether tensor i's group uses slot s.
+template <class S, class Needs>
+void check_tensors(S& sc, const py::list& params, const py::list& grads,
+                   std::initializer_list<SlotList> slot_lists, Needs needs,
+                   const py::list& names) {
   const std::size_t n = params.size();
   require_length(grads, n, "grads");
-  CheckedTensors out;
-  std::vector<Span> spans;
-  out.params.reserve(n);
-  out.grads.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
-    out.params.push_back(view_array(params[i], "params", names, i, true));
-    out.grads.push_back(view_array(grads[i], "grads", names, i, false));
-    require_like(out.grads[i], out.params[i], "grads", names, i);
-    add_span(spans, out.params[i], true, "params", i);
-    add_span(spans, out.grads[i], false, "grads", i);
+    sc.params.push_back(view_array(params[i], "params", names, i, true));
+    sc.grads.push_back(view_array(grads[i], "grads", names, i, false));
+    require_like(sc.grads[i], sc.params[i], "grads", names, i);
+    add_span(sc.spans, sc.params[i], true, "params", i);
+    add_span(sc.spans, sc.grads[i], false, "grads", i);
   }
-  for (std::size_t s = 0; s < slot_lists.size(); ++s) {
-    const char* what = slot_lists[s].first;
-    const py::object& obj = slot_lists[s].second;
-    std::vector<ArrayRef> refs(n, ArrayRef{py::array(), Dtype::f32, nullptr, 0});
-    if (!obj.is_none()) {
-      const py::list list = obj;
-      require_length(list, n, what);
+  std::size_t s = 0;
+  for (const SlotList& slot : slot_lists) {
+    std::vector<ArrayRef>& refs = sc.slots[s];
+    refs.resize(n);
+    if (!slot.list->is_none()) {
+      const py::list list = *slot.list;
+      require_length(list, n, slot.what);
       for (std::size_t i = 0; i < n; ++i) {
-        if (list[i].is_none()) continue;
-        refs[i] = view_array(list[i], what, names, i, true);
-        require_like(refs[i], out.params[i], what, names, i);
-        add_span(spans, refs[i], true, what, i);
+        const py::handle item = PyList_GET_ITEM(list.ptr(), static_cast<Py_ssize_t>(i));
+        if (item.is_none()) continue;
+        refs[i] = view_array(item, slot.what, names, i, true);
+        require_like(refs[i], sc.params[i], slot.what, names, i);
+        add_span(sc.spans, refs[i], true, slot.what, i);
       }
     }
     for (std::size_t i = 0; i < n; ++i)
-      if (slot_needed[s][i] && refs[i].data == nullptr && out.params[i].size > 0)
-        throw py::value_error(label(what, names, i) + " is required by its group's settings");
-    out.slots.push_back(std::move(refs));
+      if (needs(s, i) && refs[i].data == nullptr && sc.params[i].size > 0)
+        throw py::value_error(label(slot.what, names, i) +
+                              " is required by its group's settings");
+    ++s;
   }
-  require_disjoint(spans, names);
-  return out;
+  require_disjoint(sc.spans, names);
 }
 
 template <class T>
@@ -98,21 +175,20 @@ T* data_of(const ArrayRef& a) {
 // Group tuple: (count, step, lr, beta1, beta2, eps, weight_decay, clip,
 //               convention, weight_decay_mode, amsgrad, maximize)
 AdamGroup adam_group_of(const py::handle& h, std::size_t& count) {
-  const py::tuple t = py::reinterpret_borrow<py::tuple>(h);
-  if (t.size() != 12) throw py::value_error("an Adam group tuple has 12 fields");
-  count = t[0].cast<std::size_t>();
+  const py::tuple t = group_tuple(h, 12, "Adam");
+  count = static_cast<std::size_t>(int_field(t, 0));
   AdamGroup g;
-  g.step = t[1].cast<std::int64_t>();
-  g.lr = t[2].cast<double>();
-  g.beta1 = t[3].cast<double>();
-  g.beta2 = t[4].cast<double>();
-  g.eps = t[5].cast<double>();
-  g.weight_decay = t[6].cast<double>();
-  g.clip = t[7].cast<double>();
-  g.convention = static_cast<Convention>(t[8].cast<int>());
-  g.weight_decay_mode = static_cast<WeightDecay>(t[9].cast<int>());
-  g.amsgrad = t[10].cast<bool>();
-  g.maximize = t[11].cast<bool>();
+  g.step = int_field(t, 1);
+  g.lr = float_field(t, 2);
+  g.beta1 = float_field(t, 3);
+  g.beta2 = float_field(t, 4);
+  g.eps = float_field(t, 5);
+  g.weight_decay = float_field(t, 6);
+  g.clip = float_field(t, 7);
+  g.convention = convention_field(t, 8);
+  g.weight_decay_mode = weight_decay_field(t, 9);
+  g.amsgrad = bool_field(t, 10);
+  g.maximize = bool_field(t, 11);
   return g;
 }
 
@@ -120,90 +196,99 @@ void adam_step_py(const py::list& groups, const py::list& params, const py::list
                   const py::object& exp_avg, const py::object& exp_avg_sq,
                   const py::object& max_exp_avg_sq, const py::object& grad_scales,
                   const py::list& names) {
+  using S = Scratch<AdamGroup, AdamTensor<float>, AdamTensor<double>>;
+  thread_local S shared;
+  Lease<S> lease(shared);
+  S& sc = lease.get();
   const std::size_t n = params.size();
-  std::vector<AdamGroup> gs;
-  std::vector<std::size_t> counts(groups.size());
-  for (std::size_t gi = 0; gi < groups.size(); ++gi) gs.push_back(adam_group_of(groups[gi], counts[gi]));
-  const std::vector<std::size_t> group = group_of_tensors(counts, n);
-  std::vector<bool> all(n, true), amsgrad(n);
-  for (std::size_t i = 0; i < n; ++i) amsgrad[i] = gs[group[i]].amsgrad;
-  const std::vector<double> scales = grad_scales_of(grad_scales, n);
-  const CheckedTensors c = check_tensors(
-      params, grads,
-      {{"exp_avg", exp_avg}, {"exp_avg_sq", exp_avg_sq}, {"max_exp_avg_sq", max_exp_avg_sq}},
-      {all, all, amsgrad}, names);
+  for (const py::handle h : groups) {
+    std::size_t count = 0;
+    sc.groups.push_back(adam_group_of(h, count));
+    sc.counts.push_back(count);
+  }
+  group_of_tensors(sc.counts, n, sc.group_of);
+  grad_scales_of(grad_scales, n, sc.scales);
+  auto needs = [&](std::size_t slot, std::size_t i) {
+    return slot < 2 || sc.groups[sc.group_of[i]].amsgrad;
+  };
+  check_tensors(sc, params, grads,
+                {{"exp_avg", &exp_avg}, {"exp_avg_sq", &exp_avg_sq},
+                 {"max_exp_avg_sq", &max_exp_avg_sq}},
+                needs, names);
 
-  std::vector<AdamTensor<float>> f32;
-  std::vector<AdamTensor<double>> f64;
   for (std::size_t i = 0; i < n; ++i) {
-    const auto& vmax = c.slots[2][i];
-    if (c.params[i].dtype == Dtype::f32)
-      f32.push_back({data_of<float>(c.params[i]), data_of<float>(c.grads[i]),
-                     data_of<float>(c.slots[0][i]), data_of<float>(c.slots[1][i]),
-                     amsgrad[i] ? data_of<float>(vmax) : nullptr, c.params[i].size, scales[i],
-                     group[i]});
+    const bool amsgrad = needs(2, i);
+    const ArrayRef &p = sc.params[i], &g = sc.grads[i];
+    const ArrayRef &m = sc.slots[0][i], &v = sc.slots[1][i], &vmax = sc.slots[2][i];
+    if (p.dtype == Dtype::f32)
+      sc.f32.push_back({data_of<float>(p), data_of<float>(g), data_of<float>(m),
+                        data_of<float>(v), amsgrad ? data_of<float>(vmax) : nullptr, p.size,
+                        sc.scales[i], sc.group_of[i]});
     else
-      f64.push_back({data_of<double>(c.params[i]), data_of<double>(c.grads[i]),
-                     data_of<double>(c.slots[0][i]), data_of<double>(c.slots[1][i]),
-                     amsgrad[i] ? data_of<double>(vmax) : nullptr, c.params[i].size, scales[i],
-                     group[i]});
+      sc.f64.push_back({data_of<double>(p), data_of<double>(g), data_of<double>(m),
+                        data_of<double>(v), amsgrad ? data_of<double>(vmax) : nullptr, p.size,
+                        sc.scales[i], sc.group_of[i]});
   }
   py::gil_scoped_release release;
-  if (!f32.empty()) adam_step(f32.data(), f32.size(), gs.data());
-  if (!f64.empty()) adam_step(f64.data(), f64.size(), gs.data());
+  if (!sc.f32.empty()) adam_step(sc.f32.data(), sc.f32.size(), sc.groups.data());
+  if (!sc.f64.empty()) adam_step(sc.f64.data(), sc.f64.size(), sc.groups.data());
 }
 
 // ---- SGD --------------------------------------------------------------------
 // Group tuple: (count, lr, momentum, dampening, weight_decay, clip, convention,
 //               weight_decay_mode, nesterov, first_step, maximize)
 SgdGroup sgd_group_of(const py::handle& h, std::size_t& count) {
-  const py::tuple t = py::reinterpret_borrow<py::tuple>(h);
-  if (t.size() != 11) throw py::value_error("an SGD group tuple has 11 fields");
-  count = t[0].cast<std::size_t>();
+  const py::tuple t = group_tuple(h, 11, "SGD");
+  count = static_cast<std::size_t>(int_field(t, 0));
   SgdGroup g;
-  g.lr = t[1].cast<double>();
-  g.momentum = t[2].cast<double>();
-  g.dampening = t[3].cast<double>();
-  g.weight_decay = t[4].cast<double>();
-  g.clip = t[5].cast<double>();
-  g.convention = static_cast<Convention>(t[6].cast<int>());
-  g.weight_decay_mode = static_cast<WeightDecay>(t[7].cast<int>());
-  g.nesterov = t[8].cast<bool>();
-  g.first_step = t[9].cast<bool>();
-  g.maximize = t[10].cast<bool>();
+  g.lr = float_field(t, 1);
+  g.momentum = float_field(t, 2);
+  g.dampening = float_field(t, 3);
+  g.weight_decay = float_field(t, 4);
+  g.clip = float_field(t, 5);
+  g.convention = convention_field(t, 6);
+  g.weight_decay_mode = weight_decay_field(t, 7);
+  g.nesterov = bool_field(t, 8);
+  g.first_step = bool_field(t, 9);
+  g.maximize = bool_field(t, 10);
   return g;
 }
 
 void sgd_step_py(const py::list& groups, const py::list& params, const py::list& grads,
                  const py::object& momentum_buffers, const py::object& grad_scales,
                  const py::list& names) {
+  using S = Scratch<SgdGroup, SgdTensor<float>, SgdTensor<double>>;
+  thread_local S shared;
+  Lease<S> lease(shared);
+  S& sc = lease.get();
   const std::size_t n = params.size();
-  std::vector<SgdGroup> gs;
-  std::vector<std::size_t> counts(groups.size());
-  for (std::size_t gi = 0; gi < groups.size(); ++gi) gs.push_back(sgd_group_of(groups[gi], counts[gi]));
-  const std::vector<std::size_t> group = group_of_tensors(counts, n);
-  std::vector<bool> needs_buffer(n);
-  for (std::size_t i = 0; i < n; ++i) needs_buffer[i] = gs[group[i]].momentum != 0.0;
-  const std::vector<double> scales = grad_scales_of(grad_scales, n);
-  const CheckedTensors c =
-      check_tensors(params, grads, {{"momentum_buffer", momentum_buffers}}, {needs_buffer}, names);
+  for (const py::handle h : groups) {
+    std::size_t count = 0;
+    sc.groups.push_back(sgd_group_of(h, count));
+    sc.counts.push_back(count);
+  }
+  group_of_tensors(sc.counts, n, sc.group_of);
+  grad_scales_of(grad_scales, n, sc.scales);
+  auto needs = [&](std::size_t, std::size_t i) {
+    return sc.groups[sc.group_of[i]].momentum != 0.0;
+  };
+  check_tensors(sc, params, grads, {{"momentum_buffer", &momentum_buffers}}, needs, names);
 
-  std::vector<SgdTensor<float>> f32;
-  std::vector<SgdTensor<double>> f64;
   for (std::size_t i = 0; i < n; ++i) {
-    const auto& buf = c.slots[0][i];
-    if (c.params[i].dtype == Dtype::f32)
-      f32.push_back({data_of<float>(c.params[i]), data_of<float>(c.grads[i]),
-                     needs_buffer[i] ? data_of<float>(buf) : nullptr, c.params[i].size,
-                     scales[i], group[i]});
+    const ArrayRef &p = sc.params[i], &g = sc.grads[i], &b = sc.slots[0][i];
+    const bool momentum = needs(0, i);
+    if (p.dtype == Dtype::f32)
+      sc.f32.push_back({data_of<float>(p), data_of<float>(g),
+                        momentum ? data_of<float>(b) : nullptr, p.size, sc.scales[i],
+                        sc.group_of[i]});
     else
-      f64.push_back({data_of<double>(c.params[i]), data_of<double>(c.grads[i]),
-                     needs_buffer[i] ? data_of<double>(buf) : nullptr, c.params[i].size,
-                     scales[i], group[i]});
+      sc.f64.push_back({data_of<double>(p), data_of<double>(g),
+                        momentum ? data_of<double>(b) : nullptr, p.size, sc.scales[i],
+                        sc.group_of[i]});
   }
   py::gil_scoped_release release;
-  if (!f32.empty()) sgd_step(f32.data(), f32.size(), gs.data());
-  if (!f64.empty()) sgd_step(f64.data(), f64.size(), gs.data());
+  if (!sc.f32.empty()) sgd_step(sc.f32.data(), sc.f32.size(), sc.groups.data());
+  if (!sc.f64.empty()) sgd_step(sc.f64.data(), sc.f64.size(), sc.groups.data());
 }
 
 }  // namespace

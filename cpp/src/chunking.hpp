@@ -18,7 +18,12 @@ namespace optkern::detail {
 // tensor, grouped by chunk; chunks run on up to num_threads() threads.
 template <class SizeOf, class Piece>
 void for_each_piece(std::size_t count, SizeOf size_of, Piece piece) {
-  std::vector<std::size_t> offsets(count + 1);
+  // Reused per calling thread: a step allocates nothing once it has seen its
+  // model. (A named reference, so the workers capture the caller's vector and
+  // not their own thread_local.)
+  thread_local std::vector<std::size_t> offsets_storage;
+  std::vector<std::size_t>& offsets = offsets_storage;
+  offsets.resize(count + 1);
   offsets[0] = 0;
   for (std::size_t i = 0; i < count; ++i) offsets[i + 1] = offsets[i] + size_of(i);
   const std::size_t total = offsets[count];
