@@ -188,3 +188,18 @@ def test_set_num_threads_checked():
         ok.set_num_threads(0)
     with pytest.raises(TypeError):
         ok.set_num_threads(1.5)
+
+
+def test_keras_hyperparameters_fixed_but_learning_rate_reassignable():
+    p = [np.ones(3)]
+    opt = ok.Adam(p, beta_1=0.8)
+    assert opt.beta_1 == 0.8 and opt.amsgrad is False and opt.weight_decay is None
+    with pytest.raises(AttributeError, match="beta_1 is fixed"):
+        opt.beta_1 = 0.5
+    with pytest.raises(ValueError, match="learning_rate"):
+        opt.learning_rate = -0.1
+    opt.learning_rate = 0.5
+    opt.step([np.ones(3)])
+    q = [np.ones(3)]
+    ok.Adam(q, learning_rate=0.5, beta_1=0.8).step([np.ones(3)])
+    np.testing.assert_array_equal(p[0], q[0])

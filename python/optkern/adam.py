@@ -6,7 +6,7 @@ from typing import Any
 
 from . import _core
 from ._params import check_number
-from .optimizer import DECOUPLED_KERAS, KERAS, LearningRate, Optimizer
+from .optimizer import DECOUPLED_KERAS, KERAS, Fixed, LearningRate, Optimizer
 
 
 class Adam(Optimizer):
@@ -39,27 +39,35 @@ class Adam(Optimizer):
     State slots: ``momentum``, ``velocity`` and, with amsgrad, ``velocity_hat``.
     """
 
+    beta_1 = Fixed()
+    beta_2 = Fixed()
+    epsilon = Fixed()
+    amsgrad = Fixed()
+
     def __init__(self, params: Any, learning_rate: LearningRate = 0.001, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-7, amsgrad: bool = False,
                  weight_decay: float | None = None, clipnorm: float | None = None,
                  clipvalue: float | None = None, global_clipnorm: float | None = None):
-        self.beta_1 = check_number("beta_1", beta_1, 0.0, 1.0, high_open=True)
-        self.beta_2 = check_number("beta_2", beta_2, 0.0, 1.0, high_open=True)
-        self.epsilon = check_number("epsilon", epsilon)
-        self.amsgrad = bool(amsgrad)
-        self._slots = ("momentum", "velocity") + (("velocity_hat",) if self.amsgrad else ())
+        self._beta_1 = check_number("beta_1", beta_1, 0.0, 1.0, high_open=True)
+        self._beta_2 = check_number("beta_2", beta_2, 0.0, 1.0, high_open=True)
+        self._epsilon = check_number("epsilon", epsilon)
+        self._amsgrad = bool(amsgrad)
+        self._slots = ("momentum", "velocity") + (("velocity_hat",) if self._amsgrad else ())
         super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
                          global_clipnorm)
+        # Per-group tuples for the kernels, less the step and learning rate.
+        self._tails = [(self._beta_1, self._beta_2, self._epsilon, wd, self._clip, KERAS,
+                        DECOUPLED_KERAS, self._amsgrad, False) for wd in self._group_decays]
+        s = self._state
+        self._slot_lists = (s["momentum"], s["velocity"], s.get("velocity_hat"))
 
     def _apply(self, grads: list, lrs: list[float], grad_scales: Any) -> None:
         t = self.iterations + 1
-        groups = [(count, t, lr, self.beta_1, self.beta_2, self.epsilon,
-                   self._group_weight_decay(g), self._clip, KERAS, DECOUPLED_KERAS,
-                   self.amsgrad, False)
-                  for count, lr, g in zip(self._counts(), lrs, self._groups.groups)]
-        s = self._state
-        _core.adam_step(groups, self._groups.params, grads, s["momentum"], s["velocity"],
-                        s.get("velocity_hat"), grad_scales, self._groups.labels)
+        groups = [(count, t, lr) + tail
+                  for count, lr, tail in zip(self._counts, lrs, self._tails)]
+        m, v, v_hat = self._slot_lists
+        _core.adam_step(groups, self._groups.params, grads, m, v, v_hat, grad_scales,
+                        self._groups.labels)
 
 
 class AdamW(Adam):

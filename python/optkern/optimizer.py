@@ -24,6 +24,25 @@ def _norm_scale(norm: float, clip: float) -> float:
     return clip / (norm if (norm > clip or norm != norm) else clip)
 
 
+def _check_lr(name: str, lr: Any) -> LearningRate:
+    return lr if callable(lr) else check_number(name, lr)
+
+
+class Fixed:
+    """A hyperparameter fixed at construction: readable, not assignable (the
+    kernels' per-group constants are built from it once)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.slot = name, "_" + name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        return self if obj is None else getattr(obj, self.slot)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        raise AttributeError(f"{self.name} is fixed at construction; create a new optimizer "
+                             f"(learning_rate may be reassigned)")
+
+
 class Optimizer:
     """Base of the Keras-convention optimizers (``optkern.SGD``, ``optkern.Adam``, ...).
 
@@ -38,12 +57,20 @@ class Optimizer:
     3. the optimizer's rule, in place; 4. ``iterations += 1``.
 
     ``learning_rate`` is a float or a callable ``schedule(step) -> float``
-    called with the 0-based ``iterations`` before the step. Hyperparameters
-    are kept in double; per-element arithmetic runs in the parameters' dtype.
+    called with the 0-based ``iterations`` before the step; it may be
+    reassigned between steps. Other hyperparameters are fixed at construction.
+    Hyperparameters are kept in double; per-element arithmetic runs in the
+    parameters' dtype. Groups (``[{"params": ..., "learning_rate": ...,
+    "weight_decay": ...}]``) may override the learning rate and weight decay.
     """
 
     _slots: tuple[str, ...] = ()
     _group_keys = frozenset({"learning_rate", "weight_decay"})
+
+    weight_decay = Fixed()
+    clipnorm = Fixed()
+    clipvalue = Fixed()
+    global_clipnorm = Fixed()
 
     def __init__(self, params: Any, learning_rate: LearningRate, weight_decay: float | None,
                  clipnorm: float | None, clipvalue: float | None,
@@ -53,32 +80,42 @@ class Optimizer:
         if len(clips) > 1:
             raise ValueError(f"only one of clipnorm, clipvalue and global_clipnorm may be "
                              f"set, got {clips}")
-        self.clipnorm = None if clipnorm is None else check_number(
-            "clipnorm", clipnorm, low_open=True)
-        self.clipvalue = None if clipvalue is None else check_number(
-            "clipvalue", clipvalue, low_open=True)
-        self.global_clipnorm = None if global_clipnorm is None else check_number(
-            "global_clipnorm", global_clipnorm, low_open=True)
-        self.learning_rate = self._check_lr(learning_rate)
-        self.weight_decay = 0.0 if weight_decay is None else check_number(
+        self._clipnorm, self._clipvalue, self._global_clipnorm = (
+            None if v is None else check_number(n, v, low_open=True)
+            for n, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
+                         ("global_clipnorm", global_clipnorm)))
+        self.learning_rate = learning_rate
+        self._weight_decay = None if weight_decay is None else check_number(
             "weight_decay", weight_decay)
         self._groups = ParamGroups(params, self._group_keys)
-        for group in self._groups.groups:
-            if "learning_rate" in group:
-                self._check_lr(group["learning_rate"])
-            if "weight_decay" in group and group["weight_decay"] is not None:
-                check_number("weight_decay", group["weight_decay"])
+        self._group_lrs: list = []
+        self._group_decays: list[float] = []
+        for i, group in enumerate(self._groups.groups):
+            lr = group.get("learning_rate")
+            self._group_lrs.append(None if lr is None else _check_lr(
+                f"param group {i} learning_rate", lr))
+            wd = group.get("weight_decay", self._weight_decay)
+            self._group_decays.append(0.0 if wd is None else check_number(
+                f"param group {i} weight_decay", wd))
+        self._counts = [len(g["params"]) for g in self._groups.groups]
         self.iterations = 0
-        self._state = {slot: self._make_slot(slot) for slot in self._slots}
+        self._state = {slot: zeros_like_all(self._groups.params) for slot in self._slots}
 
-    # -- subclass hooks --------------------------------------------------------
-    def _make_slot(self, slot: str) -> list:
-        return zeros_like_all(self._groups.params)
-
+    # -- subclass hook -----------------------------------------------------------
     def _apply(self, grads: list, lrs: list[float], grad_scales: Any) -> None:
+        """One native call updating every tensor; lrs has one entry per group."""
         raise NotImplementedError
 
-    # -- public API --------------------------------------------------------------
+    # -- public API ----------------------------------------------------------------
+    @property
+    def learning_rate(self) -> LearningRate:
+        """A float, or a callable ``schedule(step) -> float`` (0-based step)."""
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value: LearningRate) -> None:
+        self._learning_rate = _check_lr("learning_rate", value)
+
     @property
     def params(self) -> list[np.ndarray]:
         """The parameter arrays, flattened in group order (updated in place)."""
@@ -87,9 +124,12 @@ class Optimizer:
     def step(self, grads: Any) -> None:
         """Apply one update in place; ``grads`` mirrors the params' structure."""
         flat = self._groups.flatten(grads)
-        lrs = [self._current_lr(g.get("learning_rate", self.learning_rate))
-               for g in self._groups.groups]
-        self._apply(flat, lrs, self._grad_scales(flat))
+        lrs = [self._lr_now(self._learning_rate if lr is None else lr)
+               for lr in self._group_lrs]
+        scales = None
+        if self._clipnorm is not None or self._global_clipnorm is not None:
+            scales = self._grad_scales(flat)
+        self._apply(flat, lrs, scales)
         self.iterations += 1
 
     def state_dict(self) -> dict:
@@ -106,40 +146,25 @@ class Optimizer:
         if counter is not None:
             self.iterations = counter
 
-    # -- helpers -----------------------------------------------------------------
-    @staticmethod
-    def _check_lr(lr: Any) -> LearningRate:
+    # -- helpers -------------------------------------------------------------------
+    def _lr_now(self, lr: LearningRate) -> float:
         if callable(lr):
-            return lr
-        return check_number("learning_rate", lr)
-
-    def _current_lr(self, lr: LearningRate) -> float:
-        if callable(lr):
-            value = lr(self.iterations)
-            return check_number(f"learning_rate({self.iterations})", value)
+            return check_number(f"learning_rate({self.iterations})", lr(self.iterations))
         return lr
 
-    def _group_weight_decay(self, group: dict) -> float:
-        wd = group.get("weight_decay", self.weight_decay)
-        return 0.0 if wd is None else wd
-
     def _grad_scales(self, grads: list) -> Any:
-        if self.clipnorm is not None:
-            sums = _core.sum_squares(grads, self._groups.labels)
-            return [_norm_scale(math.sqrt(s), self.clipnorm) for s in sums]
-        if self.global_clipnorm is not None:
-            norm = math.sqrt(math.fsum(_core.sum_squares(grads, self._groups.labels)))
-            if not math.isfinite(norm):
-                return math.nan
-            return _norm_scale(norm, self.global_clipnorm)
-        return None
+        sums = _core.sum_squares(grads, self._groups.labels)
+        if self._clipnorm is not None:
+            return [_norm_scale(math.sqrt(s), self._clipnorm) for s in sums]
+        norm = math.sqrt(math.fsum(sums))
+        if not math.isfinite(norm):
+            return math.nan
+        return _norm_scale(norm, self._global_clipnorm)
 
     @property
     def _clip(self) -> float:
-        return self.clipvalue if self.clipvalue is not None else 0.0
-
-    def _counts(self) -> list[int]:
-        return [len(g["params"]) for g in self._groups.groups]
+        """clipvalue for the kernels (0: none)."""
+        return 0.0 if self._clipvalue is None else self._clipvalue
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({len(self._groups.params)} tensors, "

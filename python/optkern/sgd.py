@@ -6,7 +6,7 @@ from typing import Any
 
 from . import _core
 from ._params import check_number
-from .optimizer import DECOUPLED_KERAS, KERAS, LearningRate, Optimizer
+from .optimizer import DECOUPLED_KERAS, KERAS, Fixed, LearningRate, Optimizer
 
 
 class SGD(Optimizer):
@@ -32,20 +32,24 @@ class SGD(Optimizer):
     State slots: ``momentum`` (only when μ > 0).
     """
 
+    momentum = Fixed()
+    nesterov = Fixed()
+
     def __init__(self, params: Any, learning_rate: LearningRate = 0.01, momentum: float = 0.0,
                  nesterov: bool = False, weight_decay: float | None = None,
                  clipnorm: float | None = None, clipvalue: float | None = None,
                  global_clipnorm: float | None = None):
-        self.momentum = check_number("momentum", momentum, 0.0, 1.0)
-        self.nesterov = bool(nesterov)
-        self._slots = ("momentum",) if self.momentum > 0 else ()
+        self._momentum = check_number("momentum", momentum, 0.0, 1.0)
+        self._nesterov = bool(nesterov)
+        self._slots = ("momentum",) if self._momentum > 0 else ()
         super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
                          global_clipnorm)
+        # Per-group tuples for the kernels, less the learning rate.
+        self._tails = [(self._momentum, 0.0, wd, self._clip, KERAS, DECOUPLED_KERAS,
+                        self._nesterov, False, False) for wd in self._group_decays]
+        self._buffers = self._state["momentum"] if self._slots else None
 
     def _apply(self, grads: list, lrs: list[float], grad_scales: Any) -> None:
-        groups = [(count, lr, self.momentum, 0.0, self._group_weight_decay(g), self._clip,
-                   KERAS, DECOUPLED_KERAS, self.nesterov, False, False)
-                  for count, lr, g in zip(self._counts(), lrs, self._groups.groups)]
-        buffers = self._state["momentum"] if self._slots else None
-        _core.sgd_step(groups, self._groups.params, grads, buffers, grad_scales,
+        groups = [(count, lr) + tail for count, lr, tail in zip(self._counts, lrs, self._tails)]
+        _core.sgd_step(groups, self._groups.params, grads, self._buffers, grad_scales,
                        self._groups.labels)
