@@ -53,7 +53,7 @@ MANIFEST_MEMBER = "__manifest__.json"
 
 NUMBER_KINDS = ("int", "float", "bool", "complex", "scalar")
 
-_CHUNK = 1 << 20  # bytes per read/write call; keeps the CRC pass cache-hot
+_CHUNK = 1 << 22  # bytes per read/write call; small enough to keep the CRC pass cache-hot
 _SMALL = 1 << 18  # below this, a direct zlib.crc32 is cheaper than CRC algebra
 _MAX_HEADER = 1 << 20
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
