@@ -185,3 +185,30 @@ def test_empty_optimizer_and_empty_tensors():
     assert opt.iterations == 1
     opt = ok.torch.SGD([np.zeros(0, np.float32), np.zeros((3, 0))], momentum=0.9)
     opt.step([np.zeros(0, np.float32), np.zeros((3, 0))])
+
+
+def test_torch_sgd_momentum_switched_on_later_starts_its_buffer():
+    """As torch: a missing momentum_buffer starts as g on its first use."""
+    a = np.zeros(3)
+    opt = ok.torch.SGD([a], lr=0.1)
+    opt.step([np.ones(3)])
+    assert "momentum_buffer/0" not in opt.state_dict()
+    opt.param_groups[0]["momentum"] = 0.9
+    opt.step([np.ones(3)])
+    np.testing.assert_array_equal(a, -0.2)
+    np.testing.assert_array_equal(opt.state_dict()["momentum_buffer/0"], 1.0)
+    opt.step([np.ones(3)])
+    np.testing.assert_allclose(a, -0.2 - 0.1 * 1.9)
+
+
+def test_torch_sgd_resumed_momentum_is_not_reinitialised():
+    params = [np.zeros(4)]
+    opt = ok.torch.SGD(params, lr=0.1, momentum=0.5)
+    opt.step([np.ones(4)])
+    sd = opt.state_dict()
+    other = [params[0].copy()]
+    opt2 = ok.torch.SGD(other, lr=0.1, momentum=0.5)
+    opt2.load_state_dict(sd)
+    opt.step([np.ones(4)])
+    opt2.step([np.ones(4)])
+    np.testing.assert_array_equal(params[0], other[0])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .. import _core
 from .._params import check_number
 from .optimizer import L2, TORCH, Optimizer, check_common
@@ -45,6 +47,9 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
+        # Whether a group's momentum buffers hold a momentum yet; until then
+        # the first step sets b <- g (torch: a missing momentum_buffer).
+        self._has_momentum = [False] * len(self.param_groups)
 
     def _group_options(self, group: dict) -> tuple:
         return (group["lr"], group["momentum"], group["dampening"], group["weight_decay"],
@@ -61,10 +66,35 @@ class SGD(Optimizer):
         return group["momentum"] > 0
 
     def _apply(self, grads: list) -> None:
-        first = self.iterations == 0
-        groups = [(len(g["params"]), float(g["lr"]), float(g["momentum"]),
-                   float(g["dampening"]), float(g["weight_decay"]), 0.0, TORCH, L2,
-                   bool(g["nesterov"]), first, bool(g["maximize"]))
-                  for g in self.param_groups]
-        _core.sgd_step(groups, self.params, grads, self._state["momentum_buffer"], None,
-                       self._groups.labels)
+        buffers = self._state["momentum_buffer"]
+        groups, created, start = [], [], 0
+        for gi, g in enumerate(self.param_groups):
+            count, momentum = len(g["params"]), float(g["momentum"])
+            if momentum != 0 and not self._has_momentum[gi]:
+                # momentum switched on after construction: buffers start now
+                for i in range(start, start + count):
+                    if buffers[i] is None:
+                        buffers[i] = np.zeros_like(self.params[i])
+                        created.append(i)
+            groups.append((count, float(g["lr"]), momentum, float(g["dampening"]),
+                           float(g["weight_decay"]), 0.0, TORCH, L2, bool(g["nesterov"]),
+                           momentum != 0 and not self._has_momentum[gi], bool(g["maximize"])))
+            start += count
+        try:
+            _core.sgd_step(groups, self.params, grads, buffers, None, self._groups.labels)
+        except BaseException:
+            for i in created:
+                buffers[i] = None
+            raise
+        for gi, group in enumerate(groups):
+            self._has_momentum[gi] = self._has_momentum[gi] or group[2] != 0
+
+    def load_state_dict(self, state_dict: dict, strict: bool = True) -> None:
+        super().load_state_dict(state_dict, strict)
+        buffers, start = self._state["momentum_buffer"], 0
+        for gi, g in enumerate(self.param_groups):
+            keys = self._groups.keys[start:start + len(g["params"])]
+            if any(buffers[start + j] is not None and f"momentum_buffer/{k}" in state_dict
+                   for j, k in enumerate(keys)):
+                self._has_momentum[gi] = True
+            start += len(g["params"])
