@@ -16,6 +16,8 @@ from .clipping import keras_clip
 
 
 class _Base:
+    """Shared Keras step: clip, decoupled weight decay, rule, iterations += 1."""
+
     def __init__(self, params, learning_rate, weight_decay, clipnorm, clipvalue,
                  global_clipnorm):
         self.params = list(params)
@@ -40,6 +42,9 @@ class _Base:
 
 
 class SGD(_Base):
+    """Keras SGD: ``p -= lr*g``; momentum: ``m = m*mu - g*lr``, ``p += m`` or,
+    Nesterov, ``p += m*mu - g*lr``."""
+
     def __init__(self, params, learning_rate=0.01, momentum=0.0, nesterov=False,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None):
         super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
@@ -61,6 +66,10 @@ class SGD(_Base):
 
 
 class Adam(_Base):
+    """Keras Adam: ``m += (1-b1)*(g-m)``; ``v += (g*g-v)*(1-b2)``;
+    ``alpha = lr*sqrt(1-b2^t)/(1-b1^t)``; ``p -= (m*alpha)/(sqrt(v)+eps)``
+    (``v_hat = max(v_hat, v)`` replaces v with amsgrad)."""
+
     def __init__(self, params, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None):
@@ -86,6 +95,8 @@ class Adam(_Base):
 
 
 class AdamW(Adam):
+    """Keras AdamW: Adam with ``weight_decay`` defaulting to 0.004."""
+
     def __init__(self, params, learning_rate=0.001, weight_decay=0.004, beta_1=0.9,
                  beta_2=0.999, epsilon=1e-7, amsgrad=False, clipnorm=None, clipvalue=None,
                  global_clipnorm=None):

@@ -13,6 +13,9 @@ import numpy as np
 
 
 class SGD:
+    """torch SGD: ``b = g`` first, then ``b = b*mu + (1-tau)*g``;
+    ``d = g + mu*b`` (Nesterov) or ``b``; ``p -= lr*d``."""
+
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
                  nesterov=False, maximize=False):
         self.params = list(params)
@@ -41,6 +44,9 @@ class SGD:
 
 
 class Adam:
+    """torch Adam: ``m += (1-b1)*(g-m)``; ``v = v*b2 + (1-b2)*(g*g)``;
+    ``p -= (lr/(1-b1^t)) * (m / (sqrt(v)/sqrt(1-b2^t) + eps))``."""
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  amsgrad=False, maximize=False, decoupled_weight_decay=False):
         self.params = list(params)
@@ -78,6 +84,8 @@ class Adam:
 
 
 class AdamW(Adam):
+    """torch AdamW: Adam with decoupled ``p *= 1 - lr*wd``, wd defaulting to 1e-2."""
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
                  amsgrad=False, maximize=False):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize,
