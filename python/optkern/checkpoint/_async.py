@@ -25,6 +25,12 @@ class Writer:
         t = self._thread
         return t is not None and t.is_alive()
 
+    def join(self):
+        """Wait for the job in flight without consuming its error (restores use this)."""
+        t = self._thread
+        if t is not None:
+            t.join()
+
     def wait(self):
         with self.lock:
             t = self._thread

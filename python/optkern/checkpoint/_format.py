@@ -56,6 +56,7 @@ NUMBER_KINDS = ("int", "float", "bool", "complex", "scalar")
 _CHUNK = 1 << 22  # bytes per read/write call; small enough to keep the CRC pass cache-hot
 _SMALL = 1 << 18  # below this, a direct zlib.crc32 is cheaper than CRC algebra
 _MAX_HEADER = 1 << 20
+_HEADER_SIZE_KW = np.lib.NumpyVersion(np.__version__) >= "1.24.0"  # max_header_size= exists
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 _LOCAL_SIGNATURE = b"PK\003\004"
@@ -263,12 +264,16 @@ def _parse_npy_header(f):
     """Parse a .npy header from ``f``; return (shape, fortran_order, dtype)."""
     version = npy_format.read_magic(f)
     if version == (1, 0):
-        return npy_format.read_array_header_1_0(f, max_header_size=_MAX_HEADER)
-    if version == (2, 0):
-        return npy_format.read_array_header_2_0(f, max_header_size=_MAX_HEADER)
-    if version == (3, 0):
-        return npy_format._read_array_header(f, version, max_header_size=_MAX_HEADER)
-    raise ValueError(f"unsupported .npy version {version}")
+        reader, args = npy_format.read_array_header_1_0, ()
+    elif version == (2, 0):
+        reader, args = npy_format.read_array_header_2_0, ()
+    elif version == (3, 0):
+        reader, args = npy_format._read_array_header, (version,)
+    else:
+        raise ValueError(f"unsupported .npy version {version}")
+    if _HEADER_SIZE_KW:
+        return reader(f, *args, max_header_size=_MAX_HEADER)
+    return reader(f, *args)  # NumPy < 1.24 has no max_header_size
 
 
 class CheckpointReader:

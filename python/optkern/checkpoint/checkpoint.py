@@ -339,7 +339,7 @@ class Checkpoint:
         if save_path is None:
             return CheckpointLoadStatus(None, [], [], [], None)
         path = _existing_path(save_path)
-        self._writer.wait()  # never read while our own write is in flight
+        self._writer.join()  # never read while our own write is in flight (its error stays pending)
         objects = dict(self._objects)
         with _format.CheckpointReader(path) as reader:
             entries = reader.entries
