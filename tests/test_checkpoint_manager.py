@@ -267,3 +267,21 @@ def test_async_error_surfaces_at_next_save(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         ckpt.wait_until_finished()
     ckpt.wait_until_finished()  # reported once
+
+
+def test_restore_during_failed_async_save_keeps_the_error_pending(tmp_path, monkeypatch):
+    w = np.ones(10)
+    ckpt = ok.Checkpoint(w=w)
+    m = ok.CheckpointManager(ckpt, tmp_path / "c")
+    first = m.save()
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(5, "injected EIO")))
+    w[:] = 2
+    m.save(blocking=False)
+    ckpt.restore(first)  # waits for the background write, does not raise its error
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    assert np.all(w == 1)
+    with pytest.raises(OSError, match="injected EIO"):
+        m.wait_until_finished()
+    assert m.checkpoints == [first]
+    m.close()

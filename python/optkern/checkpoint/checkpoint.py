@@ -328,7 +328,13 @@ class Checkpoint:
         return path
 
     def wait_until_finished(self):
-        """Block until a background save has finished; re-raise its error, if any."""
+        """Block until a background save has finished; re-raise its error, if any.
+
+        Raises
+        ------
+        Exception
+            Whatever the background save raised (reported once).
+        """
         self._writer.wait()
 
     # ----------------------------------------------------------- restoring

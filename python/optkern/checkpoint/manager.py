@@ -549,7 +549,13 @@ class CheckpointManager:
         return None
 
     def wait_until_finished(self):
-        """Block until a background save has finished; re-raise its error, if any."""
+        """Block until a background save has finished; re-raise its error, if any.
+
+        Raises
+        ------
+        Exception
+            Whatever the background save raised (reported once).
+        """
         self._checkpoint.wait_until_finished()
 
     def close(self):
