@@ -166,6 +166,27 @@ void check_tensors(S& sc, const py::list& params, const py::list& grads,
   require_disjoint(sc.spans, names);
 }
 
+// Reads the group tuples, then each tensor's group and gradient factor.
+template <class S, class Parse>
+void read_groups(S& sc, const py::list& groups, std::size_t n, const py::object& grad_scales,
+                 Parse parse) {
+  for (const py::handle h : groups) {
+    std::size_t count = 0;
+    sc.groups.push_back(parse(h, count));
+    sc.counts.push_back(count);
+  }
+  group_of_tensors(sc.counts, n, sc.group_of);
+  grad_scales_of(grad_scales, n, sc.scales);
+}
+
+// Runs step(tensors, groups) on the float32 and the float64 tensors, GIL released.
+template <class S, class Step>
+void run_without_gil(const S& sc, Step step) {
+  py::gil_scoped_release release;
+  if (!sc.f32.empty()) step(sc.f32, sc.groups);
+  if (!sc.f64.empty()) step(sc.f64, sc.groups);
+}
+
 template <class T>
 T* data_of(const ArrayRef& a) {
   return static_cast<T*>(a.data);
@@ -201,13 +222,7 @@ void adam_step_py(const py::list& groups, const py::list& params, const py::list
   Lease<S> lease(shared);
   S& sc = lease.get();
   const std::size_t n = params.size();
-  for (const py::handle h : groups) {
-    std::size_t count = 0;
-    sc.groups.push_back(adam_group_of(h, count));
-    sc.counts.push_back(count);
-  }
-  group_of_tensors(sc.counts, n, sc.group_of);
-  grad_scales_of(grad_scales, n, sc.scales);
+  read_groups(sc, groups, n, grad_scales, adam_group_of);
   auto needs = [&](std::size_t slot, std::size_t i) {
     return slot < 2 || sc.groups[sc.group_of[i]].amsgrad;
   };
@@ -229,9 +244,9 @@ void adam_step_py(const py::list& groups, const py::list& params, const py::list
                         data_of<double>(v), amsgrad ? data_of<double>(vmax) : nullptr, p.size,
                         sc.scales[i], sc.group_of[i]});
   }
-  py::gil_scoped_release release;
-  if (!sc.f32.empty()) adam_step(sc.f32.data(), sc.f32.size(), sc.groups.data());
-  if (!sc.f64.empty()) adam_step(sc.f64.data(), sc.f64.size(), sc.groups.data());
+  run_without_gil(sc, [](const auto& tensors, const auto& groups) {
+    adam_step(tensors.data(), tensors.size(), groups.data());
+  });
 }
 
 // ---- SGD --------------------------------------------------------------------
@@ -262,13 +277,7 @@ void sgd_step_py(const py::list& groups, const py::list& params, const py::list&
   Lease<S> lease(shared);
   S& sc = lease.get();
   const std::size_t n = params.size();
-  for (const py::handle h : groups) {
-    std::size_t count = 0;
-    sc.groups.push_back(sgd_group_of(h, count));
-    sc.counts.push_back(count);
-  }
-  group_of_tensors(sc.counts, n, sc.group_of);
-  grad_scales_of(grad_scales, n, sc.scales);
+  read_groups(sc, groups, n, grad_scales, sgd_group_of);
   auto needs = [&](std::size_t, std::size_t i) {
     return sc.groups[sc.group_of[i]].momentum != 0.0;
   };
@@ -286,9 +295,9 @@ void sgd_step_py(const py::list& groups, const py::list& params, const py::list&
                         momentum ? data_of<double>(b) : nullptr, p.size, sc.scales[i],
                         sc.group_of[i]});
   }
-  py::gil_scoped_release release;
-  if (!sc.f32.empty()) sgd_step(sc.f32.data(), sc.f32.size(), sc.groups.data());
-  if (!sc.f64.empty()) sgd_step(sc.f64.data(), sc.f64.size(), sc.groups.data());
+  run_without_gil(sc, [](const auto& tensors, const auto& groups) {
+    sgd_step(tensors.data(), tensors.size(), groups.data());
+  });
 }
 
 }  // namespace

@@ -70,3 +70,26 @@ def import_state(sd: Any, counter_name: str, slots: Mapping[str, Sequence[Any]],
     for dst, src in pairs:
         np.copyto(dst, src)
     return counter
+
+
+class HasState:
+    """``state_dict`` / ``load_state_dict`` for an optimizer holding ``iterations``,
+    ``_state`` (slot name -> per-tensor arrays or None) and ``_groups.keys``;
+    ``_counter`` names the step counter in the dict."""
+
+    _counter = "iterations"
+
+    def state_dict(self) -> dict:
+        """``{counter: int, "<slot>/<key>": ndarray}`` (copies), NumPy only; the
+        counter is ``"iterations"`` (Keras) or ``"step"`` (torch)."""
+        return export_state(self._counter, self.iterations, self._state, self._groups.keys)
+
+    def load_state_dict(self, state_dict: dict, strict: bool = True) -> None:
+        """Validate every entry, then copy into the existing state in place.
+
+        ``strict`` refuses missing and unexpected entries; otherwise they are
+        skipped. Raises ValueError/TypeError, modifying nothing, on a mismatch.
+        """
+        counter = import_state(state_dict, self._counter, self._state, self._groups.keys, strict)
+        if counter is not None:
+            self.iterations = counter

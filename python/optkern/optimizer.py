@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _core
 from ._params import ParamGroups, check_number, zeros_like_all
-from ._state import export_state, import_state
+from ._state import HasState
 
 LearningRate = Union[float, Callable[[int], float]]
 
@@ -43,7 +43,7 @@ class Fixed:
                              f"(learning_rate may be reassigned)")
 
 
-class Optimizer:
+class Optimizer(HasState):
     """Base of the Keras-convention optimizers (``optkern.SGD``, ``optkern.Adam``, ...).
 
     Each ``step(grads)``, in this order (Keras 3):
@@ -131,20 +131,6 @@ class Optimizer:
             scales = self._grad_scales(flat)
         self._apply(flat, lrs, scales)
         self.iterations += 1
-
-    def state_dict(self) -> dict:
-        """``{"iterations": int, "<slot>/<key>": ndarray}`` (copies), NumPy only."""
-        return export_state("iterations", self.iterations, self._state, self._groups.keys)
-
-    def load_state_dict(self, state_dict: dict, strict: bool = True) -> None:
-        """Validate every entry, then copy into the existing state in place.
-
-        ``strict`` refuses missing and unexpected entries; otherwise they are
-        skipped. Raises ValueError/TypeError, modifying nothing, on a mismatch.
-        """
-        counter = import_state(state_dict, "iterations", self._state, self._groups.keys, strict)
-        if counter is not None:
-            self.iterations = counter
 
     # -- helpers -------------------------------------------------------------------
     def _lr_now(self, lr: LearningRate) -> float:

@@ -21,11 +21,8 @@ inline void adam_update_fixed(T* __restrict p, const T* __restrict g, T* __restr
   const T omb1 = k.one_minus_beta1, beta2 = k.beta2, omb2 = k.one_minus_beta2;
   const T eps = k.eps, alpha = k.alpha, bc2 = k.bias_correction2_sqrt;
   for (std::size_t i = 0; i < n; ++i) {
-    T pi = p[i];
-    T gi = clip_symmetric(g[i] * scale, clip);
-    if constexpr (WD == WeightDecay::l2) gi = gi + decay * pi;
-    if constexpr (WD == WeightDecay::decoupled_keras) pi = pi - pi * decay;
-    if constexpr (WD == WeightDecay::decoupled_torch) pi = pi * decay;
+    T pi = p[i], gi = g[i];
+    prepare_grad<WD>(pi, gi, scale, clip, decay);
     const T mi = m[i] + omb1 * (gi - m[i]);
     T vi;
     if constexpr (C == Convention::keras) {

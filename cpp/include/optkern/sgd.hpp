@@ -15,11 +15,8 @@ inline void sgd_update_fixed(T* __restrict p, const T* __restrict g, T* __restri
   const T scale = k.grad_scale, clip = k.clip, decay = k.decay;
   const T lr = k.lr, mu = k.momentum, omd = k.one_minus_dampening;
   for (std::size_t i = 0; i < n; ++i) {
-    T pi = p[i];
-    T gi = clip_symmetric(g[i] * scale, clip);
-    if constexpr (WD == WeightDecay::l2) gi = gi + decay * pi;
-    if constexpr (WD == WeightDecay::decoupled_keras) pi = pi - pi * decay;
-    if constexpr (WD == WeightDecay::decoupled_torch) pi = pi * decay;
+    T pi = p[i], gi = g[i];
+    prepare_grad<WD>(pi, gi, scale, clip, decay);
     if constexpr (M == Momentum::none) {
       pi = pi - lr * gi;
     } else if constexpr (C == Convention::keras) {

@@ -8,6 +8,8 @@
 // A C++ trainer that includes these headers directly gets optkern::generic.
 #pragma once
 
+#include "optkern/options.hpp"
+
 #ifndef OPTKERN_TARGET
 #define OPTKERN_TARGET generic
 #endif
@@ -28,6 +30,16 @@ inline T max_nan(T a, T b) {
 template <class T>
 inline T clip_symmetric(T x, T c) {
   return x < -c ? -c : (x > c ? c : x);
+}
+
+// The common head of every update: g ← clip(g·s, −c, c), then weight decay of
+// mode WD (l2 folds λp into g; the decoupled forms shrink p before the rule).
+template <WeightDecay WD, class T>
+inline void prepare_grad(T& p, T& g, T scale, T clip, T decay) {
+  g = clip_symmetric(g * scale, clip);
+  if constexpr (WD == WeightDecay::l2) g = g + decay * p;
+  if constexpr (WD == WeightDecay::decoupled_keras) p = p - p * decay;
+  if constexpr (WD == WeightDecay::decoupled_torch) p = p * decay;
 }
 
 }  // namespace optkern::OPTKERN_TARGET

@@ -10,14 +10,14 @@ from typing import Any
 import numpy as np
 
 from .._params import ParamGroups, check_number, zeros_like_all
-from .._state import export_state, import_state
+from .._state import HasState
 
 TORCH = 1  # Convention::torch
 L2 = 1  # WeightDecay::l2
 DECOUPLED_TORCH = 3  # WeightDecay::decoupled_torch
 
 
-class Optimizer:
+class Optimizer(HasState):
     """Base of ``optkern.torch.SGD``, ``Adam``, ``AdamW``, ...
 
     ``params`` is a list or dict of arrays, or a list of group dicts
@@ -31,6 +31,7 @@ class Optimizer:
     """
 
     _slots: tuple[str, ...] = ()
+    _counter = "step"
 
     def __init__(self, params: Any, defaults: dict):
         self.defaults = dict(defaults)
@@ -74,20 +75,6 @@ class Optimizer:
         self._check_groups()
         self._apply(flat)
         self.iterations += 1
-
-    def state_dict(self) -> dict:
-        """``{"step": int, "<slot>/<key>": ndarray}`` (copies), NumPy only."""
-        return export_state("step", self.iterations, self._state, self._groups.keys)
-
-    def load_state_dict(self, state_dict: dict, strict: bool = True) -> None:
-        """Validate every entry, then copy into the existing state in place.
-
-        ``strict`` refuses missing and unexpected entries; otherwise they are
-        skipped. Raises ValueError/TypeError, modifying nothing, on a mismatch.
-        """
-        counter = import_state(state_dict, "step", self._state, self._groups.keys, strict)
-        if counter is not None:
-            self.iterations = counter
 
     # -- helpers ------------------------------------------------------------------
     def _make_slot(self, slot: str) -> list:
