@@ -166,13 +166,19 @@ void check_tensors(S& sc, const py::list& params, const py::list& grads,
   require_disjoint(sc.spans, names);
 }
 
-// Reads the group tuples, then each tensor's group and gradient factor.
+// Reads the group tuples and their learning rates (a list, one per group),
+// then each tensor's group and gradient factor.
 template <class S, class Parse>
-void read_groups(S& sc, const py::list& groups, std::size_t n, const py::object& grad_scales,
-                 Parse parse) {
-  for (const py::handle h : groups) {
+void read_groups(S& sc, const py::list& groups, const py::list& lrs, std::size_t n,
+                 const py::object& grad_scales, Parse parse) {
+  if (lrs.size() != groups.size())
+    throw py::value_error("lrs must hold one learning rate per group");
+  for (std::size_t gi = 0; gi < groups.size(); ++gi) {
     std::size_t count = 0;
-    sc.groups.push_back(parse(h, count));
+    sc.groups.push_back(parse(groups[gi], count));
+    const double lr = PyFloat_AsDouble(PyList_GET_ITEM(lrs.ptr(), static_cast<Py_ssize_t>(gi)));
+    if (lr == -1.0 && PyErr_Occurred()) throw py::error_already_set();
+    sc.groups.back().lr = lr;
     sc.counts.push_back(count);
   }
   group_of_tensors(sc.counts, n, sc.group_of);
@@ -192,28 +198,27 @@ T* data_of(const ArrayRef& a) {
   return static_cast<T*>(a.data);
 }
 
-// ---- Adam -------------------------------------------------------------------
-// Group tuple: (count, step, lr, beta1, beta2, eps, weight_decay, clip,
-//               convention, weight_decay_mode, amsgrad, maximize)
+// ---- Adam ----------------------------------------------------------------------
+// Group tuple: (count, beta1, beta2, eps, weight_decay, clip, convention,
+//               weight_decay_mode, amsgrad, maximize); lr and step come apart.
 AdamGroup adam_group_of(const py::handle& h, std::size_t& count) {
-  const py::tuple t = group_tuple(h, 12, "Adam");
+  const py::tuple t = group_tuple(h, 10, "Adam");
   count = static_cast<std::size_t>(int_field(t, 0));
   AdamGroup g;
-  g.step = int_field(t, 1);
-  g.lr = float_field(t, 2);
-  g.beta1 = float_field(t, 3);
-  g.beta2 = float_field(t, 4);
-  g.eps = float_field(t, 5);
-  g.weight_decay = float_field(t, 6);
-  g.clip = float_field(t, 7);
-  g.convention = convention_field(t, 8);
-  g.weight_decay_mode = weight_decay_field(t, 9);
-  g.amsgrad = bool_field(t, 10);
-  g.maximize = bool_field(t, 11);
+  g.beta1 = float_field(t, 1);
+  g.beta2 = float_field(t, 2);
+  g.eps = float_field(t, 3);
+  g.weight_decay = float_field(t, 4);
+  g.clip = float_field(t, 5);
+  g.convention = convention_field(t, 6);
+  g.weight_decay_mode = weight_decay_field(t, 7);
+  g.amsgrad = bool_field(t, 8);
+  g.maximize = bool_field(t, 9);
   return g;
 }
 
-void adam_step_py(const py::list& groups, const py::list& params, const py::list& grads,
+void adam_step_py(const py::list& groups, std::int64_t step, const py::list& lrs,
+                  const py::list& params, const py::list& grads,
                   const py::object& exp_avg, const py::object& exp_avg_sq,
                   const py::object& max_exp_avg_sq, const py::object& grad_scales,
                   const py::list& names) {
@@ -222,7 +227,8 @@ void adam_step_py(const py::list& groups, const py::list& params, const py::list
   Lease<S> lease(shared);
   S& sc = lease.get();
   const std::size_t n = params.size();
-  read_groups(sc, groups, n, grad_scales, adam_group_of);
+  read_groups(sc, groups, lrs, n, grad_scales, adam_group_of);
+  for (AdamGroup& g : sc.groups) g.step = step;
   auto needs = [&](std::size_t slot, std::size_t i) {
     return slot < 2 || sc.groups[sc.group_of[i]].amsgrad;
   };
@@ -245,31 +251,31 @@ void adam_step_py(const py::list& groups, const py::list& params, const py::list
                         sc.scales[i], sc.group_of[i]});
   }
   run_without_gil(sc, [](const auto& tensors, const auto& groups) {
-    adam_step(tensors.data(), tensors.size(), groups.data());
+    adam_step(tensors.data(), tensors.size(), groups.data(), groups.size());
   });
 }
 
-// ---- SGD --------------------------------------------------------------------
-// Group tuple: (count, lr, momentum, dampening, weight_decay, clip, convention,
-//               weight_decay_mode, nesterov, first_step, maximize)
+// ---- SGD -----------------------------------------------------------------------
+// Group tuple: (count, momentum, dampening, weight_decay, clip, convention,
+//               weight_decay_mode, nesterov, first_step, maximize); lr comes apart.
 SgdGroup sgd_group_of(const py::handle& h, std::size_t& count) {
-  const py::tuple t = group_tuple(h, 11, "SGD");
+  const py::tuple t = group_tuple(h, 10, "SGD");
   count = static_cast<std::size_t>(int_field(t, 0));
   SgdGroup g;
-  g.lr = float_field(t, 1);
-  g.momentum = float_field(t, 2);
-  g.dampening = float_field(t, 3);
-  g.weight_decay = float_field(t, 4);
-  g.clip = float_field(t, 5);
-  g.convention = convention_field(t, 6);
-  g.weight_decay_mode = weight_decay_field(t, 7);
-  g.nesterov = bool_field(t, 8);
-  g.first_step = bool_field(t, 9);
-  g.maximize = bool_field(t, 10);
+  g.momentum = float_field(t, 1);
+  g.dampening = float_field(t, 2);
+  g.weight_decay = float_field(t, 3);
+  g.clip = float_field(t, 4);
+  g.convention = convention_field(t, 5);
+  g.weight_decay_mode = weight_decay_field(t, 6);
+  g.nesterov = bool_field(t, 7);
+  g.first_step = bool_field(t, 8);
+  g.maximize = bool_field(t, 9);
   return g;
 }
 
-void sgd_step_py(const py::list& groups, const py::list& params, const py::list& grads,
+void sgd_step_py(const py::list& groups, const py::list& lrs, const py::list& params,
+                 const py::list& grads,
                  const py::object& momentum_buffers, const py::object& grad_scales,
                  const py::list& names) {
   using S = Scratch<SgdGroup, SgdTensor<float>, SgdTensor<double>>;
@@ -277,7 +283,7 @@ void sgd_step_py(const py::list& groups, const py::list& params, const py::list&
   Lease<S> lease(shared);
   S& sc = lease.get();
   const std::size_t n = params.size();
-  read_groups(sc, groups, n, grad_scales, sgd_group_of);
+  read_groups(sc, groups, lrs, n, grad_scales, sgd_group_of);
   auto needs = [&](std::size_t, std::size_t i) {
     return sc.groups[sc.group_of[i]].momentum != 0.0;
   };
@@ -296,18 +302,20 @@ void sgd_step_py(const py::list& groups, const py::list& params, const py::list&
                         sc.group_of[i]});
   }
   run_without_gil(sc, [](const auto& tensors, const auto& groups) {
-    sgd_step(tensors.data(), tensors.size(), groups.data());
+    sgd_step(tensors.data(), tensors.size(), groups.data(), groups.size());
   });
 }
 
 }  // namespace
 
 void register_optimizers(py::module_& m) {
-  m.def("adam_step", &adam_step_py, py::arg("groups"), py::arg("params"), py::arg("grads"),
+  m.def("adam_step", &adam_step_py, py::arg("groups"), py::arg("step"), py::arg("lrs"),
+        py::arg("params"), py::arg("grads"),
         py::arg("exp_avg"), py::arg("exp_avg_sq"), py::arg("max_exp_avg_sq"),
         py::arg("grad_scales"), py::arg("names"),
         "One fused Adam step over all tensors, in place (see optkern.Adam).");
-  m.def("sgd_step", &sgd_step_py, py::arg("groups"), py::arg("params"), py::arg("grads"),
+  m.def("sgd_step", &sgd_step_py, py::arg("groups"), py::arg("lrs"), py::arg("params"),
+        py::arg("grads"),
         py::arg("momentum_buffers"), py::arg("grad_scales"), py::arg("names"),
         "One fused SGD step over all tensors, in place (see optkern.SGD).");
 }

@@ -16,10 +16,12 @@ def openmp() -> bool: ...
 def num_threads() -> int: ...
 def set_num_threads(n: int) -> None: ...
 
-# group: (count, step, lr, beta1, beta2, eps, weight_decay, clip, convention,
-#         weight_decay_mode, amsgrad, maximize)
+# group: (count, beta1, beta2, eps, weight_decay, clip, convention,
+#         weight_decay_mode, amsgrad, maximize); step t is 1-based
 def adam_step(
     groups: list[tuple],
+    step: int,
+    lrs: list[float],
     params: list[np.ndarray],
     grads: list[np.ndarray],
     exp_avg: list[np.ndarray],
@@ -29,10 +31,11 @@ def adam_step(
     names: list[str],
 ) -> None: ...
 
-# group: (count, lr, momentum, dampening, weight_decay, clip, convention,
+# group: (count, momentum, dampening, weight_decay, clip, convention,
 #         weight_decay_mode, nesterov, first_step, maximize)
 def sgd_step(
     groups: list[tuple],
+    lrs: list[float],
     params: list[np.ndarray],
     grads: list[np.ndarray],
     momentum_buffers: list[np.ndarray | None] | None,

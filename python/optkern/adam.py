@@ -55,19 +55,17 @@ class Adam(Optimizer):
         self._slots = ("momentum", "velocity") + (("velocity_hat",) if self._amsgrad else ())
         super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
                          global_clipnorm)
-        # Per-group tuples for the kernels, less the step and learning rate.
-        self._tails = [(self._beta_1, self._beta_2, self._epsilon, wd, self._clip, KERAS,
-                        DECOUPLED_KERAS, self._amsgrad, False) for wd in self._group_decays]
+        # Per-group tuples for the kernels (step and learning rates come per step).
+        self._kernel_groups = [(count, self._beta_1, self._beta_2, self._epsilon, wd,
+                                self._clip, KERAS, DECOUPLED_KERAS, self._amsgrad, False)
+                               for count, wd in zip(self._counts, self._group_decays)]
         s = self._state
         self._slot_lists = (s["momentum"], s["velocity"], s.get("velocity_hat"))
 
     def _apply(self, grads: list, lrs: list[float], grad_scales: Any) -> None:
-        t = self.iterations + 1
-        groups = [(count, t, lr) + tail
-                  for count, lr, tail in zip(self._counts, lrs, self._tails)]
         m, v, v_hat = self._slot_lists
-        _core.adam_step(groups, self._groups.params, grads, m, v, v_hat, grad_scales,
-                        self._groups.labels)
+        _core.adam_step(self._kernel_groups, self.iterations + 1, lrs, self._groups.params,
+                        grads, m, v, v_hat, grad_scales, self._groups.labels)
 
 
 class AdamW(Adam):

@@ -98,12 +98,13 @@ class Optimizer(HasState):
             self._group_decays.append(0.0 if wd is None else check_number(
                 f"param group {i} weight_decay", wd))
         self._counts = [len(g["params"]) for g in self._groups.groups]
+        self._refresh_lrs()
         self.iterations = 0
         self._state = {slot: zeros_like_all(self._groups.params) for slot in self._slots}
 
     # -- subclass hook -----------------------------------------------------------
     def _apply(self, grads: list, lrs: list[float], grad_scales: Any) -> None:
-        """One native call updating every tensor; lrs has one entry per group."""
+        """One native call updating every tensor; lrs has one float per group."""
         raise NotImplementedError
 
     # -- public API ----------------------------------------------------------------
@@ -115,6 +116,8 @@ class Optimizer(HasState):
     @learning_rate.setter
     def learning_rate(self, value: LearningRate) -> None:
         self._learning_rate = _check_lr("learning_rate", value)
+        if hasattr(self, "_group_lrs"):
+            self._refresh_lrs()
 
     @property
     def params(self) -> list[np.ndarray]:
@@ -124,8 +127,10 @@ class Optimizer(HasState):
     def step(self, grads: Any) -> None:
         """Apply one update in place; ``grads`` mirrors the params' structure."""
         flat = self._groups.flatten(grads)
-        lrs = [self._lr_now(self._learning_rate if lr is None else lr)
-               for lr in self._group_lrs]
+        lrs = self._fixed_lrs
+        if lrs is None:  # a schedule: evaluate it for this step
+            lrs = [self._lr_now(self._learning_rate if lr is None else lr)
+                   for lr in self._group_lrs]
         scales = None
         if self._clipnorm is not None or self._global_clipnorm is not None:
             scales = self._grad_scales(flat)
@@ -133,6 +138,11 @@ class Optimizer(HasState):
         self.iterations += 1
 
     # -- helpers -------------------------------------------------------------------
+    def _refresh_lrs(self) -> None:
+        """Cache the per-group learning rates when none is a schedule."""
+        lrs = [self._learning_rate if lr is None else lr for lr in self._group_lrs]
+        self._fixed_lrs = None if any(callable(lr) for lr in lrs) else lrs
+
     def _lr_now(self, lr: LearningRate) -> float:
         if callable(lr):
             return check_number(f"learning_rate({self.iterations})", lr(self.iterations))

@@ -44,12 +44,12 @@ class SGD(Optimizer):
         self._slots = ("momentum",) if self._momentum > 0 else ()
         super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
                          global_clipnorm)
-        # Per-group tuples for the kernels, less the learning rate.
-        self._tails = [(self._momentum, 0.0, wd, self._clip, KERAS, DECOUPLED_KERAS,
-                        self._nesterov, False, False) for wd in self._group_decays]
+        # Per-group tuples for the kernels (the learning rates come per step).
+        self._kernel_groups = [(count, self._momentum, 0.0, wd, self._clip, KERAS,
+                                DECOUPLED_KERAS, self._nesterov, False, False)
+                               for count, wd in zip(self._counts, self._group_decays)]
         self._buffers = self._state["momentum"] if self._slots else None
 
     def _apply(self, grads: list, lrs: list[float], grad_scales: Any) -> None:
-        groups = [(count, lr) + tail for count, lr, tail in zip(self._counts, lrs, self._tails)]
-        _core.sgd_step(groups, self._groups.params, grads, self._buffers, grad_scales,
-                       self._groups.labels)
+        _core.sgd_step(self._kernel_groups, lrs, self._groups.params, grads, self._buffers,
+                       grad_scales, self._groups.labels)

@@ -13,7 +13,7 @@
 
 namespace optkern::OPTKERN_TARGET {
 
-template <class T, Convention C, WeightDecay WD, bool AMSGRAD>
+template <class T, Convention C, WeightDecay WD, bool AMSGRAD, bool SCALED>
 inline void adam_update_fixed(T* __restrict p, const T* __restrict g, T* __restrict m,
                               T* __restrict v, T* __restrict vmax, std::size_t n,
                               const AdamCoeffs<T>& k) {
@@ -22,7 +22,7 @@ inline void adam_update_fixed(T* __restrict p, const T* __restrict g, T* __restr
   const T eps = k.eps, alpha = k.alpha, bc2 = k.bias_correction2_sqrt;
   for (std::size_t i = 0; i < n; ++i) {
     T pi = p[i], gi = g[i];
-    prepare_grad<WD>(pi, gi, scale, clip, decay);
+    prepare_grad<WD, SCALED>(pi, gi, scale, clip, decay);
     const T mi = m[i] + omb1 * (gi - m[i]);
     T vi;
     if constexpr (C == Convention::keras) {
@@ -48,10 +48,13 @@ inline void adam_update_fixed(T* __restrict p, const T* __restrict g, T* __restr
 template <class T, Convention C, WeightDecay WD>
 inline void adam_update_wd(T* p, const T* g, T* m, T* v, T* vmax, std::size_t n,
                            const AdamCoeffs<T>& k) {
-  if (k.amsgrad)
-    adam_update_fixed<T, C, WD, true>(p, g, m, v, vmax, n, k);
-  else
-    adam_update_fixed<T, C, WD, false>(p, g, m, v, vmax, n, k);
+  const bool scaled = grad_is_scaled(k.grad_scale, k.clip);
+  if (k.amsgrad) {
+    if (scaled) return adam_update_fixed<T, C, WD, true, true>(p, g, m, v, vmax, n, k);
+    return adam_update_fixed<T, C, WD, true, false>(p, g, m, v, vmax, n, k);
+  }
+  if (scaled) return adam_update_fixed<T, C, WD, false, true>(p, g, m, v, vmax, n, k);
+  return adam_update_fixed<T, C, WD, false, false>(p, g, m, v, vmax, n, k);
 }
 
 template <class T, Convention C>

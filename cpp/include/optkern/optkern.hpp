@@ -3,10 +3,11 @@
 // sources (cpp/src) to use it from a C++ trainer.
 //
 // A step takes every tensor of a model at once. The elements of all tensors,
-// taken in order, are cut into fixed chunks of kChunkElements; chunks run in
-// one parallel region. Chunk boundaries do not depend on the thread count and
-// each element's update is independent of the others, so results are bitwise
-// identical for any number of threads.
+// taken in order, are split into one equal contiguous part per thread, run in
+// one parallel region. Each element's update is independent of the others and
+// every path applies the same IEEE operations, so results are bitwise
+// identical for any number of threads. Reductions sum fixed pieces of
+// kChunkElements in a fixed order, so they are too.
 #pragma once
 
 #include <cstddef>
@@ -37,8 +38,10 @@ int num_threads();
 void set_num_threads(int n);
 
 // Elements per chunk, and the least total work that is spread across threads.
-inline constexpr std::size_t kChunkElements = std::size_t{1} << 15;
-inline constexpr std::size_t kParallelMinElements = std::size_t{1} << 16;
+// Small enough that two chunks of an in-cache step are worth two threads and
+// that the last, partial chunk unbalances the threads little.
+inline constexpr std::size_t kChunkElements = std::size_t{1} << 13;
+inline constexpr std::size_t kParallelMinElements = std::size_t{1} << 14;
 
 // ---- optimizer steps --------------------------------------------------------
 // Hyperparameters of one parameter group for one step (double, as given).
@@ -64,8 +67,10 @@ struct AdamTensor {
   std::size_t group;    // index into the groups array
 };
 
+// One Adam step over `count` tensors; tensors[i].group indexes `groups`.
 template <class T>
-void adam_step(const AdamTensor<T>* tensors, std::size_t count, const AdamGroup* groups);
+void adam_step(const AdamTensor<T>* tensors, std::size_t count, const AdamGroup* groups,
+               std::size_t group_count);
 
 struct SgdGroup {
   double lr = 0.01, momentum = 0.0, dampening = 0.0, weight_decay = 0.0;
@@ -87,8 +92,10 @@ struct SgdTensor {
   std::size_t group;
 };
 
+// One SGD step over `count` tensors; tensors[i].group indexes `groups`.
 template <class T>
-void sgd_step(const SgdTensor<T>* tensors, std::size_t count, const SgdGroup* groups);
+void sgd_step(const SgdTensor<T>* tensors, std::size_t count, const SgdGroup* groups,
+              std::size_t group_count);
 
 // ---- reductions -------------------------------------------------------------
 // out[i] = Σ xs[i][j]² accumulated in double, deterministic for any thread

@@ -9,14 +9,14 @@
 
 namespace optkern::OPTKERN_TARGET {
 
-template <class T, Convention C, WeightDecay WD, Momentum M, bool FIRST>
+template <class T, Convention C, WeightDecay WD, Momentum M, bool FIRST, bool SCALED>
 inline void sgd_update_fixed(T* __restrict p, const T* __restrict g, T* __restrict b,
                              std::size_t n, const SgdCoeffs<T>& k) {
   const T scale = k.grad_scale, clip = k.clip, decay = k.decay;
   const T lr = k.lr, mu = k.momentum, omd = k.one_minus_dampening;
   for (std::size_t i = 0; i < n; ++i) {
     T pi = p[i], gi = g[i];
-    prepare_grad<WD>(pi, gi, scale, clip, decay);
+    prepare_grad<WD, SCALED>(pi, gi, scale, clip, decay);
     if constexpr (M == Momentum::none) {
       pi = pi - lr * gi;
     } else if constexpr (C == Convention::keras) {
@@ -35,20 +35,25 @@ inline void sgd_update_fixed(T* __restrict p, const T* __restrict g, T* __restri
   }
 }
 
-template <class T, Convention C, WeightDecay WD>
-inline void sgd_update_wd(T* p, const T* g, T* b, std::size_t n, const SgdCoeffs<T>& k) {
+template <class T, Convention C, WeightDecay WD, bool SCALED>
+inline void sgd_update_scaled(T* p, const T* g, T* b, std::size_t n, const SgdCoeffs<T>& k) {
+  const bool first = C == Convention::torch && k.first_step;
   switch (k.momentum_kind) {
     case Momentum::none:
-      return sgd_update_fixed<T, C, WD, Momentum::none, false>(p, g, b, n, k);
+      return sgd_update_fixed<T, C, WD, Momentum::none, false, SCALED>(p, g, b, n, k);
     case Momentum::heavy_ball:
-      if (C == Convention::torch && k.first_step)
-        return sgd_update_fixed<T, C, WD, Momentum::heavy_ball, true>(p, g, b, n, k);
-      return sgd_update_fixed<T, C, WD, Momentum::heavy_ball, false>(p, g, b, n, k);
+      if (first) return sgd_update_fixed<T, C, WD, Momentum::heavy_ball, true, SCALED>(p, g, b, n, k);
+      return sgd_update_fixed<T, C, WD, Momentum::heavy_ball, false, SCALED>(p, g, b, n, k);
     case Momentum::nesterov:
-      if (C == Convention::torch && k.first_step)
-        return sgd_update_fixed<T, C, WD, Momentum::nesterov, true>(p, g, b, n, k);
-      return sgd_update_fixed<T, C, WD, Momentum::nesterov, false>(p, g, b, n, k);
+      if (first) return sgd_update_fixed<T, C, WD, Momentum::nesterov, true, SCALED>(p, g, b, n, k);
+      return sgd_update_fixed<T, C, WD, Momentum::nesterov, false, SCALED>(p, g, b, n, k);
   }
+}
+
+template <class T, Convention C, WeightDecay WD>
+inline void sgd_update_wd(T* p, const T* g, T* b, std::size_t n, const SgdCoeffs<T>& k) {
+  if (grad_is_scaled(k.grad_scale, k.clip)) return sgd_update_scaled<T, C, WD, true>(p, g, b, n, k);
+  return sgd_update_scaled<T, C, WD, false>(p, g, b, n, k);
 }
 
 template <class T, Convention C>

@@ -32,14 +32,22 @@ inline T clip_symmetric(T x, T c) {
   return x < -c ? -c : (x > c ? c : x);
 }
 
-// The common head of every update: g ← clip(g·s, −c, c), then weight decay of
-// mode WD (l2 folds λp into g; the decoupled forms shrink p before the rule).
-template <WeightDecay WD, class T>
+// The common head of every update: g ← clip(g·s, −c, c) when SCALED (else
+// s = 1 and c = ∞, an identity not worth its instructions in a kernel that is
+// compute-bound in cache), then weight decay of mode WD (l2 folds λp into g;
+// the decoupled forms shrink p before the rule).
+template <WeightDecay WD, bool SCALED, class T>
 inline void prepare_grad(T& p, T& g, T scale, T clip, T decay) {
-  g = clip_symmetric(g * scale, clip);
+  if constexpr (SCALED) g = clip_symmetric(g * scale, clip);
   if constexpr (WD == WeightDecay::l2) g = g + decay * p;
   if constexpr (WD == WeightDecay::decoupled_keras) p = p - p * decay;
   if constexpr (WD == WeightDecay::decoupled_torch) p = p * decay;
+}
+
+// Whether a tensor's gradient needs prepare_grad's scale-and-clip.
+template <class T>
+inline bool grad_is_scaled(T scale, T clip) {
+  return scale != T(1) || clip <= T(3.0e38);  // a finite clip bound
 }
 
 }  // namespace optkern::OPTKERN_TARGET

@@ -62,16 +62,17 @@ class Adam(Optimizer):
     def _slot_needed(self, slot: str, group: dict) -> bool:
         return slot != "max_exp_avg_sq" or bool(group["amsgrad"])
 
+    def _kernel_group(self, g: dict) -> tuple:
+        return (len(g["params"]), float(g["betas"][0]), float(g["betas"][1]), float(g["eps"]),
+                float(g["weight_decay"]), 0.0, TORCH,
+                DECOUPLED_TORCH if g["decoupled_weight_decay"] else L2, bool(g["amsgrad"]),
+                bool(g["maximize"]))
+
     def _apply(self, grads: list) -> None:
-        t = self.iterations + 1
-        groups = [(len(g["params"]), t, float(g["lr"]), float(g["betas"][0]),
-                   float(g["betas"][1]), float(g["eps"]), float(g["weight_decay"]), 0.0, TORCH,
-                   DECOUPLED_TORCH if g["decoupled_weight_decay"] else L2, bool(g["amsgrad"]),
-                   bool(g["maximize"]))
-                  for g in self.param_groups]
         s = self._state
-        _core.adam_step(groups, self.params, grads, s["exp_avg"], s["exp_avg_sq"],
-                        s["max_exp_avg_sq"], None, self._groups.labels)
+        _core.adam_step(self._kernel_groups, self.iterations + 1, self._lrs, self.params, grads,
+                        s["exp_avg"], s["exp_avg_sq"], s["max_exp_avg_sq"], None,
+                        self._groups.labels)
 
 
 class AdamW(Adam):

@@ -39,7 +39,10 @@ class Optimizer(HasState):
         for group in self._groups.groups:
             for key, value in self.defaults.items():
                 group.setdefault(key, value)
-        self._checked: list = [None] * len(self._groups.groups)
+        n_groups = len(self._groups.groups)
+        self._checked: list = [None] * n_groups
+        self._kernel_groups: list = [None] * n_groups  # per-group tuples for the kernels
+        self._lrs: list = [None] * n_groups
         self._check_groups()
         self.iterations = 0
         self._state = {slot: self._make_slot(slot) for slot in self._slots}
@@ -60,6 +63,10 @@ class Optimizer(HasState):
 
     def _group_options(self, group: dict) -> tuple:
         """The options the kernels read, as a tuple (compared to skip re-checks)."""
+        raise NotImplementedError
+
+    def _kernel_group(self, group: dict) -> tuple:
+        """The group's tuple for the native step, less its learning rate."""
         raise NotImplementedError
 
     def _slot_needed(self, slot: str, group: dict) -> bool:
@@ -92,6 +99,8 @@ class Optimizer(HasState):
             if options != self._checked[i]:
                 self._check_group(group)
                 self._checked[i] = options
+                self._kernel_groups[i] = self._kernel_group(group)
+                self._lrs[i] = float(group["lr"])
 
     def _counts(self) -> list[int]:
         return [len(g["params"]) for g in self._groups.groups]

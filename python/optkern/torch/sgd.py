@@ -47,15 +47,15 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
-        # Whether a group's momentum buffers hold a momentum yet; until then
-        # the first step sets b <- g (torch: a missing momentum_buffer).
-        self._has_momentum = [False] * len(self.param_groups)
+        # Groups whose next step starts their momentum buffers with b <- g
+        # (torch: a missing momentum_buffer): momentum > 0 and no step yet.
+        self._first_pending = [g["momentum"] != 0 for g in self.param_groups]
 
     def _group_options(self, group: dict) -> tuple:
         return (group["lr"], group["momentum"], group["dampening"], group["weight_decay"],
                 group["nesterov"], group["maximize"])
 
-    def _check_group(self, group: dict) -> None:
+    def _check_sgd_group(self, group: dict) -> None:
         check_common(group)
         check_number("momentum", group["momentum"])
         check_number("dampening", group["dampening"], float("-inf"))
@@ -65,29 +65,42 @@ class SGD(Optimizer):
     def _slot_needed(self, slot: str, group: dict) -> bool:
         return group["momentum"] > 0
 
+    def _kernel_group(self, g: dict, first_step: bool = False) -> tuple:
+        return (len(g["params"]), float(g["momentum"]), float(g["dampening"]),
+                float(g["weight_decay"]), 0.0, TORCH, L2, bool(g["nesterov"]), first_step,
+                bool(g["maximize"]))
+
+    def _check_group(self, group: dict) -> None:
+        self._check_sgd_group(group)
+        if group["momentum"] != 0 and hasattr(self, "_first_pending"):
+            gi = next(i for i, g in enumerate(self.param_groups) if g is group)
+            start = sum(self._counts()[:gi])
+            if self._state["momentum_buffer"][start] is None and group["params"]:
+                self._first_pending[gi] = True  # momentum switched on after construction
+
     def _apply(self, grads: list) -> None:
         buffers = self._state["momentum_buffer"]
-        groups, created, start = [], [], 0
-        for gi, g in enumerate(self.param_groups):
-            count, momentum = len(g["params"]), float(g["momentum"])
-            if momentum != 0 and not self._has_momentum[gi]:
-                # momentum switched on after construction: buffers start now
-                for i in range(start, start + count):
-                    if buffers[i] is None:
-                        buffers[i] = np.zeros_like(self.params[i])
-                        created.append(i)
-            groups.append((count, float(g["lr"]), momentum, float(g["dampening"]),
-                           float(g["weight_decay"]), 0.0, TORCH, L2, bool(g["nesterov"]),
-                           momentum != 0 and not self._has_momentum[gi], bool(g["maximize"])))
-            start += count
+        groups, created = self._kernel_groups, []
+        if any(self._first_pending):
+            groups, start = list(groups), 0
+            for gi, g in enumerate(self.param_groups):
+                count = len(g["params"])
+                if self._first_pending[gi]:
+                    for i in range(start, start + count):
+                        if buffers[i] is None:
+                            buffers[i] = np.zeros_like(self.params[i])
+                            created.append(i)
+                    groups[gi] = self._kernel_group(g, first_step=True)
+                start += count
         try:
-            _core.sgd_step(groups, self.params, grads, buffers, None, self._groups.labels)
+            _core.sgd_step(groups, self._lrs, self.params, grads, buffers, None,
+                           self._groups.labels)
         except BaseException:
             for i in created:
                 buffers[i] = None
             raise
-        for gi, group in enumerate(groups):
-            self._has_momentum[gi] = self._has_momentum[gi] or group[2] != 0
+        if groups is not self._kernel_groups:
+            self._first_pending = [False] * len(groups)
 
     def load_state_dict(self, state_dict: dict, strict: bool = True) -> None:
         super().load_state_dict(state_dict, strict)
@@ -96,5 +109,5 @@ class SGD(Optimizer):
             keys = self._groups.keys[start:start + len(g["params"])]
             if any(buffers[start + j] is not None and f"momentum_buffer/{k}" in state_dict
                    for j, k in enumerate(keys)):
-                self._has_momentum[gi] = True
+                self._first_pending[gi] = False
             start += len(g["params"])
