@@ -135,3 +135,15 @@ def test_reference_seed_formulas():
     y = np.array([.1, .05, .6, 0, .05, .1, 0, .1, 0, 0])
     assert ok.reference.mse_half_sum(y, t) == pytest.approx(0.0975)
     assert ok.reference.cross_entropy_error(y, t) == pytest.approx(0.5108255, rel=1e-6)
+
+
+def test_bench_quick_smoke_run(tmp_path):
+    """The optimizer benchmark runs end to end (timings are not checked)."""
+    out = subprocess.run([sys.executable, "-m", "optkern", "bench", "--quick", "--no-torch",
+                          "--json", str(tmp_path / "r.json")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "| 2^10 |" in out.stdout
+    import json
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["cases"][0]["optkern"]["median"] > 0

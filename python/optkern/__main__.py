@@ -24,16 +24,19 @@ def _info(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from ._bench import main as bench_main
 
-    return bench_main(args.bench_args)
+    return bench_main(args.rest)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m optkern", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="build info and a self-check of every kernel")
-    bench = sub.add_parser("bench", help="optimizer benchmark (see bench/bench_optimizers.py)")
-    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
+    sub.add_parser("bench", add_help=False,
+                   help="Adam step benchmark against NumPy and torch ('bench --help')")
+    args, rest = parser.parse_known_args(argv)
+    if args.command != "bench" and rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.rest = rest
     return {"info": _info, "bench": _bench}[args.command](args)
 
 
