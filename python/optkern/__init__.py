@@ -7,7 +7,6 @@ follows PyTorch. Submodules load on first use, so ``import optkern`` stays cheap
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
 from ._info import build_info, get_num_threads, set_num_threads
 
@@ -29,7 +28,7 @@ _SUBMODULES = {"torch", "reference", "checkpoint"}
 __all__ = ["build_info", "get_num_threads", "set_num_threads", *_LAZY, *sorted(_SUBMODULES)]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in _LAZY:
         value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     elif name in _SUBMODULES:
