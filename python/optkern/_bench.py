@@ -586,7 +586,7 @@ def main(argv=None):
     res["loadavg_end"] = _loadavg()
     res["quiet_waited_s"] = QUIET["waited_s"]
     print_report(res)
-    print(f"\n(wall time {res['wall_s']:.0f} s; command: python bench/bench_optimizers.py"
+    print(f"\n(wall time {res['wall_s']:.0f} s; command: python -m optkern bench"
           + "".join(f" {a}" for a in (argv if argv is not None else sys.argv[1:])) + ")")
     if args.json:
         with open(args.json, "w") as f:
