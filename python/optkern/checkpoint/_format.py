@@ -441,34 +441,30 @@ class CheckpointReader:
             out[path] = self._read_one(self.entries[path])
         return out
 
+    def _read_into(self, stream, buf, n, path):
+        """Fill ``buf[:n]`` from ``stream`` in chunks; return the CRC-32 of what was read."""
+        crc = pos = 0
+        while pos < n:
+            chunk = buf[pos : pos + _CHUNK]
+            got = stream.readinto(chunk)
+            if not got:
+                raise self.corrupt(f"array {path!r} is truncated")
+            crc = zlib.crc32(chunk[:got], crc)
+            pos += got
+        return crc
+
     def _read_one(self, e):
         arr = np.ndarray(e.shape, dtype=e.dtype)
         buf = _byte_view(arr)
         n = e.nbytes
-        crc = 0
         try:
             if e.info.compress_type == zipfile.ZIP_STORED:
-                f = self._f
-                f.seek(e.data_offset)
-                pos = 0
-                while pos < n:
-                    chunk = buf[pos : pos + _CHUNK]
-                    got = f.readinto(chunk)
-                    if not got:
-                        raise self.corrupt(f"array {e.path!r} is truncated")
-                    crc = zlib.crc32(chunk[:got], crc)
-                    pos += got
+                self._f.seek(e.data_offset)
+                crc = self._read_into(self._f, buf, n, e.path)
             else:
                 with self._zf.open(e.info) as m:
                     _read_exact(m, e.info.file_size - n)
-                    pos = 0
-                    while pos < n:
-                        chunk = buf[pos : pos + _CHUNK]
-                        got = m.readinto(chunk)
-                        if not got:
-                            raise self.corrupt(f"array {e.path!r} is truncated")
-                        crc = zlib.crc32(chunk[:got], crc)
-                        pos += got
+                    crc = self._read_into(m, buf, n, e.path)
         except CorruptCheckpointError:
             raise
         except Exception as exc:  # zlib.error, BadZipFile from a damaged deflate stream
