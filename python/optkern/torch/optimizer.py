@@ -43,6 +43,7 @@ class Optimizer(HasState):
         self._checked: list = [None] * n_groups
         self._kernel_groups: list = [None] * n_groups  # per-group tuples for the kernels
         self._lrs: list = [None] * n_groups
+        self._state: dict = {}
         self._check_groups()
         self.iterations = 0
         self._state = {slot: self._make_slot(slot) for slot in self._slots}
@@ -71,6 +72,9 @@ class Optimizer(HasState):
 
     def _slot_needed(self, slot: str, group: dict) -> bool:
         return True
+
+    def _on_group_change(self, index: int, group: dict) -> None:
+        """Called after group ``index`` was edited and checked (and at construction)."""
 
     def _apply(self, grads: list) -> None:
         raise NotImplementedError
@@ -101,6 +105,7 @@ class Optimizer(HasState):
                 self._checked[i] = options
                 self._kernel_groups[i] = self._kernel_group(group)
                 self._lrs[i] = float(group["lr"])
+                self._on_group_change(i, group)
 
     def _counts(self) -> list[int]:
         return [len(g["params"]) for g in self._groups.groups]

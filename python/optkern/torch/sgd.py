@@ -55,7 +55,7 @@ class SGD(Optimizer):
         return (group["lr"], group["momentum"], group["dampening"], group["weight_decay"],
                 group["nesterov"], group["maximize"])
 
-    def _check_sgd_group(self, group: dict) -> None:
+    def _check_group(self, group: dict) -> None:
         check_common(group)
         check_number("momentum", group["momentum"])
         check_number("dampening", group["dampening"], float("-inf"))
@@ -70,13 +70,13 @@ class SGD(Optimizer):
                 float(g["weight_decay"]), 0.0, TORCH, L2, bool(g["nesterov"]), first_step,
                 bool(g["maximize"]))
 
-    def _check_group(self, group: dict) -> None:
-        self._check_sgd_group(group)
-        if group["momentum"] != 0 and hasattr(self, "_first_pending"):
-            gi = next(i for i, g in enumerate(self.param_groups) if g is group)
-            start = sum(self._counts()[:gi])
-            if self._state["momentum_buffer"][start] is None and group["params"]:
-                self._first_pending[gi] = True  # momentum switched on after construction
+    def _on_group_change(self, index: int, group: dict) -> None:
+        buffers = self._state.get("momentum_buffer")
+        if buffers is None:  # construction: the buffers are made next
+            return
+        start = sum(self._counts()[:index])
+        if group["momentum"] != 0 and group["params"] and buffers[start] is None:
+            self._first_pending[index] = True  # momentum switched on after construction
 
     def _apply(self, grads: list) -> None:
         buffers = self._state["momentum_buffer"]
