@@ -4,6 +4,7 @@
 // double lanes (element i into lane i mod 8); a tensor's lanes add piece by
 // piece in order, and its eight lanes add pairwise in a fixed tree. Nothing
 // depends on the thread count or the ISA.
+#include <algorithm>
 #include <vector>
 
 #include "kernel_table.hpp"
