@@ -97,8 +97,14 @@ def test_never_deletes_other_files(tmp_path):
             m.save()
     assert sorted(os.listdir(d)) == sorted(others + [".optkern-checkpoint.lock", "checkpoint.json",
                                                      "ckpt-4.npz"])
-    with ok.CheckpointManager(ok.Checkpoint(x=np.zeros(1)), d, checkpoint_name="best") as m:
-        assert _names(m.checkpoints) == ["best-1.npz"]
+    # named like a checkpoint of "best", but not an optkern checkpoint: not listed, left alone
+    with pytest.warns(UserWarning, match="best-1.npz"):
+        m = ok.CheckpointManager(ok.Checkpoint(x=np.zeros(1)), d, checkpoint_name="best", max_to_keep=1)
+    with m:
+        assert m.checkpoints == []
+        m.save(checkpoint_number=2)
+        m.save(checkpoint_number=3)
+    assert (d / "best-1.npz").read_bytes() == b"keep me"
 
 
 def test_max_to_keep_none_keeps_all_and_bad_values(tmp_path):

@@ -5,7 +5,8 @@ A checkpoint is a zip archive that ``np.load(path, allow_pickle=False)`` reads:
 * one ``<path>.npy`` member per array or number, named by its object path
   (``model/W1``, ``optimizer/exp_avg/W1``, ``epoch``), stored in C order;
 * a last member ``__manifest__.json`` (UTF-8 JSON) holding the format name and
-  version, the save time, step and save counter, the top-level objects and,
+  version, the save time, step and save counter, the checkpoint name of a
+  numbered file (``"ckpt"`` for ``ckpt-7.npz``), the top-level objects and,
   for every entry, its kind (``array`` or a number kind), dtype descriptor,
   shape, byte count and the CRC-32 of its C-order bytes (``zlib.crc32``).
 
@@ -182,7 +183,8 @@ def write_checkpoint(fileobj, entries, objects, meta, compress=False):
     objects : dict
         ``{top-level name: object kind}`` recorded in the manifest.
     meta : dict
-        ``time``, ``step`` and ``save_counter`` for the manifest.
+        ``time``, ``step`` and ``save_counter`` for the manifest, and
+        optionally ``checkpoint_name`` (the prefix of a numbered series).
     compress : bool
         Deflate the members (like ``np.savez_compressed``).
 
@@ -228,6 +230,8 @@ def write_checkpoint(fileobj, entries, objects, meta, compress=False):
             "objects": dict(objects),
             "entries": manifest_entries,
         }
+        if meta.get("checkpoint_name") is not None:  # whose numbered series this file belongs to
+            manifest["checkpoint_name"] = meta["checkpoint_name"]
         info = zipfile.ZipInfo(MANIFEST_MEMBER, date_time=_ZIP_EPOCH)
         info.compress_type = method
         info.external_attr = 0o644 << 16

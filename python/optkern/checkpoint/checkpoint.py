@@ -298,7 +298,9 @@ class Checkpoint:
 
         Increments ``save_counter`` (kept in the file, restored by
         :meth:`restore`). For rotation and a state file use
-        :class:`CheckpointManager`.
+        :class:`CheckpointManager`. The manifest records the prefix's last
+        component (``"ckpt"``) as the checkpoint name, so a manager of that
+        name in that directory counts the file as its own.
 
         Parameters
         ----------
@@ -322,7 +324,8 @@ class Checkpoint:
             self._writer.wait()
             number = self._save_counter + 1
             path = f"{prefix}-{number}.npz"
-            meta = {"time": time.time(), "step": None, "save_counter": number}
+            meta = {"time": time.time(), "step": None, "save_counter": number,
+                    "checkpoint_name": os.path.basename(prefix)}
             self._write(path, meta=meta, compress=compress, blocking=blocking)
             object.__setattr__(self, "_save_counter", number)
         return path

@@ -11,12 +11,12 @@ import re
 import threading
 import time
 import warnings
-import zipfile
 
-from . import _format
+from . import _ownership
 from ._atomic import atomic_write, fsync_directory, temp_name_pattern
 from ._errors import CorruptCheckpointError
 from ._lock import DirectoryLock
+from ._ownership import numbered_files
 from .checkpoint import Checkpoint
 
 __all__ = ["CheckpointManager", "latest_checkpoint", "STATE_NAME"]
@@ -26,30 +26,6 @@ STATE_FORMAT = "optkern.checkpoint.state"
 STATE_VERSION = 1
 
 _ANY_CKPT = re.compile(r"(.+)-(0|[1-9][0-9]*)\.npz\Z")
-
-
-def _name_pattern(name):
-    return re.compile(re.escape(name) + r"-(0|[1-9][0-9]*)\.npz\Z")
-
-
-def _scan(directory, name):
-    """``{number: filename}`` of the committed checkpoints ``<name>-<n>.npz``.
-
-    Only exact names count: temporaries (``.<name>-<n>.npz.<hex>.tmp``), other
-    prefixes and other suffixes are never listed.
-    """
-    pattern = _name_pattern(name)
-    found = {}
-    try:
-        entries = os.scandir(directory)
-    except FileNotFoundError:
-        return found
-    with entries:
-        for entry in entries:
-            m = pattern.match(entry.name)
-            if m and entry.is_file():
-                found[int(m.group(1))] = entry.name
-    return found
 
 
 def _read_state(directory):
@@ -94,22 +70,25 @@ def _raise(exc):
     raise exc
 
 
-def _manifest_time(path):
-    """The save time recorded in a checkpoint's manifest, or None if unreadable."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            t = json.loads(zf.read(_format.MANIFEST_MEMBER))["time"]
-        return float(t) if math.isfinite(t) else None
-    except Exception:
-        return None
+def _vouched(state, name):
+    """File names the state file of checkpoint name ``name`` lists (written by a manager)."""
+    if state is None or state["checkpoint_name"] != name:
+        return frozenset()
+    return frozenset(item["file"] for item in state["checkpoints"] + state["preserved"])
+
+
+def _describe(others):
+    return ", ".join(f"{filename} ({reason})" for _, (filename, reason) in sorted(others.items()))
 
 
 def latest_checkpoint(directory, checkpoint_name=None):
     """Path of the newest committed checkpoint in ``directory``, or None.
 
     The newest is the highest checkpoint number, never the newest mtime.
-    Temporary files of unfinished writes are never returned. The file is not
-    verified here; restoring it is (a damaged file raises
+    Temporary files of unfinished writes are never returned, nor files that
+    are named like checkpoints but are not optkern checkpoints of this name
+    (see :class:`CheckpointManager`); only their manifests are read. The data
+    is not verified here; restoring it is (a damaged checkpoint raises
     :class:`CorruptCheckpointError` rather than falling back to an older one).
 
     Parameters
@@ -118,7 +97,8 @@ def latest_checkpoint(directory, checkpoint_name=None):
         The checkpoint directory. A missing directory gives None.
     checkpoint_name : str, optional
         The file prefix (``"ckpt"`` for ``ckpt-7.npz``). By default the one
-        recorded in the manager's state file, else the only prefix present.
+        recorded in the manager's state file, else the only prefix of the
+        optkern checkpoints present.
 
     Returns
     -------
@@ -133,9 +113,11 @@ def latest_checkpoint(directory, checkpoint_name=None):
         If ``checkpoint_name`` is not given and the state file is damaged.
     """
     directory = os.fspath(directory)
+    if checkpoint_name is not None:
+        _check_name(checkpoint_name)
+    if not os.path.isdir(directory):
+        return None
     if checkpoint_name is None:
-        if not os.path.isdir(directory):
-            return None
         state = _read_state(directory)
         if state is not None:
             checkpoint_name = state["checkpoint_name"]
@@ -144,7 +126,9 @@ def latest_checkpoint(directory, checkpoint_name=None):
             with os.scandir(directory) as it:
                 for entry in it:
                     m = _ANY_CKPT.match(entry.name)
-                    if m and not entry.name.startswith(".") and entry.is_file():
+                    if (m and not entry.name.startswith(".") and m.group(1) not in prefixes
+                            and entry.is_file()
+                            and _ownership.inspect(entry.path, m.group(1)).verdict == _ownership.OURS):
                         prefixes.add(m.group(1))
             if not prefixes:
                 return None
@@ -153,11 +137,14 @@ def latest_checkpoint(directory, checkpoint_name=None):
                                  f"{sorted(prefixes)}; pass checkpoint_name")
             checkpoint_name = prefixes.pop()
     else:
-        _check_name(checkpoint_name)
-    found = _scan(directory, checkpoint_name)
-    if not found:
+        try:
+            state = _read_state(directory)
+        except CorruptCheckpointError:
+            state = None  # a damaged hint vouches for nothing; the manifests still decide
+    ours, _ = _ownership.claim_checkpoints(directory, checkpoint_name, _vouched(state, checkpoint_name))
+    if not ours:
         return None
-    return os.path.join(directory, found[max(found)])
+    return os.path.join(directory, ours[max(ours)][0])
 
 
 def _check_name(name):
@@ -217,11 +204,22 @@ class CheckpointManager:
     -----
     After a restart the list is rebuilt by scanning the directory for
     ``<checkpoint_name>-<n>.npz`` (the state file only supplies times and the
-    kept-forever set); checkpoints are ordered by number, never by mtime. The
-    manager only ever deletes such files of its own prefix, plus stale
-    temporaries of its own interrupted writes. Checkpoint numbers must grow:
-    a save whose number is not above the newest existing one is refused
-    (restore first, e.g. with :meth:`restore_or_initialize`).
+    kept-forever set); checkpoints are ordered by number, never by mtime.
+
+    A name proves nothing, so a file counts as one of this manager's
+    checkpoints only if its manifest (read alone, without the arrays) is an
+    optkern manifest that records this ``checkpoint_name``, or records none
+    (files of :meth:`Checkpoint.write` and of optkern versions that did not
+    record it). A file the state file lists that has become unreadable is
+    still ours, and restoring it raises :class:`CorruptCheckpointError`.
+    Any other file named like a checkpoint is left alone with a warning:
+    never listed, restored, deleted or overwritten. Rotation reads a file's
+    manifest again just before deleting it, and deletes nothing else except
+    stale temporaries of its own interrupted writes.
+
+    Checkpoint numbers must grow: a save whose number is not above every
+    file named ``<checkpoint_name>-<n>.npz`` is refused (on a fresh start,
+    restore first with :meth:`restore_or_initialize`).
 
     Examples
     --------
@@ -286,6 +284,8 @@ class CheckpointManager:
         self._mutex = threading.Lock()
         self._last_checkpoint_step = None
         self._lock = None
+        self._others = {}  # {number: (filename, reason)}: named like ours, provably or possibly not
+        self._others_reported = set()
 
         os.makedirs(directory, exist_ok=True)
         self._lock = DirectoryLock(directory)
@@ -299,6 +299,7 @@ class CheckpointManager:
     # ------------------------------------------------------------ recovery
 
     def _recover(self):
+        """Rebuild the lists from the directory; the state file adds times and the kept set."""
         now = self._clock()
         state = _read_state(self._directory)
         times, kept, last_kept = {}, set(), None
@@ -307,16 +308,28 @@ class CheckpointManager:
                 times[item["file"]] = float(item["time"])
             kept = {item["file"] for item in state["preserved"]}
             last_kept = min(float(state["last_preserved_time"]), now)
+        ours, others = _ownership.claim_checkpoints(self._directory, self._name,
+                                                    _vouched(state, self._name))
         managed, preserved = [], []
-        for number, filename in sorted(_scan(self._directory, self._name).items()):
+        for number, (filename, manifest_time) in sorted(ours.items()):
             t = times.get(filename)
             if t is None:  # not in the state file: saved just before a crash, or no state file
-                t = _manifest_time(os.path.join(self._directory, filename))
+                t = manifest_time
             t = now if t is None else min(t, now)
             (preserved if filename in kept else managed).append((number, filename, t))
         if last_kept is None:
             last_kept = min((t for _, _, t in managed), default=now)
         self._managed, self._preserved, self._last_preserved_time = managed, preserved, last_kept
+        self._others = others
+        unseen = {n: item for n, item in others.items() if item[0] not in self._others_reported}
+        if unseen:
+            self._others_reported.update(item[0] for item in unseen.values())
+            warnings.warn(
+                f"{len(unseen)} file(s) in {self._directory!r} named like checkpoints of "
+                f"{self._name!r} are not optkern checkpoints of this manager: {_describe(unseen)}. "
+                "They are left alone: never listed, restored or deleted. New checkpoint numbers "
+                "must be above theirs (a file is never overwritten); move them out of the "
+                "directory if they do not belong there.", UserWarning, stacklevel=3)
 
     def _remove_stale_temporaries(self):
         # Only our own naming: .<name>-<n>.npz.<16 hex>.tmp and .checkpoint.json.<16 hex>.tmp.
@@ -441,19 +454,12 @@ class CheckpointManager:
                 number = checkpoint_number
             else:
                 number = step if step is not None else counter
-            on_disk = _scan(self._directory, self._name)
-            with self._mutex:
-                known = [n for n, _, _ in self._managed + self._preserved] + list(on_disk)
-            newest = max(known, default=None)
-            if newest is not None and number <= newest:
-                raise ValueError(
-                    f"checkpoint number {number} is not above the newest checkpoint "
-                    f"{self._name}-{newest}.npz in {self._directory!r}; restore it first "
-                    "(restore_or_initialize()) or pass a larger checkpoint_number")
+            self._check_number(number)
             filename = f"{self._name}-{number}.npz"
             path = os.path.join(self._directory, filename)
             now = self._clock()
-            meta = {"time": now, "step": step if step is not None else number, "save_counter": counter}
+            meta = {"time": now, "step": step if step is not None else number, "save_counter": counter,
+                    "checkpoint_name": self._name}  # proves later that the file is this manager's
 
             def on_commit():
                 object.__setattr__(ckpt, "_save_counter", max(ckpt.save_counter, counter))
@@ -465,6 +471,30 @@ class CheckpointManager:
             if step is not None:
                 self._last_checkpoint_step = step
         return path
+
+    def _check_number(self, number):
+        """Refuse a number not above every file named ``<name>-<n>.npz`` (ours or not)."""
+        on_disk = numbered_files(self._directory, self._name)
+        with self._mutex:
+            listed = {n for n, _, _ in self._managed + self._preserved}
+        newest = max(listed | set(on_disk), default=None)
+        if newest is None or number > newest:
+            return
+        filename = f"{self._name}-{newest}.npz"
+        claim = None
+        if newest not in listed:
+            claim = _ownership.inspect(os.path.join(self._directory, filename), self._name)
+        if claim is None or claim.verdict == _ownership.OURS:
+            raise ValueError(
+                f"checkpoint number {number} is not above the newest checkpoint {filename} in "
+                f"{self._directory!r}. Numbers come from checkpoint_number, else step_counter, "
+                "else the save counter (which restore_or_initialize() restores): on a fresh start "
+                f"restore first, else pass checkpoint_number={newest + 1} or larger")
+        raise ValueError(
+            f"checkpoint number {number} is not above {filename} in {self._directory!r}, a file "
+            f"that is not an optkern checkpoint of this manager ({claim.reason}); it is left "
+            "alone and never overwritten. Move it out of the directory, give this manager another "
+            f"checkpoint_name or directory, or pass checkpoint_number={newest + 1} or larger")
 
     def _commit(self, number, filename, t):
         """Record a committed checkpoint: state file first, then delete old files.
@@ -494,8 +524,17 @@ class CheckpointManager:
         if doomed:
             failed = []
             for item in doomed:
+                path = os.path.join(self._directory, item[1])
+                claim = _ownership.inspect(path, self._name)
+                if claim.verdict != _ownership.OURS:  # deleted only on the manifest's word
+                    if claim.verdict != _ownership.MISSING:
+                        warnings.warn(f"old checkpoint {item[1]!r} in {self._directory!r} was not "
+                                      "deleted: it is no longer provably an optkern checkpoint of "
+                                      f"this manager ({claim.reason}); it is left alone",
+                                      UserWarning, stacklevel=4)
+                    continue
                 try:
-                    os.unlink(os.path.join(self._directory, item[1]))
+                    os.unlink(path)
                 except FileNotFoundError:
                     pass
                 except OSError as e:
@@ -527,6 +566,11 @@ class CheckpointManager:
     def restore_or_initialize(self):
         """Restore the latest checkpoint, or call ``init_fn`` if there is none.
 
+        The directory is scanned again first, so files moved in or out since
+        the manager was created are taken into account. Only optkern
+        checkpoints of this manager count: files that are merely named like
+        them are skipped with a warning.
+
         Returns
         -------
         str or None
@@ -535,15 +579,41 @@ class CheckpointManager:
         Raises
         ------
         CorruptCheckpointError
-            If the latest checkpoint is damaged (no fallback to an older one).
+            If the latest checkpoint is damaged. There is no fallback to an
+            older one (and ``init_fn`` is not called): move the damaged file
+            out of the directory and call this again to restore the one before.
         """
         self._check_open()
-        latest = self.latest_checkpoint
-        if latest is not None:
-            self._checkpoint.restore(latest)
+        ckpt = self._checkpoint
+        with ckpt._writer.lock:
+            ckpt._writer.join()  # a write in flight finishes first (its error stays pending)
+            with self._mutex:
+                self._recover()
+                items = self._managed + self._preserved
+                items.sort()
+        if items:
+            latest = os.path.join(self._directory, items[-1][1])
+            try:
+                self._checkpoint.restore(latest)
+            except CorruptCheckpointError as e:
+                if e.path != latest:
+                    raise
+                after = ("restores the one before it, "
+                         f"{items[-2][1]}" if len(items) > 1 else "then initializes (it is the only one)")
+                raise CorruptCheckpointError(
+                    latest, f"{e.reason}. The manager does not fall back to an older checkpoint on "
+                            "its own: if the file cannot be repaired, move it out of "
+                            f"{self._directory!r} and call restore_or_initialize() again, which "
+                            f"{after}") from e
             if self._step_counter is not None:
                 self._last_checkpoint_step = self._step()
             return latest
+        if self._others:
+            skipped = ", ".join(f for _, (f, _) in sorted(self._others.items()))
+            warnings.warn(f"no optkern checkpoint of {self._name!r} in {self._directory!r} to "
+                          f"restore; skipped files that are not optkern checkpoints of this "
+                          f"manager: {skipped}" + ("; calling init_fn" if self._init_fn else ""),
+                          UserWarning, stacklevel=2)
         if self._init_fn is not None:
             self._init_fn()
         return None
