@@ -11,6 +11,7 @@ import re
 import threading
 import time
 import warnings
+import weakref
 
 from . import _ownership
 from ._atomic import atomic_write, fsync_directory, temp_name_pattern
@@ -147,6 +148,18 @@ def latest_checkpoint(directory, checkpoint_name=None):
     return os.path.join(directory, ours[max(ours)][0])
 
 
+def _finish_before_takeover(manager):
+    # Only a weak reference: the lock must not keep its manager alive (its finalizer unlocks).
+    ref = weakref.ref(manager)
+
+    def finish():
+        m = ref()
+        if m is not None:
+            m._finish_writing()
+
+    return finish
+
+
 def _check_name(name):
     if not isinstance(name, str):
         raise TypeError(f"checkpoint_name must be a str, got {type(name).__name__}")
@@ -162,8 +175,14 @@ class CheckpointManager:
     ``<directory>/<checkpoint_name>-<number>.npz``; a JSON state file
     ``checkpoint.json`` lists them with their save times. Each save is atomic
     and durable, the state file is rewritten (atomically) after the data, and
-    old checkpoints are deleted only after that. A lock file keeps a second
-    manager (in any process) off the same directory.
+    old checkpoints are deleted only after that.
+
+    One manager at a time saves to a directory, enforced by a lock file. In
+    the same process a newer manager on the directory takes over (running a
+    notebook cell again just works) and the older one refuses to save from
+    then on; a manager in another process is refused while this one lives.
+    Use it as a context manager, ``with CheckpointManager(...) as manager:``,
+    or call :meth:`close`, to release the directory when done.
 
     Parameters
     ----------
@@ -196,7 +215,7 @@ class CheckpointManager:
     Raises
     ------
     RuntimeError
-        If another manager holds the directory.
+        If a manager in another process holds the directory.
     CorruptCheckpointError
         If the state file is damaged (it is never silently ignored).
 
@@ -224,12 +243,12 @@ class CheckpointManager:
     Examples
     --------
     >>> ckpt = ok.Checkpoint(model=params, optimizer=opt)
-    >>> manager = ok.CheckpointManager(ckpt, "checkpoints", max_to_keep=3)
-    >>> manager.restore_or_initialize()
-    >>> for epoch in range(10):
-    ...     train_one_epoch()
-    ...     manager.save()                       # checkpoints/ckpt-<n>.npz
-    >>> manager.checkpoints                      # the 3 newest, oldest first
+    >>> with ok.CheckpointManager(ckpt, "checkpoints", max_to_keep=3) as manager:
+    ...     manager.restore_or_initialize()      # the newest checkpoint, if any
+    ...     for epoch in range(10):
+    ...         train_one_epoch()
+    ...         manager.save()                   # checkpoints/ckpt-<n>.npz
+    ...     print(manager.checkpoints)           # the 3 newest, oldest first
     """
 
     def __init__(self, checkpoint, directory, max_to_keep=5, keep_checkpoint_every_n_hours=None,
@@ -288,7 +307,7 @@ class CheckpointManager:
         self._others_reported = set()
 
         os.makedirs(directory, exist_ok=True)
-        self._lock = DirectoryLock(directory)
+        self._lock = DirectoryLock(directory, before_takeover=_finish_before_takeover(self))
         try:
             self._recover()
             self._remove_stale_temporaries()
@@ -397,8 +416,27 @@ class CheckpointManager:
             raise TypeError(f"step_counter gave {value!r}, expected an integer") from None
 
     def _check_open(self):
-        if self._lock is None or not self._lock.held:
-            raise RuntimeError(f"this CheckpointManager for {self._directory!r} is closed")
+        lock = self._lock
+        if lock is not None and lock.superseded:
+            raise RuntimeError(
+                f"this CheckpointManager for {self._directory!r} was superseded by a newer "
+                "CheckpointManager on the same directory in this process (created after it, e.g. "
+                "by running a notebook cell again); it cannot save or restore any more: use the "
+                "newer manager")
+        if lock is not None and lock.inherited:
+            raise RuntimeError(
+                f"this CheckpointManager for {self._directory!r} was created in the parent of this "
+                "forked process and is not this process's; create a new CheckpointManager here "
+                "(it is refused while the parent's manager holds the directory)")
+        if lock is None or not lock.held:
+            raise RuntimeError(f"this CheckpointManager for {self._directory!r} is closed; "
+                               "create a new one to go on")
+
+    def _finish_writing(self):
+        """Let a save in flight (from any thread) finish; a newer manager takes over after it."""
+        ckpt = self._checkpoint
+        with ckpt._writer.lock:
+            ckpt._writer.join()
 
     def save(self, checkpoint_number=None, check_interval=True, *, blocking=True, compress=False):
         """Save a new checkpoint, then delete the ones beyond ``max_to_keep``.
@@ -443,6 +481,7 @@ class CheckpointManager:
                 raise ValueError(f"checkpoint_number must be >= 0, got {checkpoint_number}")
         ckpt = self._checkpoint
         with ckpt._writer.lock:
+            self._check_open()  # again: a newer manager may have taken over meanwhile
             ckpt._writer.wait()  # an earlier async failure surfaces here; the list is now current
             step = self._step() if self._step_counter is not None else None
             if self._checkpoint_interval is not None and check_interval:
@@ -631,10 +670,16 @@ class CheckpointManager:
     def close(self):
         """Wait for a pending save, then release the directory lock.
 
-        Idempotent. The manager cannot save after this.
+        Idempotent. The manager cannot save after this. ``with
+        CheckpointManager(...) as manager:`` calls it at the end of the block.
+        A manager superseded by a newer one on the same directory holds
+        nothing any more, so closing it leaves the newer one's lock alone.
         """
         lock = self._lock
-        if lock is None or not lock.held:
+        if lock is None:
+            return
+        if not lock.held:
+            lock.release()  # a forked child's copy: closes its file, the parent keeps its lock
             return
         try:
             self._checkpoint.wait_until_finished()
@@ -649,8 +694,8 @@ class CheckpointManager:
 
     def __del__(self):
         lock = getattr(self, "_lock", None)
-        if lock is not None and lock.held:
+        if lock is not None:
             try:
-                lock.release()
+                lock.release()  # no-op once closed or superseded
             except Exception:
                 pass
