@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import numbers
@@ -25,6 +26,9 @@ __all__ = ["CheckpointManager", "latest_checkpoint", "STATE_NAME"]
 STATE_NAME = "checkpoint.json"
 STATE_FORMAT = "optkern.checkpoint.state"
 STATE_VERSION = 1
+
+# A directory that cannot be written: permission denied, or a read-only file system.
+_READ_ONLY_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 
 _ANY_CKPT = re.compile(r"(.+)-(0|[1-9][0-9]*)\.npz\Z")
 
@@ -303,16 +307,27 @@ class CheckpointManager:
         self._mutex = threading.Lock()
         self._last_checkpoint_step = None
         self._lock = None
+        self._read_only_error = None
+        self._closed = False
         self._others = {}  # {number: (filename, reason)}: named like ours, provably or possibly not
         self._others_reported = set()
 
-        os.makedirs(directory, exist_ok=True)
-        self._lock = DirectoryLock(directory, before_takeover=_finish_before_takeover(self))
+        try:
+            os.makedirs(directory, exist_ok=True)
+            self._lock = DirectoryLock(directory, before_takeover=_finish_before_takeover(self))
+        except OSError as e:
+            if e.errno not in _READ_ONLY_ERRNOS:
+                raise
+            # Nothing can be written here: list and restore only; save() says why it cannot.
+            # Without the lock, temporaries may be another writer's: leave them all alone.
+            self._read_only_error = e
         try:
             self._recover()
-            self._remove_stale_temporaries()
+            if self._lock is not None:
+                self._remove_stale_temporaries()
         except BaseException:
-            self._lock.release()
+            if self._lock is not None:
+                self._lock.release()
             raise
 
     # ------------------------------------------------------------ recovery
@@ -415,7 +430,7 @@ class CheckpointManager:
         except TypeError:
             raise TypeError(f"step_counter gave {value!r}, expected an integer") from None
 
-    def _check_open(self):
+    def _check_open(self, writing):
         lock = self._lock
         if lock is not None and lock.superseded:
             raise RuntimeError(
@@ -428,9 +443,25 @@ class CheckpointManager:
                 f"this CheckpointManager for {self._directory!r} was created in the parent of this "
                 "forked process and is not this process's; create a new CheckpointManager here "
                 "(it is refused while the parent's manager holds the directory)")
-        if lock is None or not lock.held:
+        if self._closed or (lock is not None and not lock.held):
             raise RuntimeError(f"this CheckpointManager for {self._directory!r} is closed; "
                                "create a new one to go on")
+        if writing and lock is None:
+            e = self._read_only_error
+            raise PermissionError(
+                e.errno, f"cannot save a checkpoint: the directory {self._directory!r} is not "
+                f"writable ({e.strerror or e}), so this CheckpointManager was opened read-only, to "
+                "list and restore checkpoints; save with a manager on a writable directory")
+
+    @property
+    def read_only(self):
+        """True if the directory could not be written when the manager was created.
+
+        Such a manager (an evaluation job, a read-only mount) lists and
+        restores checkpoints but takes no lock, deletes nothing, and its
+        :meth:`save` raises :class:`PermissionError`.
+        """
+        return self._read_only_error is not None
 
     def _finish_writing(self):
         """Let a save in flight (from any thread) finish; a newer manager takes over after it."""
@@ -467,7 +498,7 @@ class CheckpointManager:
         ValueError
             If the checkpoint number is not above the newest existing one.
         """
-        self._check_open()
+        self._check_open(writing=True)
         if not isinstance(check_interval, bool):
             raise TypeError(f"check_interval must be a bool, got {check_interval!r}")
         if checkpoint_number is not None:
@@ -481,7 +512,7 @@ class CheckpointManager:
                 raise ValueError(f"checkpoint_number must be >= 0, got {checkpoint_number}")
         ckpt = self._checkpoint
         with ckpt._writer.lock:
-            self._check_open()  # again: a newer manager may have taken over meanwhile
+            self._check_open(writing=True)  # again: a newer manager may have taken over meanwhile
             ckpt._writer.wait()  # an earlier async failure surfaces here; the list is now current
             step = self._step() if self._step_counter is not None else None
             if self._checkpoint_interval is not None and check_interval:
@@ -622,7 +653,7 @@ class CheckpointManager:
             older one (and ``init_fn`` is not called): move the damaged file
             out of the directory and call this again to restore the one before.
         """
-        self._check_open()
+        self._check_open(writing=False)
         ckpt = self._checkpoint
         with ckpt._writer.lock:
             ckpt._writer.join()  # a write in flight finishes first (its error stays pending)
@@ -675,6 +706,7 @@ class CheckpointManager:
         A manager superseded by a newer one on the same directory holds
         nothing any more, so closing it leaves the newer one's lock alone.
         """
+        self._closed = True
         lock = self._lock
         if lock is None:
             return
