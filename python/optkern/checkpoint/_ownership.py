@@ -20,7 +20,7 @@ import zipfile
 from . import _format
 
 __all__ = ["OURS", "FOREIGN", "UNPROVEN", "MISSING", "Claim", "inspect", "numbered_files",
-           "claim_checkpoints"]
+           "claim_checkpoints", "check_name", "name_pattern", "ANY_CHECKPOINT"]
 
 OURS = "ours"          # the manifest proves it is a checkpoint of this name
 FOREIGN = "foreign"    # readable, and provably not a checkpoint of this name
@@ -28,6 +28,9 @@ UNPROVEN = "unproven"  # unreadable: damaged, or not a zip file at all
 MISSING = "missing"    # gone since it was listed
 
 _MAX_MANIFEST = 64 << 20
+
+# Any committed checkpoint file name: <prefix>-<number>.npz, no leading zeros.
+ANY_CHECKPOINT = re.compile(r"(.+)-(0|[1-9][0-9]*)\.npz\Z")
 
 
 class Claim:
@@ -37,6 +40,14 @@ class Claim:
 
     def __init__(self, verdict, time=None, reason=""):
         self.verdict, self.time, self.reason = verdict, time, reason
+
+
+def check_name(name):
+    if not isinstance(name, str):
+        raise TypeError(f"checkpoint_name must be a str, got {type(name).__name__}")
+    if not name or name.startswith(".") or "/" in name or os.sep in name or "\x00" in name:
+        raise ValueError(f"invalid checkpoint_name {name!r}: use a plain file name prefix "
+                         "(no path separators, not starting with '.')")
 
 
 def name_pattern(name):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import json
 import math
 import numbers
 import operator
@@ -14,142 +13,23 @@ import time
 import warnings
 import weakref
 
-from . import _ownership
-from ._atomic import atomic_write, fsync_directory, temp_name_pattern
+from . import _ownership, _state
+from ._atomic import fsync_directory, temp_name_pattern
 from ._errors import CorruptCheckpointError
 from ._lock import DirectoryLock
-from ._ownership import numbered_files
+from ._ownership import check_name, numbered_files
+from ._state import STATE_NAME, read_state, vouched
 from .checkpoint import Checkpoint
+from .latest import latest_checkpoint
 
 __all__ = ["CheckpointManager", "latest_checkpoint", "STATE_NAME"]
-
-STATE_NAME = "checkpoint.json"
-STATE_FORMAT = "optkern.checkpoint.state"
-STATE_VERSION = 1
 
 # A directory that cannot be written: permission denied, or a read-only file system.
 _READ_ONLY_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 
-_ANY_CKPT = re.compile(r"(.+)-(0|[1-9][0-9]*)\.npz\Z")
-
-
-def _read_state(directory):
-    """The parsed state file, None if absent; CorruptCheckpointError if unreadable."""
-    path = os.path.join(directory, STATE_NAME)
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except FileNotFoundError:
-        return None
-
-    def corrupt(reason):
-        return CorruptCheckpointError(
-            path, f"{reason}; it is only a hint: delete it and the manager rebuilds its list "
-                  "from the checkpoint files")
-
-    if not raw:
-        return _raise(corrupt("the state file is empty (0 bytes)"))
-    try:
-        state = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise corrupt(f"the state file is not valid JSON ({e})") from e
-    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
-        raise corrupt(f"not an optkern checkpoint state file (format is not {STATE_FORMAT!r})")
-    if state.get("version") != STATE_VERSION:
-        raise corrupt(f"unsupported state file version {state.get('version')!r}")
-    name = state.get("checkpoint_name")
-    lpt = state.get("last_preserved_time")
-    ok = isinstance(name, str) and isinstance(lpt, (int, float)) and not isinstance(lpt, bool)
-    for key in ("checkpoints", "preserved"):
-        items = state.get(key)
-        ok = ok and isinstance(items, list) and all(
-            isinstance(i, dict) and isinstance(i.get("file"), str) and _ANY_CKPT.match(i["file"])
-            and isinstance(i.get("time"), (int, float)) and not isinstance(i.get("time"), bool)
-            for i in items)
-    if not ok:
-        raise corrupt("malformed state file")
-    return state
-
-
-def _raise(exc):
-    raise exc
-
-
-def _vouched(state, name):
-    """File names the state file of checkpoint name ``name`` lists (written by a manager)."""
-    if state is None or state["checkpoint_name"] != name:
-        return frozenset()
-    return frozenset(item["file"] for item in state["checkpoints"] + state["preserved"])
-
 
 def _describe(others):
     return ", ".join(f"{filename} ({reason})" for _, (filename, reason) in sorted(others.items()))
-
-
-def latest_checkpoint(directory, checkpoint_name=None):
-    """Path of the newest committed checkpoint in ``directory``, or None.
-
-    The newest is the highest checkpoint number, never the newest mtime.
-    Temporary files of unfinished writes are never returned, nor files that
-    are named like checkpoints but are not optkern checkpoints of this name
-    (see :class:`CheckpointManager`); only their manifests are read. The data
-    is not verified here; restoring it is (a damaged checkpoint raises
-    :class:`CorruptCheckpointError` rather than falling back to an older one).
-
-    Parameters
-    ----------
-    directory : str or os.PathLike
-        The checkpoint directory. A missing directory gives None.
-    checkpoint_name : str, optional
-        The file prefix (``"ckpt"`` for ``ckpt-7.npz``). By default the one
-        recorded in the manager's state file, else the only prefix of the
-        optkern checkpoints present.
-
-    Returns
-    -------
-    str or None
-
-    Raises
-    ------
-    ValueError
-        If ``checkpoint_name`` is not given and several prefixes are present
-        without a state file naming one.
-    CorruptCheckpointError
-        If ``checkpoint_name`` is not given and the state file is damaged.
-    """
-    directory = os.fspath(directory)
-    if checkpoint_name is not None:
-        _check_name(checkpoint_name)
-    if not os.path.isdir(directory):
-        return None
-    if checkpoint_name is None:
-        state = _read_state(directory)
-        if state is not None:
-            checkpoint_name = state["checkpoint_name"]
-        else:
-            prefixes = set()
-            with os.scandir(directory) as it:
-                for entry in it:
-                    m = _ANY_CKPT.match(entry.name)
-                    if (m and not entry.name.startswith(".") and m.group(1) not in prefixes
-                            and entry.is_file()
-                            and _ownership.inspect(entry.path, m.group(1)).verdict == _ownership.OURS):
-                        prefixes.add(m.group(1))
-            if not prefixes:
-                return None
-            if len(prefixes) > 1:
-                raise ValueError(f"{directory!r} holds checkpoints with several prefixes "
-                                 f"{sorted(prefixes)}; pass checkpoint_name")
-            checkpoint_name = prefixes.pop()
-    else:
-        try:
-            state = _read_state(directory)
-        except CorruptCheckpointError:
-            state = None  # a damaged hint vouches for nothing; the manifests still decide
-    ours, _ = _ownership.claim_checkpoints(directory, checkpoint_name, _vouched(state, checkpoint_name))
-    if not ours:
-        return None
-    return os.path.join(directory, ours[max(ours)][0])
 
 
 def _finish_before_takeover(manager):
@@ -162,14 +42,6 @@ def _finish_before_takeover(manager):
             m._finish_writing()
 
     return finish
-
-
-def _check_name(name):
-    if not isinstance(name, str):
-        raise TypeError(f"checkpoint_name must be a str, got {type(name).__name__}")
-    if not name or name.startswith(".") or "/" in name or os.sep in name or "\x00" in name:
-        raise ValueError(f"invalid checkpoint_name {name!r}: use a plain file name prefix "
-                         "(no path separators, not starting with '.')")
 
 
 class CheckpointManager:
@@ -273,7 +145,7 @@ class CheckpointManager:
             h = keep_checkpoint_every_n_hours
             if isinstance(h, bool) or not isinstance(h, numbers.Real) or not (math.isfinite(h) and h > 0):
                 raise ValueError(f"keep_checkpoint_every_n_hours must be a positive number, got {h!r}")
-        _check_name(checkpoint_name)
+        check_name(checkpoint_name)
         if step_counter is not None and not callable(step_counter):
             if isinstance(step_counter, numbers.Integral):
                 raise TypeError("step_counter must change as training runs: pass a callable "
@@ -335,7 +207,7 @@ class CheckpointManager:
     def _recover(self):
         """Rebuild the lists from the directory; the state file adds times and the kept set."""
         now = self._clock()
-        state = _read_state(self._directory)
+        state = read_state(self._directory)
         times, kept, last_kept = {}, set(), None
         if state is not None and state["checkpoint_name"] == self._name:
             for item in state["checkpoints"] + state["preserved"]:
@@ -343,7 +215,7 @@ class CheckpointManager:
             kept = {item["file"] for item in state["preserved"]}
             last_kept = min(float(state["last_preserved_time"]), now)
         ours, others = _ownership.claim_checkpoints(self._directory, self._name,
-                                                    _vouched(state, self._name))
+                                                    vouched(state, self._name))
         managed, preserved = [], []
         for number, (filename, manifest_time) in sorted(ours.items()):
             t = times.get(filename)
@@ -618,18 +490,8 @@ class CheckpointManager:
             # checkpoint, which the next save prunes again.
 
     def _write_state(self, managed, preserved, last_kept):
-        state = {
-            "format": STATE_FORMAT,
-            "version": STATE_VERSION,
-            "checkpoint_name": self._name,
-            "latest_checkpoint": managed[-1][1] if managed else None,
-            "checkpoints": [{"file": f, "number": n, "time": t} for n, f, t in managed],
-            "preserved": [{"file": f, "number": n, "time": t} for n, f, t in preserved],
-            "last_preserved_time": last_kept,
-        }
-        data = json.dumps(state, indent=1).encode("utf-8")
         # Its directory fsync also makes the new checkpoint's rename durable (same directory).
-        atomic_write(os.path.join(self._directory, STATE_NAME), lambda f: f.write(data))
+        _state.write_state(self._directory, self._name, managed, preserved, last_kept)
 
     # ------------------------------------------------------------- restore
 
