@@ -325,7 +325,7 @@ class Checkpoint:
             number = self._save_counter + 1
             path = f"{prefix}-{number}.npz"
             meta = {"time": time.time(), "step": None, "save_counter": number,
-                    "checkpoint_name": os.path.basename(prefix)}
+                    "checkpoint_name": os.path.basename(prefix) or None}
             self._write(path, meta=meta, compress=compress, blocking=blocking)
             object.__setattr__(self, "_save_counter", number)
         return path

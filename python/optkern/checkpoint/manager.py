@@ -291,7 +291,8 @@ class CheckpointManager:
 
     def __repr__(self):
         return (f"CheckpointManager(directory={self._directory!r}, checkpoint_name={self._name!r}, "
-                f"max_to_keep={self._max_to_keep}, checkpoints={len(self._managed)})")
+                f"max_to_keep={self._max_to_keep}, checkpoints={len(self._managed)}"
+                + (", read_only=True)" if self.read_only else ")"))
 
     # ---------------------------------------------------------------- save
 
