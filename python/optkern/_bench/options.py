@@ -22,6 +22,8 @@ import sys
 
 import numpy as np
 
+import optkern as ok
+
 from .timing import FOREIGN_LOAD_LIMIT, Timer, loadavg, now
 
 
@@ -68,8 +70,6 @@ def add_timing_options(ap: argparse.ArgumentParser) -> None:
 def resolve_timing_options(args: argparse.Namespace) -> TimingSettings:
     """Apply the defaults (full run or --quick), set optkern's thread count and
     build the run's `Timer`."""
-    import optkern as ok
-
     threads = args.threads if args.threads is not None else ok.get_num_threads()
     ok.set_num_threads(threads)
     quick = args.quick
@@ -99,8 +99,6 @@ def import_torch(threads: int):
 
 def machine_info(settings: TimingSettings, torch) -> dict:
     """What a run records about itself and its machine (load, versions, environment)."""
-    import optkern as ok
-
     return dict(threads=settings.threads, quick=settings.quick, budget_s=settings.budget_s,
                 rounds=settings.rounds, retries=settings.retries,
                 quiet_wait_s=settings.quiet_wait_s, loadavg_start=loadavg(),

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import platform
+
+import numpy as np
 
 
 def fmt(x, spec: str) -> str:
@@ -24,10 +27,6 @@ def run_header(res: dict) -> list[str]:
     """The lines that open a report: load averages, versions, the bandwidth bound
     (``res`` as built from `options.machine_info` plus ``bandwidth_best_by_kernel``
     and ``bandwidth_bound_gbs`` where measured)."""
-    import platform
-
-    import numpy as np
-
     lines = [f"load average at start {fmt_list(res['loadavg_start'])}, at end "
              f"{fmt_list(res.get('loadavg_end'))}",
              f"optkern {res['build_info'].get('version')} isa={res['build_info'].get('isa')}, "
