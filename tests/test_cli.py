@@ -77,3 +77,12 @@ def test_bench_checkpoint_suite_runs(tmp_path):
     assert "| ok Checkpoint.restore" in out.stdout
     for word in ("PASS", "MISS", "issue", "target"):
         assert word not in out.stdout
+
+
+@pytest.mark.parametrize("script", ["bench_optimizers.py", "bench_checkpoint.py"])
+def test_bench_scripts_are_the_suites(script):
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--help"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    suite = script[len("bench_"):-len(".py")]
+    assert f"python -m optkern bench {suite}" in out.stdout
