@@ -1,5 +1,6 @@
 // Multi-tensor optimizer steps: per-step scalars in double, then one pass over
-// all tensors in fixed chunks with the active ISA's kernels.
+// all tensors with the active ISA's kernels, split across threads as
+// chunking.hpp describes (one equal contiguous part of all elements per thread).
 #include <cmath>
 #include <limits>
 #include <vector>

@@ -1,6 +1,6 @@
 // The C++ core used as a C++ trainer would: no Python. Checks the multi-tensor
 // steps on every available ISA and thread count against plain loops written
-// here from SEMANTICS.md (same operation order, so the bits must agree), and
+// here from docs/optimizers.md (same operation order, so the bits must agree), and
 // the sum of squares against a double loop.
 #include <cmath>
 #include <cstdio>

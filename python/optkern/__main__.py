@@ -1,9 +1,18 @@
-"""optkern's command line: ``python -m optkern {info,bench}``."""
+"""optkern's command line: ``python -m optkern {info,bench}``, also installed as ``optkern``.
+
+The help text is plain text (the module docstring is not shown to users).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+
+DESCRIPTION = "optkern's command line (also installed as the optkern command)."
+EPILOG = """examples:
+  optkern info                   build info and a bit-for-bit self-check of every kernel
+  optkern bench --quick          a quick run of the optimizer benchmark
+  optkern bench --help           the benchmark suites"""
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -28,11 +37,17 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m optkern", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    from . import __version__
+
+    # "optkern" when run as the console command, "python -m optkern" otherwise
+    prog = "python -m optkern" if sys.argv[0].endswith("__main__.py") else "optkern"
+    parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"optkern {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{info,bench}")
     sub.add_parser("info", help="build info and a self-check of every kernel")
     sub.add_parser("bench", add_help=False,
-                   help="Adam step benchmark against NumPy and torch ('bench --help')")
+                   help="benchmarks against NumPy and torch ('bench --help' lists the suites)")
     args, rest = parser.parse_known_args(argv)
     if args.command != "bench" and rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")

@@ -7,7 +7,7 @@
 
 namespace optkern {
 
-// Which framework's formulas an update follows (SEMANTICS.md).
+// Which framework's formulas an update follows (docs/optimizers.md).
 enum class Convention : std::uint8_t { keras = 0, torch = 1 };
 
 // How weight decay λ enters an update.

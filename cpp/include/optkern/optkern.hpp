@@ -2,12 +2,14 @@
 // and OpenMP threading. No Python anywhere; link against the optkern core
 // sources (cpp/src) to use it from a C++ trainer.
 //
-// A step takes every tensor of a model at once. The elements of all tensors,
-// taken in order, are split into one equal contiguous part per thread, run in
-// one parallel region. Each element's update is independent of the others and
-// every path applies the same IEEE operations, so results are bitwise
-// identical for any number of threads. Reductions sum fixed pieces of
-// kChunkElements in a fixed order, so they are too.
+// A step takes every tensor of a model at once. With kParallelMinElements
+// elements or more in all, the elements of all tensors, taken in order, are
+// split into one equal contiguous part per thread (cut at multiples of 16
+// elements), run in one parallel region; smaller steps run on the calling
+// thread. Each element's update is independent of the others and every path
+// applies the same IEEE operations, so results are bitwise identical for any
+// number of threads. Reductions sum fixed pieces of kChunkElements in a fixed
+// order, so they are too. docs/optimizers.md states the rules for users.
 #pragma once
 
 #include <cstddef>
@@ -37,10 +39,12 @@ int num_threads();
 // Sets the thread count for optkern's parallel regions; n >= 1.
 void set_num_threads(int n);
 
-// Elements per chunk, and the least total work that is spread across threads.
-// Small enough that two chunks of an in-cache step are worth two threads and
-// that the last, partial chunk unbalances the threads little.
+// Elements per piece of a reduction (sum_squares): each tensor is cut into
+// pieces of this size, whose partial sums add in a fixed order whatever the
+// thread count. Optimizer steps do not use it (see above).
 inline constexpr std::size_t kChunkElements = std::size_t{1} << 13;
+// The least total work, in elements, that steps and reductions spread across
+// threads; smaller ones run on the calling thread.
 inline constexpr std::size_t kParallelMinElements = std::size_t{1} << 14;
 
 // ---- optimizer steps --------------------------------------------------------

@@ -1,5 +1,5 @@
 // Fused single-pass SGD update (plain, heavy-ball momentum, Nesterov) of one
-// contiguous tensor, in the Keras or the torch form (see SEMANTICS.md).
+// contiguous tensor, in the Keras or the torch form (see docs/optimizers.md).
 #pragma once
 
 #include <cstddef>

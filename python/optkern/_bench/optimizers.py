@@ -1,0 +1,305 @@
+"""Adam (float32) step benchmark: optkern vs the NumPy reference vs torch fused.
+
+Usage (the default suite of ``python -m optkern bench``)::
+
+    python -m optkern bench                    # full run, about 2-4 minutes on 2 cores
+    python -m optkern bench --quick            # smoke run, small sizes, a few seconds
+    python -m optkern bench optimizers --threads 1 --json results.json
+
+For every case (2^10, 2^14, 2^18, 2^22, 2^26 elements; an odd size next to each,
+2^k+3 or 2^k-1; and a 1000-tensor "model" of about 10 M elements whose sizes are
+drawn log-uniformly from a seeded RNG) three implementations run one Adam step
+with the same hyperparameters on their own copies of the same parameters and
+gradients:
+
+* ``optkern``: ``ok.Adam(params, learning_rate=1e-3).step(grads)`` (Keras maths),
+  the whole public Python call included;
+* ``numpy``: ``ok.reference.keras.Adam`` (the pure-NumPy oracle, single-threaded
+  as NumPy ufuncs are);
+* ``torch``: ``torch.optim.Adam(params, lr=1e-3, fused=True)`` with ``.grad`` set
+  once and ``opt.step()`` timed (only if torch imports; ``--no-torch`` skips it).
+
+optkern and torch run with the same thread count (``--threads``, default
+``ok.get_num_threads()``). The method (blocks, rounds, medians, the bandwidth
+bound, the speed goals) is described in docs/benchmarks.md. Timing never makes
+the run fail: it exits 0 whatever the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import sys
+
+import numpy as np
+
+import optkern as ok
+
+from .bandwidth import CACHE_FREE_BYTES, bandwidth_bound, measure_bandwidth
+from .options import (add_timing_options, import_torch, machine_info, progress_printer,
+                      resolve_timing_options)
+from .report import fmt, ratio, run_header
+from .timing import FOREIGN_LOAD_LIMIT, loadavg, now, pause, run_rounds
+
+BYTES_PER_ELEMENT = 28  # Adam float32: read p, g, m, v; write p, m, v
+LR = 1e-3
+SEED = 20240601
+
+# Full run: (log2 size, offset of its odd neighbour).
+POWERS = [10, 14, 18, 22, 26]
+ODD = {10: +3, 14: -1, 18: +3, 22: -1, 26: +3}
+
+# Speed goals (docs/benchmarks.md): how many times faster than the NumPy reference
+# and torch fused optkern aims to be, and how long one small step may take.
+NUMPY_GOAL = 8.0  # at every single-tensor size >= 2^14
+TORCH_GOALS = {10: 10.0, 14: 4.0, 18: 1.5, 22: 1.0, 26: 1.0}
+MODEL_TORCH_GOAL = 2.5
+STEP_US_GOAL = 3.0  # one step on a 1024-element tensor
+
+
+# ---------------------------------------------------------------- cases -----
+def model_sizes(count, total, seed=SEED, lo=16, hi=1 << 20):
+    """``count`` log-uniform sizes in [lo, hi], rescaled to sum to about ``total``."""
+    rng = np.random.default_rng(seed)
+    raw = np.exp(rng.uniform(math.log(lo), math.log(hi), size=count))
+    sizes = np.maximum(1, np.rint(raw * (total / raw.sum()))).astype(np.int64)
+    return [int(s) for s in sizes]
+
+
+def make_cases(quick):
+    cases = []
+    powers = [10, 14] if quick else POWERS
+    for k in powers:
+        cases.append(dict(name=f"2^{k}", k=k, sizes=[1 << k]))
+        d = ODD[k]
+        cases.append(dict(name=f"2^{k}{d:+d}", k=k, sizes=[(1 << k) + d]))
+    count, total = (100, 50_000) if quick else (1000, 10_000_000)
+    sizes = model_sizes(count, total)
+    cases.append(dict(name=f"model {count}x ({sum(sizes) / 1e6:.1f} M)", k=None, sizes=sizes,
+                      model=True))
+    return cases
+
+
+def make_data(sizes, seed):
+    rng = np.random.default_rng(seed)
+    p = [rng.standard_normal(s, dtype=np.float32) for s in sizes]
+    g = [rng.standard_normal(s, dtype=np.float32) * np.float32(1e-2) for s in sizes]
+    return p, g
+
+
+# One block per library: its own copies of the parameters and state, freed
+# before the next library's are allocated (a 2^26 float32 array is 256 MiB).
+def bench_optkern(timer, torch, p0, g, budget_s):
+    params = [x.copy() for x in p0]
+    opt = ok.Adam(params, learning_rate=LR)
+    r = timer.quiet_block(lambda: opt.step(g), budget_s)
+    del opt, params
+    return r
+
+
+def bench_numpy(timer, torch, p0, g, budget_s):
+    params = [x.copy() for x in p0]
+    ref = ok.reference.keras.Adam(params, learning_rate=LR)
+    r = timer.quiet_block(lambda: ref.step(g), budget_s)
+    del ref, params
+    return r
+
+
+def bench_torch(timer, torch, p0, g, budget_s):
+    params = []
+    for x, gx in zip(p0, g):
+        t = torch.nn.Parameter(torch.from_numpy(x.copy()))
+        t.grad = torch.from_numpy(gx)  # shares memory with the NumPy grad, read only
+        params.append(t)
+    opt = torch.optim.Adam(params, lr=LR, fused=True)
+    r = timer.quiet_block(opt.step, budget_s)
+    del opt, params
+    return r
+
+
+BENCH = dict(optkern=bench_optkern, numpy=bench_numpy, torch=bench_torch)
+
+
+def overhead_breakdown(timer, budget_s):
+    """Per-step µs at 2^10: opt.step vs the bare native call (private API)."""
+    out = {}
+    try:
+        from optkern import _core
+        p0, g = make_data([1 << 10], SEED)
+        opt = ok.Adam([p0[0].copy()], learning_rate=LR)
+        out["opt.step"] = timer.block(lambda: opt.step(g), budget_s)["median"]
+        s = opt._state
+        args = (opt._kernel_groups, 1, [LR], opt._groups.params, g, s["momentum"],
+                s["velocity"], None, None, opt._groups.labels)
+        out["_core.adam_step"] = timer.block(lambda: _core.adam_step(*args), budget_s)["median"]
+        empty = ([(0, 0.9, 0.999, 1e-7, 0.0, 0.0, 0, 2, False, False)], 1, [LR],
+                 [], [], [], [], None, None, [])
+        out["_core.adam_step (no tensors)"] = timer.block(
+            lambda: _core.adam_step(*empty), budget_s)["median"]
+    except Exception as exc:  # private API may change; never fail the benchmark
+        out["error"] = repr(exc)
+    return out
+
+
+# ---------------------------------------------------------------- goals -----
+def check_goals(res):
+    """Each speed goal this run can judge: what, the value measured, whether met.
+
+    The goals name the powers of two and the model; the odd sizes are held to
+    the goals of the power of two they sit next to (``odd_size``). The NumPy
+    goal applies to the single-tensor sizes from 2^14, the model has a torch goal.
+    """
+    goals = []
+    for c in res["cases"]:
+        ok_s = c["optkern"]["median"]
+        n = c["elements"]
+        odd = not (c.get("model") or n == 1 << c["k"])
+        if n >= 1 << 14 and not c.get("model"):
+            r = c["numpy"]["median"] / ok_s
+            goals.append(dict(what=f"at {c['name']}, optkern at least {NUMPY_GOAL:g}x as fast "
+                                   "as the NumPy reference",
+                              value=f"{r:.1f}x", ratio=r, met=r >= NUMPY_GOAL, odd_size=odd))
+        if c.get("torch"):
+            r = c["torch"]["median"] / ok_s
+            goal = MODEL_TORCH_GOAL if c.get("model") else TORCH_GOALS.get(c["k"])
+            if goal is not None:
+                goals.append(dict(what=f"at {c['name']}, optkern at least {goal:g}x as fast "
+                                       "as torch fused",
+                                  value=f"{r:.2f}x", ratio=r, met=r >= goal, odd_size=odd))
+        if c["k"] == 10 and not c.get("model"):
+            us = ok_s * 1e6
+            goals.append(dict(what=f"at {c['name']}, one optkern step takes at most "
+                                   f"{STEP_US_GOAL:g} µs",
+                              value=f"{us:.2f} µs", ratio=us, met=us <= STEP_US_GOAL,
+                              odd_size=odd))
+    for t in goals:
+        t["met"] = bool(t["met"])
+    return goals
+
+
+# ---------------------------------------------------------------- report ----
+def print_report(res):
+    has_torch = res["torch"] is not None
+    print()
+    print("\n".join(run_header(res)))
+    print()
+    print("| size | optkern ns/elem | optkern GB/s | NumPy ref ns/elem | torch fused ns/elem "
+          "| speed-up vs NumPy | speed-up vs torch | fraction of bound |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for c in res["cases"]:
+        n = c["elements"]
+        ok_s = c["optkern"]["median"]
+        np_s = c["numpy"]["median"]
+        th_s = c["torch"]["median"] if c.get("torch") else None
+        frac = c["fraction_of_bound"] if c["bandwidth_bound_case"] else None
+        print(f"| {c['name']} | {ok_s / n * 1e9:.3f} | {c['optkern_gbs']:.1f} | "
+              f"{np_s / n * 1e9:.3f} | {fmt(th_s and th_s / n * 1e9, '.3f')} | "
+              f"{fmt(ratio(ok_s, np_s), '.1f')}x | "
+              f"{fmt(ratio(ok_s, th_s), '.2f') + 'x' if th_s else '-'} | {fmt(frac, '.2f')} |")
+    print()
+    print("per-step time (median, µs):")
+    print()
+    print("| size | optkern | NumPy ref | torch fused | other processes' load (cores) |")
+    print("|---|---:|---:|---:|---|")
+    noisy = False
+    for c in res["cases"]:
+        th = c["torch"]["median"] * 1e6 if c.get("torch") else None
+        loads = [c[lib].get("foreign_load") for lib in ("optkern", "numpy", "torch")
+                 if c.get(lib)]
+        noisy |= any(x is not None and x > FOREIGN_LOAD_LIMIT for x in loads)
+        print(f"| {c['name']} | {c['optkern']['median'] * 1e6:.2f} | "
+              f"{c['numpy']['median'] * 1e6:.1f} | {fmt(th, '.1f')} | "
+              + " / ".join(fmt(x, ".2f") for x in loads) + " |")
+    if noisy:
+        print(f"\nWARNING: other processes used more than {FOREIGN_LOAD_LIMIT} cores during "
+              "some blocks (even after retries); their times are not trustworthy: an OpenMP "
+              "barrier whose worker thread is descheduled waits a scheduler slice (~ms).")
+    ov = res.get("overhead_us")
+    if ov:
+        print()
+        print("per-call overhead at 2^10 (µs): " + ", ".join(
+            f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in ov.items()))
+    print()
+    print("speed goals, judged on this run's medians (they never fail the run; "
+          "see docs/benchmarks.md):")
+    for t in res["goals"]:
+        print(f"  {'met    ' if t['met'] else 'not met'}  {t['what']}: {t['value']}"
+              + ("  (odd size, extra check)" if t["odd_size"] else ""))
+    if not has_torch:
+        print("  (torch is not installed or was skipped: the torch goals are not checked)")
+    main_goals = [t for t in res["goals"] if not t["odd_size"]]
+    odd = [t for t in res["goals"] if t["odd_size"]]
+    print(f"  met: {sum(t['met'] for t in main_goals)} of {len(main_goals)} goals at the powers "
+          f"of two and the model, {sum(t['met'] for t in odd)} of {len(odd)} at the odd sizes")
+
+
+# ------------------------------------------------------------------ main ----
+def main(argv=None):
+    ap = argparse.ArgumentParser(
+        prog="python -m optkern bench optimizers",
+        description="Adam (float32) step: optkern vs the NumPy reference vs torch fused, "
+                    "at 2^10 to 2^26 elements and a 1000-tensor model.",
+        epilog="The method is described in docs/benchmarks.md of the optkern repository.")
+    add_timing_options(ap)
+    args = ap.parse_args(argv)
+    progress = progress_printer()
+    t_start = now()
+    settings = resolve_timing_options(args)
+    timer, budget, threads = settings.timer, settings.budget_s, settings.threads
+    torch = None if settings.no_torch else import_torch(threads)
+    res = machine_info(settings, torch)
+    res["bytes_per_element"] = BYTES_PER_ELEMENT
+
+    progress(f"bandwidth ({settings.bw_elements} elements)")
+    bw = [measure_bandwidth(timer, settings.bw_elements, threads, min(budget, 1.0))]
+    pause()
+
+    libs = ["optkern", "numpy"] + (["torch"] if torch is not None else [])
+    cases = []
+    for i, case in enumerate(make_cases(settings.quick)):
+        sizes = case["sizes"]
+        n = sum(sizes)
+        progress(f"{case['name']}: {n} elements in {len(sizes)} tensor(s)")
+        p0, g = make_data(sizes, SEED + i)
+        entry = dict(name=case["name"], k=case["k"], model=case.get("model", False),
+                     elements=n, tensors=len(sizes))
+        blocks = {lib: (lambda lib=lib: BENCH[lib](timer, torch, p0, g, budget)) for lib in libs}
+        entry.update(run_rounds(blocks, settings.rounds))
+        if entry["model"]:
+            entry["sizes"] = sizes
+        del p0, g, blocks
+        gc.collect()
+        cases.append(entry)
+
+    progress("bandwidth again")
+    bw.append(measure_bandwidth(timer, settings.bw_elements, threads, min(budget, 1.0)))
+    best, bound = bandwidth_bound(bw)
+    res.update(bandwidth_runs=bw, bandwidth_best_by_kernel=best, bandwidth_bound_gbs=bound)
+
+    for c in cases:
+        moved = BYTES_PER_ELEMENT * c["elements"]
+        for lib in ("optkern", "numpy", "torch"):
+            if c.get(lib):
+                c[f"{lib}_gbs"] = moved / c[lib]["median"] / 1e9
+                c[f"{lib}_ns_per_element"] = c[lib]["median"] / c["elements"] * 1e9
+        c["fraction_of_bound"] = c["optkern_gbs"] / bound
+        c["bandwidth_bound_case"] = moved >= CACHE_FREE_BYTES
+    res["cases"] = cases
+
+    progress("per-call overhead at 2^10")
+    res["overhead_us"] = {k: (v * 1e6 if isinstance(v, float) else v)
+                          for k, v in overhead_breakdown(timer, budget).items()}
+    res["goals"] = check_goals(res)
+    res["wall_s"] = now() - t_start
+    res["loadavg_end"] = loadavg()
+    res["quiet_waited_s"] = timer.waited_s
+    print_report(res)
+    print(f"\n(wall time {res['wall_s']:.0f} s; command: python -m optkern bench optimizers"
+          + "".join(f" {a}" for a in (argv if argv is not None else sys.argv[1:])) + ")")
+    if settings.json:
+        with open(settings.json, "w") as f:
+            json.dump(res, f, indent=1)
+    return 0
+
