@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _core
-from ._params import check_number
+from ._params import check_flag, check_number
 from .optimizer import DECOUPLED_KERAS, KERAS, Fixed, LearningRate, Optimizer
 
 
@@ -40,7 +40,7 @@ class SGD(Optimizer):
                  clipnorm: float | None = None, clipvalue: float | None = None,
                  global_clipnorm: float | None = None):
         self._momentum = check_number("momentum", momentum, 0.0, 1.0)
-        self._nesterov = bool(nesterov)
+        self._nesterov = check_flag("nesterov", nesterov)
         self._slots = ("momentum",) if self._momentum > 0 else ()
         super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
                          global_clipnorm)
