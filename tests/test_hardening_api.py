@@ -3,6 +3,9 @@ namespace that holds only public names."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -44,3 +47,18 @@ def test_clip_grad_norm_refuses_shared_grads_and_strings():
     with pytest.raises(TypeError, match=r"grads\[0\]\[1\]"):
         ok.torch.clip_grad_norm_([[g, "x"]], 1.0)
     np.testing.assert_array_equal(g, 1.0)
+
+
+def test_package_namespace_holds_only_public_names():
+    assert not hasattr(ok, "annotations") and not hasattr(ok, "importlib")
+    assert all(not n.startswith("_") or n == "__version__" for n in dir(ok))
+    assert {"Adam", "SGD", "torch", "Checkpoint", "build_info"} <= set(dir(ok))
+
+
+def test_bare_import_is_lazy():
+    code = ("import sys, optkern; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'optkern')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = eval(out.stdout)
+    assert "numpy" not in loaded
+    assert set(loaded) <= {"optkern", "optkern._core", "optkern._info"}
