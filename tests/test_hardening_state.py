@@ -306,8 +306,9 @@ def test_key_added_or_removed_after_construction_is_an_error(make):
     w = params.pop("W")
     with pytest.raises(ValueError, match=r"'W'.*removed"):
         opt.step({"W": np.ones_like(w), "b": np.ones_like(params["b"])})
-    params["W"] = w
-    opt.step(_grads(params, 0))  # restored: fine again
+    params["W"] = w  # the same array again, now last in the dict's order: fine
+    opt.step(_grads(params, 0))
+    opt.step(_grads(params, 1))
 
 
 # -- 6. smaller faults -----------------------------------------------------------------

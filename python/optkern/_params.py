@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 import numbers
-import operator
 
 import numpy as np
 
@@ -72,8 +71,10 @@ class ParamGroups:
         self.keys: list[str] = []
         self.labels: list[str] = []
         self._member_names: list[list | None] = []  # dict keys of a group's params
-        # (user's mapping, its keys, the arrays bound to them, label prefix), per dict group
+        # per dict of params: (the dict, its keys, the arrays bound to them, label prefix)
+        # and, for the per-step check, (its live values() view, the arrays in that order)
         self._bindings: list[tuple[Mapping, list, list, str]] = []
+        self._bound: list[tuple[Any, list]] = []
         for spec in specs:
             self.add_group(spec, group_keys)
         check_no_overlap(self.params, self.labels, "params")
@@ -109,26 +110,22 @@ class ParamGroups:
         self._member_names.append(list(members) if isinstance(members, Mapping) else None)
         if isinstance(members, Mapping):
             self._bindings.append((members, list(members), list(arrays), label_prefix))
+            self._bound.append((members.values(), list(arrays)))
         self.params += arrays
         self.keys += keys
         self.labels += labels
         return group
 
-    def check_bindings(self) -> None:
-        """Raise ValueError if a params dict given at construction now binds a key
-        to another array, or gained or lost a key (the optimizer would keep
-        updating arrays the trainer no longer uses). One identity test per key."""
-        for mapping, names, arrays, prefix in self._bindings:
-            if len(mapping) == len(names):
-                try:
-                    if all(map(operator.is_, map(mapping.__getitem__, names), arrays)):
-                        continue
-                except KeyError:
-                    pass
+    def _check_bindings_slowly(self) -> None:
+        """Name the key that changed, if any; a key deleted and set again to its
+        array only changes the order, which the fast path then learns."""
+        for (mapping, names, arrays, prefix), (_, order) in zip(self._bindings, self._bound):
             self._binding_error(mapping, names, arrays, prefix)
+            order[:] = [mapping[k] for k in mapping]
 
     @staticmethod
     def _binding_error(mapping: Mapping, names: list, arrays: list, prefix: str) -> None:
+        """Raise ValueError naming the key that changed, if any."""
         where = f"params[{prefix[:-2]}]" if prefix else "params"
         removed = [k for k in names if k not in mapping]
         if removed:
@@ -147,7 +144,27 @@ class ParamGroups:
                                  f"create a new optimizer")
 
     def flatten(self, grads: Any) -> list:
-        """The grads as a flat list in parameter order (no copies of arrays)."""
+        """The grads as a flat list in parameter order (no copies of arrays).
+
+        First checks that each params dict given at construction still binds
+        every key to the array the optimizer updates, and has no key added or
+        removed: else a ValueError naming the key (the optimizer would keep
+        updating arrays the trainer no longer uses). The check walks the dict's
+        live ``values()`` view comparing identities, here rather than in a
+        method of its own to spare a call per step (a plain loop measured
+        cheaper than ``all(map(operator.is_, ...))`` for dicts of a few to
+        tens of keys).
+        """
+        for values, order in self._bound:
+            if len(values) == len(order):
+                i = 0
+                for v in values:
+                    if v is not order[i]:
+                        break
+                    i += 1
+                else:
+                    continue
+            self._check_bindings_slowly()
         if self.kind == "list":
             if type(grads) is list:
                 flat = grads

@@ -143,7 +143,6 @@ class Optimizer(HasState):
         Raises ValueError if a params dict no longer binds its keys to the
         arrays given at construction (see the class docstring).
         """
-        self._groups.check_bindings()
         flat = self._groups.flatten(grads)
         lrs = self._fixed_lrs
         if lrs is None:  # a schedule: evaluate it for this step

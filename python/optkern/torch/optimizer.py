@@ -102,7 +102,6 @@ class Optimizer:
         Raises ValueError if a params dict no longer binds its keys to the
         arrays given at construction (see the class docstring).
         """
-        self._groups.check_bindings()
         flat = self._groups.flatten(grads)
         self._check_groups()
         self._apply(flat)
