@@ -370,6 +370,10 @@ def test_string_learning_rate_set_later_is_a_type_error():
     with pytest.raises(TypeError, match="amsgrad"):
         topt.step([np.ones(3)])
     np.testing.assert_array_equal(p[0], 1.0)
+    grouped = ok.torch.SGD([{"params": [np.ones(2)]}, {"params": [np.ones(2)]}])
+    grouped.param_groups[1]["momentum"] = "0.9"
+    with pytest.raises(TypeError, match=r"param_groups\[1\]: momentum must be a real number"):
+        grouped.step([[np.ones(2)], [np.ones(2)]])
 
 
 def test_error_messages_count_in_the_singular_and_plural():

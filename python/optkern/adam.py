@@ -37,6 +37,10 @@ class Adam(Optimizer):
     weight_decay, clipnorm, clipvalue, global_clipnorm : float, optional
 
     State slots: ``momentum``, ``velocity`` and, with amsgrad, ``velocity_hat``.
+    ``state_dict()`` also holds ``iterations`` and, when it is a number,
+    ``learning_rate``. A params dict must keep its keys bound to the arrays
+    given here: replacing one (``params["W"] = new``) makes the next step a
+    ValueError naming the key; see `optkern.Optimizer`.
     """
 
     beta_1 = Fixed()

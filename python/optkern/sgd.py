@@ -30,6 +30,10 @@ class SGD(Optimizer):
     weight_decay, clipnorm, clipvalue, global_clipnorm : float, optional
 
     State slots: ``momentum`` (only when μ > 0).
+    ``state_dict()`` also holds ``iterations`` and, when it is a number,
+    ``learning_rate``. A params dict must keep its keys bound to the arrays
+    given here: replacing one (``params["W"] = new``) makes the next step a
+    ValueError naming the key; see `optkern.Optimizer`.
     """
 
     momentum = Fixed()

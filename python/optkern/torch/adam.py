@@ -39,6 +39,10 @@ class Adam(Optimizer):
     decoupled_weight_decay : bool, default False (True is AdamW)
 
     State slots: ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq`` (amsgrad groups).
+    ``state_dict()`` also holds ``step`` and every group option as
+    ``"param_groups/<i>/<option>"``. A params dict must keep its keys bound to
+    the arrays given here: replacing one (``params["W"] = new``) makes the next
+    step a ValueError naming the key; see `optkern.torch.Optimizer`.
     """
 
     _slots = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")

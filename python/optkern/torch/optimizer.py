@@ -232,7 +232,12 @@ class Optimizer:
         for i, group in enumerate(self._groups.groups):
             options = self._group_options(group)
             if options != self._checked[i]:
-                self._check_group(group)
+                try:
+                    self._check_group(group)
+                except (TypeError, ValueError) as e:
+                    if len(self._groups.groups) == 1:
+                        raise
+                    raise type(e)(f"param_groups[{i}]: {e}") from None
                 self._checked[i] = options
                 self._kernel_groups[i] = self._kernel_group(group)
                 self._lrs[i] = float(group["lr"])

@@ -37,6 +37,10 @@ class SGD(Optimizer):
     maximize : bool, default False
 
     State slot: ``momentum_buffer`` (groups with momentum > 0).
+    ``state_dict()`` also holds ``step`` and every group option as
+    ``"param_groups/<i>/<option>"``. A params dict must keep its keys bound to
+    the arrays given here: replacing one (``params["W"] = new``) makes the next
+    step a ValueError naming the key; see `optkern.torch.Optimizer`.
     """
 
     _slots = ("momentum_buffer",)
