@@ -393,3 +393,25 @@ def test_error_messages_count_in_the_singular_and_plural():
         opt.load_state_dict({**opt.state_dict(), "momentum/9": np.ones(2)})
     assert repr(ok.Adam([np.ones(2)])).startswith("Adam(1 tensor,")
     assert repr(ok.torch.Adam([np.ones(2)])).startswith("optkern.torch.Adam(1 tensor,")
+
+
+def test_torch_sgd_saved_before_its_first_step_resumes_bit_for_bit(tmp_path):
+    """A checkpoint taken before training starts (a common first save): the
+    momentum buffers are not started yet, so the first step after the restore
+    still starts them with b <- g, which differs from b <- μb + (1 - τ)g when
+    dampening τ > 0."""
+    def make(p):
+        return ok.torch.SGD(p, lr=0.05, momentum=0.9, dampening=0.5)
+    ref = _params()
+    ref_opt = make(ref)
+    for s in range(3):
+        ref_opt.step(_grads(ref, s))
+    params = _params()
+    opt = make(params)
+    path = ok.Checkpoint(model=params, optimizer=opt).write(tmp_path / "start")
+    params2 = _params(seed=4)
+    opt2 = make(params2)
+    ok.Checkpoint(model=params2, optimizer=opt2).read(path)
+    for s in range(3):
+        opt2.step(_grads(params2, s))
+    assert _bits(params2) == _bits(ref)

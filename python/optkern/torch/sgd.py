@@ -109,10 +109,12 @@ class SGD(Optimizer):
             self._first_pending = [False] * len(groups)
 
     def _after_load(self) -> None:
-        # A group whose buffers were not in the state dict starts them with b <- g.
+        # The next step starts a group's buffers with b <- g when the state dict
+        # had none for it, or was taken before the first step (its buffers are
+        # the zeros made at construction, not yet started).
         buffers, start = self._state["momentum_buffer"], 0
         for gi, g in enumerate(self.param_groups):
             count = len(g["params"])
-            self._first_pending[gi] = g["momentum"] != 0 and any(
-                b is None for b in buffers[start:start + count])
+            self._first_pending[gi] = g["momentum"] != 0 and (self.iterations == 0 or any(
+                b is None for b in buffers[start:start + count]))
             start += count
