@@ -391,6 +391,11 @@ def test_error_messages_count_in_the_singular_and_plural():
         opt.load_state_dict(sd)
     with pytest.raises(ValueError, match="1 unexpected entry"):
         opt.load_state_dict({**opt.state_dict(), "momentum/9": np.ones(2)})
+    d = ok.Adam({"a": np.ones(2)})
+    with pytest.raises(ValueError, match=r"grads has an entry for an unknown parameter: \['c'\]"):
+        d.step({"a": np.ones(2), "c": np.ones(2)})
+    with pytest.raises(ValueError, match="grads has 2 entries for unknown parameters"):
+        d.step({"a": np.ones(2), "c": np.ones(2), "e": np.ones(2)})
     assert repr(ok.Adam([np.ones(2)])).startswith("Adam(1 tensor,")
     assert repr(ok.torch.Adam([np.ones(2)])).startswith("optkern.torch.Adam(1 tensor,")
 

@@ -205,7 +205,9 @@ class ParamGroups:
         if len(grads) != len(names):
             known = set(names)
             extra = [k for k in grads if k not in known]
-            raise ValueError(f"{what} has entries for unknown parameters: {extra!r}")
+            which = ("an entry for an unknown parameter" if len(extra) == 1 else
+                     f"{len(extra)} entries for unknown parameters")
+            raise ValueError(f"{what} has {which}: {extra!r}")
         return flat
 
 
