@@ -71,6 +71,20 @@ def test_torch_load_restores_changed_lr_and_options():
     assert group["lr"] == 0.01 and group["nesterov"] is True
 
 
+def test_torch_options_given_as_list_or_numpy_bool_round_trip(tmp_path):
+    def make(p):
+        return ok.torch.Adam(p, betas=[0.8, 0.99], amsgrad=np.True_)
+    p = _params()
+    opt = make(p)
+    opt.step(_grads(p, 0))
+    opt.param_groups[0]["betas"] = [0.7, 0.9]
+    path = ok.Checkpoint(optimizer=opt).write(tmp_path / "o")
+    opt2 = make(_params())
+    ok.Checkpoint(optimizer=opt2).read(path)
+    assert opt2.param_groups[0]["betas"] == (0.7, 0.9)
+    assert opt2.param_groups[0]["amsgrad"] is True
+
+
 def test_keras_load_restores_learning_rate_and_never_overwrites_a_schedule():
     opt = ok.Adam([np.ones(3)], learning_rate=0.5)
     opt.learning_rate = 0.05

@@ -9,9 +9,8 @@ the optimizer updates.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
-
 import numbers
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -150,10 +149,8 @@ class ParamGroups:
         every key to the array the optimizer updates, and has no key added or
         removed: else a ValueError naming the key (the optimizer would keep
         updating arrays the trainer no longer uses). The check walks the dict's
-        live ``values()`` view comparing identities, here rather than in a
-        method of its own to spare a call per step (a plain loop measured
-        cheaper than ``all(map(operator.is_, ...))`` for dicts of a few to
-        tens of keys).
+        live ``values()`` view comparing identities; it sits here to spare a
+        call per step, and a plain loop measured cheaper than ``all(map(...))``.
         """
         for values, order in self._bound:
             if len(values) == len(order):

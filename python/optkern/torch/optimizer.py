@@ -271,9 +271,9 @@ def _option_to_state(value: Any) -> Any:
 def _option_from_state(key: str, default: Any, value: Any) -> Any:
     """A state-dict value as a group option of the default's kind (checked)."""
     what = f"state_dict[{key!r}]"
-    if isinstance(default, bool):
+    if isinstance(default, (bool, np.bool_)):
         return check_flag(what, value)
-    if isinstance(default, tuple):
+    if isinstance(default, (tuple, list)):
         items = value.tolist() if isinstance(value, np.ndarray) and value.ndim == 1 else value
         if not isinstance(items, (tuple, list)) or len(items) != len(default):
             raise ValueError(f"{what} must hold {len(default)} numbers, got {value!r}")
