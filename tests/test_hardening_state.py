@@ -223,6 +223,28 @@ def test_checkpoint_file_without_hyperparameters_still_restores(tmp_path):
     assert all(k.startswith("optimizer/param_groups/") for k in status.missing_keys)
 
 
+@pytest.mark.xfail(strict=True, reason="ok.Checkpoint's strict restore checks the file "
+                   "against the optimizer's current state_dict() keys, so entries the optimizer "
+                   "treats as optional (the hyperparameters) are reported missing; needs a change "
+                   "in optkern.checkpoint (let load_state_dict judge missing entries)")
+def test_checkpoint_file_without_hyperparameters_restores_strictly(tmp_path):
+    p = _params()
+    opt = ok.Adam(p, learning_rate=0.05)
+    opt.step(_grads(p, 0))
+
+    class OldLayout:
+        def state_dict(self):
+            return {k: v for k, v in opt.state_dict().items() if k != "learning_rate"}
+
+        def load_state_dict(self, sd):
+            raise AssertionError("not restored into")
+
+    path = ok.Checkpoint(model=p, optimizer=OldLayout()).write(tmp_path / "old")
+    opt2 = ok.Adam(_params(seed=3), learning_rate=0.05)
+    ok.Checkpoint(model=_params(seed=3), optimizer=opt2).read(path)  # strict
+    assert opt2.iterations == 1
+
+
 def test_bad_hyperparameters_in_state_dict_refused_and_nothing_modified():
     p, q = _params(), [np.ones(2, np.float32)]
     opt = ok.torch.Adam([{"params": p}, {"params": q}], lr=0.05)
