@@ -184,6 +184,16 @@ def compare(ok_opt, ok_params, th_opt, th_params, grouped, dtype, slots, family,
                 assert key in sd, (key, sorted(sd))
                 seen.add(key)
                 check_close(sd[key], tval.numpy(), dtype, key, family)
+    # the group options, saved as torch saves param_groups
+    for gi, tgroup in enumerate(th_opt.param_groups):
+        for name in ok_opt.defaults:
+            key = f"param_groups/{gi}/{name}"
+            seen.add(key)
+            if name == "betas":
+                np.testing.assert_array_equal(sd[key], tgroup[name], err_msg=key)
+            else:
+                assert sd[key] == tgroup[name] and type(sd[key]) is type(
+                    bool(sd[key]) if isinstance(tgroup[name], bool) else float(sd[key])), key
     extra = {k for k, v in sd.items() if v is not None} - seen
     assert not extra, f"optkern state has entries torch lacks: {sorted(extra)}"
 
@@ -342,6 +352,8 @@ def test_torch_scheduler_drives_both(dtype):
         th_opt.step()
         ok_opt.step([g.copy() for g in grads[k][0]])
         sched.step()
+    # the scheduler moved torch's group on after the last step: follow it
+    og["lr"], og["betas"] = float(tg["lr"]), tuple(float(b) for b in tg["betas"])
     compare(ok_opt, [ok_params], th_opt, [th_params], False, dtype, ADAM_SLOTS, "Adam")
 
 

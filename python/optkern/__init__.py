@@ -4,10 +4,6 @@ Top-level optimizers follow Keras 3 (names, defaults, maths); ``optkern.torch``
 follows PyTorch. Submodules load on first use, so ``import optkern`` stays cheap.
 """
 
-from __future__ import annotations
-
-import importlib
-
 from ._info import build_info, get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
@@ -29,15 +25,17 @@ __all__ = ["build_info", "get_num_threads", "set_num_threads", *_LAZY, *sorted(_
 
 
 def __getattr__(name: str) -> object:
+    from importlib import import_module  # here, so that only public names are module globals
+
     if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
     elif name in _SUBMODULES:
-        value = importlib.import_module(f".{name}", __name__)
+        value = import_module(f".{name}", __name__)
     else:
         raise AttributeError(f"module 'optkern' has no attribute {name!r}")
     globals()[name] = value
     return value
 
 
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+def __dir__() -> "list[str]":
+    return sorted([*__all__, "__version__"])

@@ -1,17 +1,25 @@
 """Parameter structures: a list of arrays, a dict name -> array, or a list of
 group dicts ``{"params": list | dict, **overrides}``.
 
-`ParamGroups` flattens a structure once, checks every array, and turns the
-``grads`` handed to ``step`` into a flat list in the same order.
+`ParamGroups` flattens a structure once, checks every array (and that no two
+share memory), turns the ``grads`` handed to ``step`` into a flat list in the
+same order, and checks that a params dict still binds every key to the array
+the optimizer updates.
 """
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def plural(n: int, word: str) -> str:
+    """``"1 array"``, ``"2 arrays"``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def check_param(array: Any, label: str) -> np.ndarray:
@@ -62,8 +70,13 @@ class ParamGroups:
         self.keys: list[str] = []
         self.labels: list[str] = []
         self._member_names: list[list | None] = []  # dict keys of a group's params
+        # per dict of params: (the dict, its keys, the arrays bound to them, label prefix)
+        # and, for the per-step check, (its live values() view, the arrays in that order)
+        self._bindings: list[tuple[Mapping, list, list, str]] = []
+        self._bound: list[tuple[Any, list]] = []
         for spec in specs:
             self.add_group(spec, group_keys)
+        check_no_overlap(self.params, self.labels, "params")
 
     def add_group(self, spec: dict, group_keys: frozenset[str]) -> dict:
         """Append one group; its keys other than ``params`` must be in ``group_keys``."""
@@ -94,13 +107,61 @@ class ParamGroups:
         group = dict(spec, params=arrays)
         self.groups.append(group)
         self._member_names.append(list(members) if isinstance(members, Mapping) else None)
+        if isinstance(members, Mapping):
+            self._bindings.append((members, list(members), list(arrays), label_prefix))
+            self._bound.append((members.values(), list(arrays)))
         self.params += arrays
         self.keys += keys
         self.labels += labels
         return group
 
+    def _check_bindings_slowly(self) -> None:
+        """Name the key that changed, if any; a key deleted and set again to its
+        array only changes the order, which the fast path then learns."""
+        for (mapping, names, arrays, prefix), (_, order) in zip(self._bindings, self._bound):
+            self._binding_error(mapping, names, arrays, prefix)
+            order[:] = [mapping[k] for k in mapping]
+
+    @staticmethod
+    def _binding_error(mapping: Mapping, names: list, arrays: list, prefix: str) -> None:
+        """Raise ValueError naming the key that changed, if any."""
+        where = f"params[{prefix[:-2]}]" if prefix else "params"
+        removed = [k for k in names if k not in mapping]
+        if removed:
+            raise ValueError(f"{where}: key {removed[0]!r} was removed after the optimizer was "
+                             f"created; the optimizer's parameters are fixed at construction")
+        known = set(names)
+        added = [k for k in mapping if k not in known]
+        if added:
+            raise ValueError(f"{where}: key {added[0]!r} was added after the optimizer was "
+                             f"created; create a new optimizer (or a param group) for it")
+        for k, a in zip(names, arrays):
+            if mapping[k] is not a:
+                raise ValueError(f"params[{prefix}{k!r}] was replaced by another array after the "
+                                 f"optimizer was created; the optimizer updates the array it was "
+                                 f"given, so assign in place (params[{k!r}][...] = new) or "
+                                 f"create a new optimizer")
+
     def flatten(self, grads: Any) -> list:
-        """The grads as a flat list in parameter order (no copies of arrays)."""
+        """The grads as a flat list in parameter order (no copies of arrays).
+
+        First checks that each params dict given at construction still binds
+        every key to the array the optimizer updates, and has no key added or
+        removed: else a ValueError naming the key (the optimizer would keep
+        updating arrays the trainer no longer uses). The check walks the dict's
+        live ``values()`` view comparing identities; it sits here to spare a
+        call per step, and a plain loop measured cheaper than ``all(map(...))``.
+        """
+        for values, order in self._bound:
+            if len(values) == len(order):
+                i = 0
+                for v in values:
+                    if v is not order[i]:
+                        break
+                    i += 1
+                else:
+                    continue
+            self._check_bindings_slowly()
         if self.kind == "list":
             if type(grads) is list:
                 flat = grads
@@ -110,7 +171,8 @@ class ParamGroups:
                 raise TypeError(f"grads must be a list of arrays like params, "
                                 f"got {type(grads).__name__}")
             if len(flat) != len(self.params):
-                raise ValueError(f"grads has {len(flat)} entries; expected {len(self.params)}")
+                raise ValueError(f"grads has {plural(len(flat), 'entry')}; "
+                                 f"expected {len(self.params)}")
             return flat
         if self.kind == "dict":
             return self._from_mapping(grads, self._member_names[0], "grads")
@@ -123,7 +185,8 @@ class ParamGroups:
                 flat += self._from_mapping(g, names, f"grads[{i}]")
             else:
                 if not isinstance(g, (list, tuple)) or len(g) != len(group["params"]):
-                    raise ValueError(f"grads[{i}] must be a list of {len(group['params'])} arrays")
+                    raise ValueError(f"grads[{i}] must be a list of "
+                                     f"{plural(len(group['params']), 'array')}")
                 flat += g
         return flat
 
@@ -139,7 +202,9 @@ class ParamGroups:
         if len(grads) != len(names):
             known = set(names)
             extra = [k for k in grads if k not in known]
-            raise ValueError(f"{what} has entries for unknown parameters: {extra!r}")
+            which = ("an entry for an unknown parameter" if len(extra) == 1 else
+                     f"{len(extra)} entries for unknown parameters")
+            raise ValueError(f"{what} has {which}: {extra!r}")
         return flat
 
 
@@ -148,13 +213,48 @@ def zeros_like_all(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
     return [np.zeros(a.shape, dtype=a.dtype) for a in arrays]
 
 
+def check_no_overlap(arrays: Sequence[np.ndarray], labels: Sequence[str], what: str) -> None:
+    """Raise ValueError naming both if two non-empty arrays share memory (the
+    same array twice, or views such as ``W`` and ``W[:5]``).
+
+    Byte ranges sorted by start address find the candidates; for contiguous
+    arrays a range overlap is a shared byte, for strided ones
+    ``np.shares_memory`` decides.
+    """
+    spans = []
+    for i, a in enumerate(arrays):
+        if a.size:
+            start = end = a.__array_interface__["data"][0]
+            for n, stride in zip(a.shape, a.strides):
+                reach = (n - 1) * stride
+                start, end = (start + reach, end) if reach < 0 else (start, end + reach)
+            spans.append((start, end + a.itemsize, i))
+    spans.sort()
+    active: list = []  # (end, index) of earlier ranges
+    for start, end, i in spans:
+        active = [(e, j) for e, j in active if e > start]
+        for _, j in active:
+            a, b = arrays[i], arrays[j]
+            if (a.flags.c_contiguous and b.flags.c_contiguous) or np.shares_memory(a, b):
+                first, second = sorted((i, j))
+                raise ValueError(f"{what}[{labels[first]}] and {what}[{labels[second]}] share "
+                                 f"memory (the same array twice, or overlapping views); each "
+                                 f"must be its own array")
+        active.append((end, i))
+
+
 def check_number(name: str, value: Any, low: float = 0.0, high: float = float("inf"),
                  high_open: bool = False, low_open: bool = False) -> float:
-    """``float(value)``, checked to be finite and within [low, high] (or open ends)."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}") from None
+    """``float(value)``, checked to be finite and within [low, high] (or open ends).
+
+    Only real numbers are accepted (Python or NumPy, or a 0-d numeric array):
+    a string or a bool is a TypeError, never converted.
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    x = float(value)
     bad = (x != x or x in (float("inf"), float("-inf")) or x < low or x > high
            or (high_open and x == high) or (low_open and x == low))
     if bad:
@@ -162,3 +262,13 @@ def check_number(name: str, value: Any, low: float = 0.0, high: float = float("i
         hi = ")" if high_open else "]"
         raise ValueError(f"{name} must be finite and in {lo}{low}, {high}{hi}, got {value!r}")
     return x
+
+
+def check_flag(name: str, value: Any) -> bool:
+    """A bool (Python, NumPy or a 0-d bool array); anything else is a TypeError."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool (True or False), got {type(value).__name__} "
+                        f"{value!r}")
+    return bool(value)

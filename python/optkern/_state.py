@@ -1,4 +1,6 @@
-"""Flat optimizer state dicts: ``{counter: int, "<slot>/<key>": ndarray}``.
+"""Flat optimizer state dicts: ``{counter: int, "<slot>/<key>": ndarray}`` plus
+the hyperparameters a trainer may change between steps (``"learning_rate"`` in
+the Keras front-end, ``"param_groups/<i>/<option>"`` in the torch front-end).
 
 Loading validates every entry before copying anything, and copies into the
 optimizer's existing arrays, so references the trainer holds stay valid.
@@ -9,6 +11,8 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+
+from ._params import check_number, plural
 
 
 def export_state(counter_name: str, counter: int, slots: Mapping[str, Sequence[Any]],
@@ -22,74 +26,119 @@ def export_state(counter_name: str, counter: int, slots: Mapping[str, Sequence[A
     return out
 
 
-def import_state(sd: Any, counter_name: str, slots: Mapping[str, Sequence[Any]],
-                 keys: Sequence[str], strict: bool = True) -> int | None:
-    """Validate ``sd`` against the slots, then copy it in place.
-
-    Returns the counter from ``sd`` (None when absent and not strict). Raises
-    TypeError/ValueError naming the first bad entry; nothing is modified then.
-    """
+def check_mapping(sd: Any) -> None:
     if not isinstance(sd, Mapping):
         raise TypeError(f"state_dict must be a mapping, got {type(sd).__name__}")
-    expected: dict[str, np.ndarray] = {}
-    for slot, arrays in slots.items():
-        for key, a in zip(keys, arrays):
-            if a is not None:
-                expected[f"{slot}/{key}"] = a
+
+
+def read_counter(sd: Mapping, counter_name: str, strict: bool) -> int | None:
+    """The step counter from ``sd`` (None when absent and not strict)."""
     counter = sd.get(counter_name)
     if counter is None:
         if strict:
             raise ValueError(f"state_dict has no {counter_name!r} entry")
-    else:
-        if isinstance(counter, np.ndarray) and counter.ndim == 0:
-            counter = counter.item()
-        if isinstance(counter, bool) or not isinstance(counter, (int, np.integer)) or counter < 0:
-            raise ValueError(f"state_dict[{counter_name!r}] must be an integer >= 0, "
-                             f"got {counter!r}")
-        counter = int(counter)
+        return None
+    if isinstance(counter, np.ndarray) and counter.ndim == 0:
+        counter = counter.item()
+    if isinstance(counter, bool) or not isinstance(counter, (int, np.integer)) or counter < 0:
+        raise ValueError(f"state_dict[{counter_name!r}] must be an integer >= 0, got {counter!r}")
+    return int(counter)
+
+
+def plan_arrays(sd: Mapping, known: set, required: Mapping[str, np.ndarray],
+                optional: Mapping[str, np.ndarray], strict: bool) -> dict[str, np.ndarray]:
+    """Check the array entries of ``sd``; nothing is modified.
+
+    ``required`` and ``optional`` map entry names to an array of the shape and
+    dtype the entry must have; ``strict`` refuses a missing required entry and
+    any entry that is neither one of those nor in ``known`` (counter,
+    hyperparameters). Returns ``{name: source array}`` for the entries present.
+    """
     if strict:
-        missing = [k for k in expected if k not in sd]
+        missing = [k for k in required if k not in sd]
         if missing:
-            raise ValueError(f"state_dict is missing {len(missing)} entries, e.g. {missing[:3]}")
-        extra = [k for k in sd if k != counter_name and k not in expected]
+            raise ValueError(f"state_dict is missing {plural(len(missing), 'entry')}, "
+                             f"e.g. {missing[:3]}")
+        extra = [k for k in sd if k not in known and k not in required and k not in optional]
         if extra:
-            raise ValueError(f"state_dict has {len(extra)} unexpected entries, e.g. {extra[:3]}")
-    pairs = []
-    for name, dst in expected.items():
+            raise ValueError(f"state_dict has {plural(len(extra), 'unexpected entry')}, "
+                             f"e.g. {extra[:3]}")
+    found = {}
+    for name, like in (*required.items(), *optional.items()):
         if name not in sd:
             continue
         src = sd[name]
         if not isinstance(src, np.ndarray):
             raise TypeError(f"state_dict[{name!r}] must be a numpy.ndarray, "
                             f"got {type(src).__name__}")
-        if src.shape != dst.shape:
-            raise ValueError(f"state_dict[{name!r}] has shape {src.shape}; expected {dst.shape}")
-        if src.dtype != dst.dtype:
-            raise TypeError(f"state_dict[{name!r}] has dtype {src.dtype}; expected {dst.dtype}")
-        pairs.append((dst, src))
-    for dst, src in pairs:
-        np.copyto(dst, src)
+        if src.shape != like.shape:
+            raise ValueError(f"state_dict[{name!r}] has shape {src.shape}; expected {like.shape}")
+        if src.dtype != like.dtype:
+            raise TypeError(f"state_dict[{name!r}] has dtype {src.dtype}; expected {like.dtype}")
+        found[name] = src
+    return found
+
+
+def import_state(sd: Any, counter_name: str, slots: Mapping[str, Sequence[Any]],
+                 keys: Sequence[str], strict: bool = True, known: frozenset = frozenset()
+                 ) -> int | None:
+    """Validate ``sd`` against the slots, then copy it in place.
+
+    Returns the counter from ``sd`` (None when absent and not strict). Entries
+    named in ``known`` are left to the caller. Raises TypeError/ValueError
+    naming the first bad entry; nothing is modified then.
+    """
+    check_mapping(sd)
+    expected: dict[str, np.ndarray] = {}
+    for slot, arrays in slots.items():
+        for key, a in zip(keys, arrays):
+            if a is not None:
+                expected[f"{slot}/{key}"] = a
+    counter = read_counter(sd, counter_name, strict)
+    found = plan_arrays(sd, {counter_name, *known}, expected, {}, strict)
+    for name, src in found.items():
+        np.copyto(expected[name], src)
     return counter
 
 
 class HasState:
-    """``state_dict`` / ``load_state_dict`` for an optimizer holding ``iterations``,
-    ``_state`` (slot name -> per-tensor arrays or None) and ``_groups.keys``;
-    ``_counter`` names the step counter in the dict."""
+    """``state_dict`` / ``load_state_dict`` for a Keras-convention optimizer
+    holding ``iterations``, ``_state`` (slot name -> per-tensor arrays or None),
+    ``_groups.keys`` and ``learning_rate``."""
 
     _counter = "iterations"
 
     def state_dict(self) -> dict:
-        """``{counter: int, "<slot>/<key>": ndarray}`` (copies), NumPy only; the
-        counter is ``"iterations"`` (Keras) or ``"step"`` (torch)."""
-        return export_state(self._counter, self.iterations, self._state, self._groups.keys)
+        """The state as a flat dict, NumPy only (arrays are copies).
+
+        - ``"iterations"``: int, the steps applied so far;
+        - ``"<slot>/<key>"``: ndarray, one per state slot and parameter
+          (``"momentum/W1"``; keys of a group are prefixed ``"<group>/"``);
+        - ``"learning_rate"``: float, the current learning rate, present only
+          when it is a number. A schedule (a callable) is code, not state: it
+          is not saved, and it is evaluated from ``iterations`` after a resume.
+        """
+        out = export_state(self._counter, self.iterations, self._state, self._groups.keys)
+        if not callable(self._learning_rate):
+            out["learning_rate"] = float(self._learning_rate)
+        return out
 
     def load_state_dict(self, state_dict: dict, strict: bool = True) -> None:
         """Validate every entry, then copy into the existing state in place.
 
         ``strict`` refuses missing and unexpected entries; otherwise they are
-        skipped. Raises ValueError/TypeError, modifying nothing, on a mismatch.
+        skipped. ``"learning_rate"`` is optional (state dicts written before it
+        was saved still load); when present it replaces a float learning
+        rate, and a schedule set on this optimizer is kept. Raises
+        ValueError/TypeError, modifying nothing, on a mismatch.
         """
-        counter = import_state(state_dict, self._counter, self._state, self._groups.keys, strict)
+        check_mapping(state_dict)
+        lr = state_dict.get("learning_rate")
+        if lr is not None:
+            lr = check_number("state_dict['learning_rate']", lr)
+        counter = import_state(state_dict, self._counter, self._state, self._groups.keys, strict,
+                               known=frozenset({"learning_rate"}))
+        if lr is not None and not callable(self._learning_rate):
+            self.learning_rate = lr
         if counter is not None:
             self.iterations = counter

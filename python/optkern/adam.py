@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _core
-from ._params import check_number
+from ._params import check_flag, check_number
 from .optimizer import DECOUPLED_KERAS, KERAS, Fixed, LearningRate, Optimizer
 
 
@@ -37,6 +37,10 @@ class Adam(Optimizer):
     weight_decay, clipnorm, clipvalue, global_clipnorm : float, optional
 
     State slots: ``momentum``, ``velocity`` and, with amsgrad, ``velocity_hat``.
+    ``state_dict()`` also holds ``iterations`` and, when it is a number,
+    ``learning_rate``. A params dict must keep its keys bound to the arrays
+    given here: replacing one (``params["W"] = new``) makes the next step a
+    ValueError naming the key; see `optkern.Optimizer`.
     """
 
     beta_1 = Fixed()
@@ -51,7 +55,7 @@ class Adam(Optimizer):
         self._beta_1 = check_number("beta_1", beta_1, 0.0, 1.0, high_open=True)
         self._beta_2 = check_number("beta_2", beta_2, 0.0, 1.0, high_open=True)
         self._epsilon = check_number("epsilon", epsilon)
-        self._amsgrad = bool(amsgrad)
+        self._amsgrad = check_flag("amsgrad", amsgrad)
         self._slots = ("momentum", "velocity") + (("velocity_hat",) if self._amsgrad else ())
         super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
                          global_clipnorm)

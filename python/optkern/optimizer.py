@@ -10,7 +10,7 @@ from typing import Any, Callable, Union
 import numpy as np
 
 from . import _core
-from ._params import ParamGroups, check_number, zeros_like_all
+from ._params import ParamGroups, check_number, plural, zeros_like_all
 from ._state import HasState
 
 LearningRate = Union[float, Callable[[int], float]]
@@ -60,8 +60,21 @@ class Optimizer(HasState):
     called with the 0-based ``iterations`` before the step; it may be
     reassigned between steps. Other hyperparameters are fixed at construction.
     Hyperparameters are kept in double; per-element arithmetic runs in the
-    parameters' dtype. Groups (``[{"params": ..., "learning_rate": ...,
-    "weight_decay": ...}]``) may override the learning rate and weight decay.
+    parameters' dtype. Numbers must be real numbers (a string or a bool is a
+    TypeError); flags must be bools. Groups (``[{"params": ..., "learning_rate":
+    ..., "weight_decay": ...}]``) may override the learning rate and weight decay.
+
+    The optimizer updates the arrays it was given, in place. No two may share
+    memory (the same array twice, or overlapping views such as ``W`` and
+    ``W[:5]``): that is refused at construction. When ``params`` is a dict (or
+    a group's ``params`` is), each step first checks that every key is still
+    bound to the array the optimizer updates: a key bound to another array
+    (``params["W"] = new``), or a key added or removed, is a ValueError naming
+    it, raised before anything is modified. Assign in place instead
+    (``params["W"][...] = new``) or create a new optimizer.
+
+    ``state_dict()`` holds ``iterations``, the state slots and, when it is a
+    number, ``learning_rate``; see `state_dict`.
     """
 
     _slots: tuple[str, ...] = ()
@@ -125,7 +138,11 @@ class Optimizer(HasState):
         return self._groups.params
 
     def step(self, grads: Any) -> None:
-        """Apply one update in place; ``grads`` mirrors the params' structure."""
+        """Apply one update in place; ``grads`` mirrors the params' structure.
+
+        Raises ValueError if a params dict no longer binds its keys to the
+        arrays given at construction (see the class docstring).
+        """
         flat = self._groups.flatten(grads)
         lrs = self._fixed_lrs
         if lrs is None:  # a schedule: evaluate it for this step
@@ -163,5 +180,5 @@ class Optimizer(HasState):
         return 0.0 if self._clipvalue is None else self._clipvalue
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}({len(self._groups.params)} tensors, "
+        return (f"{type(self).__name__}({plural(len(self._groups.params), 'tensor')}, "
                 f"iterations={self.iterations})")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _core
-from ._params import check_number
+from ._params import check_flag, check_number
 from .optimizer import DECOUPLED_KERAS, KERAS, Fixed, LearningRate, Optimizer
 
 
@@ -30,6 +30,10 @@ class SGD(Optimizer):
     weight_decay, clipnorm, clipvalue, global_clipnorm : float, optional
 
     State slots: ``momentum`` (only when μ > 0).
+    ``state_dict()`` also holds ``iterations`` and, when it is a number,
+    ``learning_rate``. A params dict must keep its keys bound to the arrays
+    given here: replacing one (``params["W"] = new``) makes the next step a
+    ValueError naming the key; see `optkern.Optimizer`.
     """
 
     momentum = Fixed()
@@ -40,7 +44,7 @@ class SGD(Optimizer):
                  clipnorm: float | None = None, clipvalue: float | None = None,
                  global_clipnorm: float | None = None):
         self._momentum = check_number("momentum", momentum, 0.0, 1.0)
-        self._nesterov = bool(nesterov)
+        self._nesterov = check_flag("nesterov", nesterov)
         self._slots = ("momentum",) if self._momentum > 0 else ()
         super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
                          global_clipnorm)

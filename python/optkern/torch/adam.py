@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _core
-from .._params import check_number
+from .._params import check_flag, check_number
 from .optimizer import DECOUPLED_TORCH, L2, TORCH, Optimizer, check_betas, check_common
 
 
@@ -39,6 +39,10 @@ class Adam(Optimizer):
     decoupled_weight_decay : bool, default False (True is AdamW)
 
     State slots: ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq`` (amsgrad groups).
+    ``state_dict()`` also holds ``step`` and every group option as
+    ``"param_groups/<i>/<option>"``. A params dict must keep its keys bound to
+    the arrays given here: replacing one (``params["W"] = new``) makes the next
+    step a ValueError naming the key; see `optkern.torch.Optimizer`.
     """
 
     _slots = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
@@ -58,6 +62,8 @@ class Adam(Optimizer):
         check_common(group)
         check_betas(group)
         check_number("eps", group["eps"])
+        check_flag("amsgrad", group["amsgrad"])
+        check_flag("decoupled_weight_decay", group["decoupled_weight_decay"])
 
     def _slot_needed(self, slot: str, group: dict) -> bool:
         return slot != "max_exp_avg_sq" or bool(group["amsgrad"])

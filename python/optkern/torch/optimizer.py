@@ -5,33 +5,49 @@ torch itself is never imported.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
-from .._params import ParamGroups, check_number, zeros_like_all
-from .._state import HasState
+from .._params import ParamGroups, check_flag, check_number, plural, zeros_like_all
+from .._state import check_mapping, export_state, plan_arrays, read_counter
+
+_GROUPS = "param_groups/"
 
 TORCH = 1  # Convention::torch
 L2 = 1  # WeightDecay::l2
 DECOUPLED_TORCH = 3  # WeightDecay::decoupled_torch
 
 
-class Optimizer(HasState):
+class Optimizer:
     """Base of ``optkern.torch.SGD``, ``Adam``, ``AdamW``, ...
 
     ``params`` is a list or dict of arrays, or a list of group dicts
     ``{"params": list | dict, "lr": ..., ...}`` whose missing options come from
     the optimizer's defaults (as ``torch.optim``). ``param_groups`` may be
     edited between steps (e.g. ``group["lr"] = ...``); every group is checked
-    again before a step that follows such an edit.
+    again before a step that follows such an edit. Numbers must be real
+    numbers (a string or a bool is a TypeError) and flags bools.
 
     ``step(grads)`` takes grads mirroring ``params`` (for groups: a list with one
     entry per group, each mirroring that group's ``params``).
+
+    The optimizer updates the arrays it was given, in place. No two may share
+    memory (the same array twice, or overlapping views such as ``W`` and
+    ``W[:5]``): that is refused at construction. When ``params`` is a dict (or
+    a group's ``params`` is), each step first checks that every key is still
+    bound to the array the optimizer updates: a key bound to another array
+    (``params["W"] = new``), or a key added or removed, is a ValueError naming
+    it, raised before anything is modified. Assign in place instead
+    (``params["W"][...] = new``) or create a new optimizer.
+
+    ``state_dict()`` holds ``step``, the state slots and every group's options
+    (``"param_groups/<i>/lr"``, ...); see `state_dict`.
     """
 
     _slots: tuple[str, ...] = ()
     _counter = "step"
+    _lazy_slots = False  # True: a needed slot may stay None until the first step
 
     def __init__(self, params: Any, defaults: dict):
         self.defaults = dict(defaults)
@@ -81,13 +97,128 @@ class Optimizer(HasState):
 
     # -- public API ---------------------------------------------------------------
     def step(self, grads: Any) -> None:
-        """Apply one update in place (torch maths); ``grads`` mirrors ``params``."""
+        """Apply one update in place (torch maths); ``grads`` mirrors ``params``.
+
+        Raises ValueError if a params dict no longer binds its keys to the
+        arrays given at construction (see the class docstring).
+        """
         flat = self._groups.flatten(grads)
         self._check_groups()
         self._apply(flat)
         self.iterations += 1
 
+    def state_dict(self) -> dict:
+        """The state as a flat dict, NumPy only (arrays are copies).
+
+        - ``"step"``: int, the steps applied so far;
+        - ``"<slot>/<key>"``: ndarray, one per state slot and parameter that
+          has it (``"exp_avg/W1"``; keys of a group are prefixed ``"<group>/"``);
+        - ``"param_groups/<i>/<option>"``: every option of group ``i`` (as
+          ``torch.optim`` saves ``param_groups``): numbers as float, flags as
+          bool, pairs such as ``betas`` as a float64 array of shape (2,).
+
+        Raises TypeError/ValueError if an edited group holds an invalid option.
+        """
+        self._check_groups()
+        out = export_state(self._counter, self.iterations, self._state, self._groups.keys)
+        for i, group in enumerate(self._groups.groups):
+            for name in self.defaults:
+                out[f"{_GROUPS}{i}/{name}"] = _option_to_state(group[name])
+        return out
+
+    def load_state_dict(self, state_dict: dict, strict: bool = True) -> None:
+        """Validate every entry, then load in place.
+
+        Arrays are copied into the existing state (references stay valid) and
+        group options into the existing ``param_groups`` dicts. ``strict``
+        refuses missing and unexpected entries; otherwise they are skipped.
+        A state dict without any ``param_groups/`` entries (written before
+        they were saved) loads in either mode and leaves the options as they
+        are. Options that decide which state exists (``amsgrad``,
+        ``momentum``) bring their state with them. Raises ValueError/TypeError,
+        modifying nothing, on a mismatch, including a group index this
+        optimizer does not have.
+        """
+        check_mapping(state_dict)
+        options, hyper_keys = self._read_options(state_dict, strict)
+        groups = self._groups.groups
+        after = groups if options is None else [dict(g, **o) for g, o in zip(groups, options)]
+        required, optional = {}, {}  # entry name -> array of the entry's shape and dtype
+        where = {}  # entry name -> (slot, flat index, needed by the group)
+        flat = 0
+        for group in after:
+            for _ in group["params"]:
+                key, param = self._groups.keys[flat], self._groups.params[flat]
+                for slot in self._slots:
+                    name, array = f"{slot}/{key}", self._state[slot][flat]
+                    needed = self._slot_needed(slot, group)
+                    where[name] = (slot, flat, needed)
+                    if not needed:
+                        optional[name] = param  # kept only if the state dict has it (strict)
+                    elif array is not None or not self._lazy_slots:
+                        required[name] = param if array is None else array
+                    else:
+                        optional[name] = param  # made on the first step if absent
+                flat += 1
+        counter = read_counter(state_dict, self._counter, strict)
+        found = plan_arrays(state_dict, {self._counter, *hyper_keys}, required, optional, strict)
+        # -- nothing below can fail ----------------------------------------------
+        for name, (slot, i, needed) in where.items():
+            arrays = self._state[slot]
+            if name in found:
+                if arrays[i] is None:
+                    arrays[i] = np.array(found[name], order="C", copy=True)
+                else:
+                    np.copyto(arrays[i], found[name])
+            elif name in required and arrays[i] is None:  # not strict: a fresh slot
+                arrays[i] = np.zeros(required[name].shape, required[name].dtype)
+            elif strict and not needed:
+                arrays[i] = None  # an unused slot the state dict does not hold
+        if options is not None:
+            for group, o in zip(groups, options):
+                group.update(o)
+        self._check_groups()
+        if counter is not None:
+            self.iterations = counter
+        self._after_load()
+
     # -- helpers ------------------------------------------------------------------
+    def _after_load(self) -> None:
+        """Called at the end of ``load_state_dict``."""
+
+    def _read_options(self, sd: Mapping, strict: bool) -> tuple[list | None, set]:
+        """The group options in ``sd``, converted and checked (None: none there)."""
+        entries = {k: v for k, v in sd.items() if isinstance(k, str) and k.startswith(_GROUPS)}
+        if not entries:
+            return None, set()
+        n = len(self._groups.groups)
+        found: list[dict] = [{} for _ in range(n)]
+        for key, value in entries.items():
+            index, sep, name = key[len(_GROUPS):].partition("/")
+            if not sep or not (index.isascii() and index.isdigit()) or "/" in name:
+                raise ValueError(f"state_dict[{key!r}]: expected 'param_groups/<group>/<option>'")
+            if int(index) >= n:
+                raise ValueError(f"state_dict[{key!r}] is for param group {int(index)}, but "
+                                 f"this optimizer has {plural(n, 'param group')}")
+            if name not in self.defaults:
+                if strict:
+                    raise ValueError(f"state_dict has an unexpected entry {key!r}; options: "
+                                     f"{sorted(self.defaults)}")
+                continue
+            found[int(index)][name] = _option_from_state(key, self.defaults[name], value)
+        if strict:
+            missing = [f"{_GROUPS}{i}/{name}" for i in range(n) for name in self.defaults
+                       if name not in found[i]]
+            if missing:
+                raise ValueError(f"state_dict is missing {plural(len(missing), 'entry')}, "
+                                 f"e.g. {missing[:3]}")
+        for i, (group, options) in enumerate(zip(self._groups.groups, found)):
+            try:
+                self._check_group(dict(group, **options))
+            except (TypeError, ValueError) as e:
+                raise type(e)(f"state_dict, param group {i}: {e}") from None
+        return found, set(entries)
+
     def _make_slot(self, slot: str) -> list:
         out = []
         for group in self._groups.groups:
@@ -101,7 +232,12 @@ class Optimizer(HasState):
         for i, group in enumerate(self._groups.groups):
             options = self._group_options(group)
             if options != self._checked[i]:
-                self._check_group(group)
+                try:
+                    self._check_group(group)
+                except (TypeError, ValueError) as e:
+                    if len(self._groups.groups) == 1:
+                        raise
+                    raise type(e)(f"param_groups[{i}]: {e}") from None
                 self._checked[i] = options
                 self._kernel_groups[i] = self._kernel_group(group)
                 self._lrs[i] = float(group["lr"])
@@ -111,14 +247,38 @@ class Optimizer(HasState):
         return [len(g["params"]) for g in self._groups.groups]
 
     def __repr__(self) -> str:
-        return (f"optkern.torch.{type(self).__name__}({len(self._groups.params)} tensors, "
+        return (f"optkern.torch.{type(self).__name__}("
+                f"{plural(len(self._groups.params), 'tensor')}, "
                 f"step={self.iterations})")
 
 
 def check_common(group: dict) -> None:
-    """torch's checks of lr and weight_decay."""
+    """torch's checks of lr, weight_decay and maximize."""
     check_number("lr", group["lr"])
     check_number("weight_decay", group["weight_decay"])
+    check_flag("maximize", group["maximize"])
+
+
+def _option_to_state(value: Any) -> Any:
+    """A group option as a state-dict value: bool, float or a float64 array."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (tuple, list)):
+        return np.array(value, dtype=np.float64)
+    return float(value)
+
+
+def _option_from_state(key: str, default: Any, value: Any) -> Any:
+    """A state-dict value as a group option of the default's kind (checked)."""
+    what = f"state_dict[{key!r}]"
+    if isinstance(default, (bool, np.bool_)):
+        return check_flag(what, value)
+    if isinstance(default, (tuple, list)):
+        items = value.tolist() if isinstance(value, np.ndarray) and value.ndim == 1 else value
+        if not isinstance(items, (tuple, list)) or len(items) != len(default):
+            raise ValueError(f"{what} must hold {len(default)} numbers, got {value!r}")
+        return tuple(check_number(f"{what}[{j}]", x, float("-inf")) for j, x in enumerate(items))
+    return check_number(what, value, float("-inf"))
 
 
 def check_betas(group: dict) -> None:

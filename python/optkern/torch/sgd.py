@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from .._params import check_number
+from .._params import check_flag, check_number
 from .optimizer import L2, TORCH, Optimizer, check_common
 
 
@@ -37,9 +37,14 @@ class SGD(Optimizer):
     maximize : bool, default False
 
     State slot: ``momentum_buffer`` (groups with momentum > 0).
+    ``state_dict()`` also holds ``step`` and every group option as
+    ``"param_groups/<i>/<option>"``. A params dict must keep its keys bound to
+    the arrays given here: replacing one (``params["W"] = new``) makes the next
+    step a ValueError naming the key; see `optkern.torch.Optimizer`.
     """
 
     _slots = ("momentum_buffer",)
+    _lazy_slots = True
 
     def __init__(self, params: Any, lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
@@ -59,6 +64,7 @@ class SGD(Optimizer):
         check_common(group)
         check_number("momentum", group["momentum"])
         check_number("dampening", group["dampening"], float("-inf"))
+        check_flag("nesterov", group["nesterov"])
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("nesterov momentum requires momentum > 0 and dampening = 0")
 
@@ -102,12 +108,13 @@ class SGD(Optimizer):
         if groups is not self._kernel_groups:
             self._first_pending = [False] * len(groups)
 
-    def load_state_dict(self, state_dict: dict, strict: bool = True) -> None:
-        super().load_state_dict(state_dict, strict)
+    def _after_load(self) -> None:
+        # The next step starts a group's buffers with b <- g when the state dict
+        # had none for it, or was taken before the first step (its buffers are
+        # the zeros made at construction, not yet started).
         buffers, start = self._state["momentum_buffer"], 0
         for gi, g in enumerate(self.param_groups):
-            keys = self._groups.keys[start:start + len(g["params"])]
-            if any(buffers[start + j] is not None and f"momentum_buffer/{k}" in state_dict
-                   for j, k in enumerate(keys)):
-                self._first_pending[gi] = False
-            start += len(g["params"])
+            count = len(g["params"])
+            self._first_pending[gi] = g["momentum"] != 0 and (self.iterations == 0 or any(
+                b is None for b in buffers[start:start + count]))
+            start += count
