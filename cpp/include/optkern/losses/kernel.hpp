@@ -117,24 +117,38 @@ OPTKERN_VINLINE vd part_in_double(vd v, std::size_t) { return v; }
 
 // Eight double lanes that vectors of a row add into, element j into lane
 // j mod 8 (vectors added in order from j = 0), summed in a fixed tree: the
-// same additions in the same order whatever the native width.
+// same additions in the same order whatever the native width. Every sum over
+// a row uses it (declare `DoubleLanes acc;`, then acc.add(v) or
+// add_lanes(acc, v), add_products(acc, a, b), acc.sum() or sum_lanes(acc)).
 struct DoubleLanes {
   static constexpr std::size_t DW = simd<double>::W;  // doubles per vector
   static constexpr std::size_t NV = 8 / DW;           // vectors holding the 8 lanes
   vd v[NV] = {};
   std::size_t rot = 0;  // v[k] holds lane group (k + rot) mod NV
 
+  // Adds x's elements (the next W of the row).
   template <class V>
   OPTKERN_VINLINE void add(V x) {
     constexpr std::size_t parts = sizeof(V) / sizeof(elem_t<V>) / DW;
-    for (std::size_t h = 0; h < parts; ++h) {
-      v[0] = v[0] + part_in_double(x, h);
-      if constexpr (NV > 1) {  // the next group moves to v[0]
-        const vd first = v[0];
-        for (std::size_t k = 0; k + 1 < NV; ++k) v[k] = v[k + 1];
-        v[NV - 1] = first;
-        rot = (rot + 1) % NV;
-      }
+    for (std::size_t h = 0; h < parts; ++h) accumulate(part_in_double(x, h));
+  }
+
+  // Adds the products a·b, each formed in double.
+  template <class V>
+  OPTKERN_VINLINE void add_products(V a, V b) {
+    constexpr std::size_t parts = sizeof(V) / sizeof(elem_t<V>) / DW;
+    for (std::size_t h = 0; h < parts; ++h)
+      accumulate(part_in_double(a, h) * part_in_double(b, h));
+  }
+
+  // Adds DW doubles into the current lane group; the next group moves to v[0].
+  OPTKERN_VINLINE void accumulate(vd x) {
+    v[0] = v[0] + x;
+    if constexpr (NV > 1) {
+      const vd first = v[0];
+      for (std::size_t k = 0; k + 1 < NV; ++k) v[k] = v[k + 1];
+      v[NV - 1] = first;
+      rot = (rot + 1) % NV;
     }
   }
 
@@ -145,6 +159,17 @@ struct DoubleLanes {
     return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
   }
 };
+
+// The same as free functions.
+template <class V>
+OPTKERN_VINLINE void add_lanes(DoubleLanes& acc, V x) {
+  acc.add(x);
+}
+template <class V>
+OPTKERN_VINLINE void add_products(DoubleLanes& acc, V a, V b) {
+  acc.add_products(a, b);
+}
+OPTKERN_VINLINE double sum_lanes(const DoubleLanes& acc) { return acc.sum(); }
 
 // The largest lane (NaN lanes may be skipped: a NaN row gives NaN anyway).
 template <class V>
