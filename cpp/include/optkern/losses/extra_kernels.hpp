@@ -1,0 +1,3 @@
+// Kernel headers of the losses listed in extra_list.hpp, one include each.
+// Included only by the per-ISA kernel source (cpp/src/loss_kernels.cpp).
+#pragma once
