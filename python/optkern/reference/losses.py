@@ -587,8 +587,8 @@ def align_sample_weight(losses, sample_weight):
 
     If w has one more axis than L and that axis has size 1: L becomes (B, 1)
     when it is 1-D, else w is squeezed. Symmetrically, if L has one more axis
-    of size 1: a 1-D w becomes (B, 1), else L is squeezed. Then w must
-    broadcast to L's shape. Returns (L, w) in float64, w broadcast to L."""
+    of size 1: a 1-D w becomes (B, 1), else L is squeezed (a scalar w never
+    reshapes L). Then w must broadcast to L's shape. Returns (L, w) in float64, w broadcast to L."""
     L = np.asarray(losses, np.float64)
     if sample_weight is None:
         return L, np.ones(L.shape)
@@ -598,7 +598,7 @@ def align_sample_weight(losses, sample_weight):
             L = L[:, None]
         else:
             w = w[..., 0]
-    elif L.ndim == w.ndim + 1 and L.shape[-1] == 1:
+    elif w.ndim >= 1 and L.ndim == w.ndim + 1 and L.shape[-1] == 1:
         if w.ndim == 1:
             w = w[:, None]
         else:
@@ -663,8 +663,9 @@ class Loss:
         check_reduction(reduction)
         self.name = self.default_name if name is None else name
 
-    def _per_sample(self, y_true, y_pred):
-        """(L, dL/dŷ, mask or None) in float64."""
+    def per_sample(self, y_true, y_pred):
+        """Before reduction, in float64: the per-sample loss L, dL/dŷ in the
+        aligned shape, and the validity mask (None when nothing is masked)."""
         raise NotImplementedError
 
     def _arguments(self):
@@ -676,7 +677,7 @@ class Loss:
 
     def value_and_grad(self, y_true, y_pred, sample_weight=None):
         out = _out_dtype(y_pred)
-        L, dL, mask = self._per_sample(y_true, y_pred)
+        L, dL, mask = self.per_sample(y_true, y_pred)
         value, dvalue_dL = reduce_weighted(L, sample_weight, self.reduction, mask)
         grad = np.expand_dims(dvalue_dL, self._class_axis()) * dL
         value = np.asarray(value, np.float64).astype(out)
@@ -706,7 +707,7 @@ class _Dense(Loss):
     def _arguments(self):
         return dict(self._kw)
 
-    def _per_sample(self, y_true, y_pred):
+    def per_sample(self, y_true, y_pred):
         L, G = type(self)._fn(y_true, y_pred, **self._kw)
         return L, G, None
 
@@ -857,7 +858,7 @@ class CategoricalCrossentropy(Loss):
         return {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing,
                 "z_loss": self.z_loss}
 
-    def _per_sample(self, y_true, y_pred):
+    def per_sample(self, y_true, y_pred):
         L, G = _cce(y_true, y_pred, self.from_logits, self.label_smoothing)
         if self.z_loss:
             zL, zG = _z_loss(y_pred, self.z_loss)
@@ -881,7 +882,7 @@ class SparseCategoricalCrossentropy(Loss):
         return {"from_logits": self.from_logits, "ignore_class": self.ignore_class,
                 "z_loss": self.z_loss}
 
-    def _per_sample(self, y_true, y_pred):
+    def per_sample(self, y_true, y_pred):
         L, G, valid = _sparse_cce(y_true, y_pred, self.from_logits, self.ignore_class)
         if self.z_loss:
             zL, zG = _z_loss(y_pred, self.z_loss)
