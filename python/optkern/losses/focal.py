@@ -8,12 +8,21 @@ import numpy as np
 
 from .. import _core
 from ._base import Loss, check_probability_smoothing, per_sample, register_function
-from .regression_extra import check_last_axis
 
 __all__ = [
     "BinaryFocalCrossentropy", "binary_focal_crossentropy",
     "CategoricalFocalCrossentropy", "categorical_focal_crossentropy",
 ]
+
+
+def check_last_axis(axis) -> int:
+    """``axis`` must name the last axis (-1): the kernels reduce over it."""
+    if isinstance(axis, bool) or not isinstance(axis, int):
+        raise TypeError(f"axis must be an int, got {axis!r}")
+    if axis != -1:
+        raise ValueError(f"axis must be -1 (the last axis), got {axis}; move the axis last "
+                         f"(numpy.moveaxis) before calling the loss")
+    return axis
 
 
 def check_gamma(gamma) -> float:

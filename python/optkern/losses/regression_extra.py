@@ -3,6 +3,8 @@ squared logarithmic error, log-cosh and cosine similarity (Keras 3)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._base import Loss, per_sample, register_function
 
 __all__ = [
@@ -11,16 +13,6 @@ __all__ = [
     "LogCosh", "log_cosh", "logcosh",
     "CosineSimilarity", "cosine_similarity",
 ]
-
-
-def check_last_axis(axis) -> int:
-    """``axis`` must name the last axis (-1): the kernels reduce over it."""
-    if isinstance(axis, bool) or not isinstance(axis, int):
-        raise TypeError(f"axis must be an int, got {axis!r}")
-    if axis != -1:
-        raise ValueError(f"axis must be -1 (the last axis), got {axis}; move the axis last "
-                         f"(numpy.moveaxis) before calling the loss")
-    return axis
 
 
 class MeanAbsolutePercentageError(Loss):
@@ -92,10 +84,10 @@ class LogCosh(Loss):
 
 
 class CosineSimilarity(Loss):
-    """Negative cosine similarity along the last axis (Keras ``CosineSimilarity``).
+    """Negative cosine similarity along an axis (Keras ``CosineSimilarity``).
 
     With Keras's L2 normalisation u = y_true/max(‖y_true‖, ε) and
-    v = y_pred/max(‖y_pred‖, ε): L = −Σ u·v over the last axis (−1 for equal
+    v = y_pred/max(‖y_pred‖, ε) along ``axis``: L = −Σ u·v (−1 for equal
     directions, 0 when either side is a zero vector). ∂L/∂y_pred =
     −(u − (u·y_pred)·y_pred/‖y_pred‖²)/‖y_pred‖ where ‖y_pred‖ ≥ ε, and −u/ε
     where it is smaller. The sums are taken in double.
@@ -103,7 +95,9 @@ class CosineSimilarity(Loss):
     Parameters
     ----------
     axis : int
-        Must be -1 (the kernels reduce over the last axis).
+        The axis of the vectors (default −1, the last). Another axis is moved
+        last first (a copy of both inputs, and of the gradient back); y_true
+        and y_pred must then have the same shape.
 
     Examples
     --------
@@ -118,11 +112,66 @@ class CosineSimilarity(Loss):
     _default_name = "cosine_similarity"
 
     def __init__(self, axis=-1, reduction="sum_over_batch_size", name=None):
-        self.axis = check_last_axis(axis)
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+            raise TypeError(f"axis must be an int, got {axis!r}")
+        self.axis = int(axis)
         super().__init__(reduction=reduction, name=name)
 
     def _config(self) -> dict:
         return {"axis": self.axis}
+
+    def _axis_last(self, y_true, y_pred):
+        """(y_true, y_pred, axis): the inputs with ``axis`` moved last, and the
+        axis to move the gradient back to (None when it already is last)."""
+        if self.axis == -1:
+            return y_true, y_pred, None
+        y_pred = np.asarray(y_pred)
+        ndim = y_pred.ndim
+        if not -ndim <= self.axis < ndim:
+            raise ValueError(f"axis {self.axis} is out of range for y_pred of shape "
+                             f"{y_pred.shape}")
+        axis = self.axis % ndim
+        if axis == ndim - 1:
+            return y_true, y_pred, None
+        y_true = np.asarray(y_true)
+        if y_true.shape != y_pred.shape:
+            raise ValueError(f"y_true has shape {y_true.shape} but y_pred has shape "
+                             f"{y_pred.shape}; they must match when axis={self.axis}")
+        return (np.ascontiguousarray(np.moveaxis(y_true, axis, -1)),
+                np.ascontiguousarray(np.moveaxis(y_pred, axis, -1)), axis)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        y_true, y_pred, _ = self._axis_last(y_true, y_pred)
+        return super().__call__(y_true, y_pred, sample_weight)
+
+    def value_and_grad(self, y_true, y_pred, sample_weight=None, grad_out=None):
+        moved_true, moved_pred, axis = self._axis_last(y_true, y_pred)
+        if axis is None:
+            return super().value_and_grad(moved_true, moved_pred, sample_weight, grad_out)
+        if grad_out is not None:
+            check_grad_out(grad_out, np.asarray(y_pred))
+        value, grad = super().value_and_grad(moved_true, moved_pred, sample_weight)
+        grad = np.moveaxis(grad, -1, axis)
+        if grad_out is None:
+            return value, np.ascontiguousarray(grad)
+        np.copyto(grad_out, grad)
+        return value, grad_out
+
+
+def check_grad_out(grad_out, y_pred) -> None:
+    """The checks the native call applies to ``grad_out``, for a gradient that
+    is computed elsewhere and copied in."""
+    if not isinstance(grad_out, np.ndarray):
+        raise TypeError("grad_out must be a numpy.ndarray")
+    if grad_out.dtype != y_pred.dtype:
+        raise TypeError(f"grad_out has dtype {grad_out.dtype} but y_pred has {y_pred.dtype}")
+    if grad_out.shape != y_pred.shape:
+        raise ValueError(f"grad_out has shape {grad_out.shape} but y_pred has shape "
+                         f"{y_pred.shape}")
+    if not grad_out.flags.c_contiguous:
+        raise ValueError("grad_out must be C-contiguous, aligned and in native byte order")
+    if not grad_out.flags.writeable:
+        raise ValueError("grad_out is read-only")
 
 
 @register_function("mape", "MAPE")

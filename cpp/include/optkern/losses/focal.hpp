@@ -61,7 +61,7 @@ struct BinaryFocalCrossentropy {
 template <bool LOGITS>
 struct CategoricalFocalCrossentropy {
   template <class T>
-  static double row(const T* y, const T* x, T* g, std::size_t d, T gscale,
+  static double row(const T* y, const T* x, T* g, std::size_t d, double gscale,
                     const LossConstants<T>& k) {
     using V = vec_t<T>;
     constexpr std::size_t W = simd<T>::W;
@@ -117,16 +117,16 @@ struct CategoricalFocalCrossentropy {
     }
     // Sweep 3: the gradient.
     if (g) {
-      const T a = static_cast<T>(sum_lanes(aacc));
+      const T a = static_cast<T>(sum_lanes(aacc)), gs = static_cast<T>(gscale);
       for (std::size_t j = 0; j < d; j += W) {
         const std::size_t n = d - j < W ? d - j : W;
         const V hv = load(h.data() + j);
         V gv;
         if constexpr (LOGITS) {
           const V r = n == W ? load(g + j) : load_partial(g + j, n, T(0));
-          gv = (r * (hv - a)) * gscale;
+          gv = (r * (hv - a)) * gs;
         } else {
-          gv = ((hv - a) / sum) * gscale;
+          gv = ((hv - a) / sum) * gs;
         }
         if (n == W) store(g + j, gv); else store_partial(g + j, gv, n);
       }

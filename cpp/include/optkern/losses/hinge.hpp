@@ -54,7 +54,7 @@ struct SquaredHinge {
 // k, the first index attaining neg; 0 where L = 0 (labels used as given).
 struct CategoricalHinge {
   template <class T>
-  static double row(const T* y, const T* p, T* g, std::size_t d, T gscale,
+  static double row(const T* y, const T* p, T* g, std::size_t d, double gscale,
                     const LossConstants<T>&) {
     using V = vec_t<T>;
     constexpr std::size_t W = simd<T>::W;
@@ -80,7 +80,7 @@ struct CategoricalHinge {
         const T c = (T(1) - y[k]) * p[k];
         if (c == neg || c != c) break;
       }
-      const T on = m > 0.0 ? gscale : (m != m ? static_cast<T>(m) : T(0));
+      const T on = m > 0.0 ? static_cast<T>(gscale) : (m != m ? static_cast<T>(m) : T(0));
       for (std::size_t j = 0; j < d; j += W) {
         const std::size_t n = d - j < W ? d - j : W;
         const V yv = n == W ? load(y + j) : load_partial(y + j, n, T(0));

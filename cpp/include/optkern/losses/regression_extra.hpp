@@ -63,7 +63,7 @@ struct LogCosh {
 // ∂L/∂ŷ_j = −a·b·y_j + a·s·b³·ŷ_j, and −a·b·y_j where ‖ŷ‖ < ε (b held at 1/ε).
 struct CosineSimilarity {
   template <class T>
-  static double row(const T* y, const T* p, T* g, std::size_t d, T gscale,
+  static double row(const T* y, const T* p, T* g, std::size_t d, double gscale,
                     const LossConstants<T>& k) {
     using V = vec_t<T>;
     constexpr std::size_t W = simd<T>::W;
@@ -84,7 +84,7 @@ struct CosineSimilarity {
     const double b = b_free ? rb : cap;
     const double s = sum_lanes(syp);
     if (g) {
-      const double gs = static_cast<double>(gscale);
+      const double gs = gscale;
       const T cy = static_cast<T>(-((a * b) * gs));
       const T cp = b_free ? static_cast<T>(((a * s) * ((b * b) * b)) * gs) : T(0);
       for (std::size_t j = 0; j < d; j += W) {
