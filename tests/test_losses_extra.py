@@ -105,7 +105,8 @@ def gen_binary_probs(rng, shape, smooth=False):
     if smooth:
         return y, rng.uniform(0.01, 0.99, size=shape)
     p = rng.uniform(0.0, 1.0, size=shape)
-    return y, np.where(rng.random(shape) < 0.05, 0.0, p)   # 0 is clipped
+    p = np.where(rng.random(shape) < 0.05, 0.0, p)   # 0 and 1 are clipped
+    return y, np.where(rng.random(shape) < 0.05, 1.0, p)
 
 
 def gen_binary_logits(rng, shape, smooth=False):
@@ -114,7 +115,10 @@ def gen_binary_logits(rng, shape, smooth=False):
 
 
 def gen_categorical_probs(rng, shape, smooth=False):
-    return _one_hot(rng, shape), rng.uniform(0.05, 1.0, size=shape)
+    y, p = _one_hot(rng, shape), rng.uniform(0.05, 1.0, size=shape)
+    if not smooth and len(shape) >= 2 and shape[0] > 1:
+        p[0] = _one_hot(rng, shape)[0]   # ratios 0 and 1: both clip bounds
+    return y, p
 
 
 def gen_categorical_logits(rng, shape, smooth=False):
@@ -297,10 +301,6 @@ def test_per_sample_value_and_grad_vs_numpy(case, dtype, cols):
     _, cls, kwargs, _, formula, gen = case
     rng = np.random.default_rng(cols)
     y, p = _inputs(gen, rng, (5, cols), dtype)
-    if dtype == np.float32:
-        # float32 rounds 1 − ε up to 1 − 2⁻²⁴·2: keep probabilities off that bound.
-        p = np.minimum(p, np.float32(0.999)) if "fce" in case[0] and "logits" not in case[0] \
-            else p
     want_L, want_G = formula(y.astype(np.float64), p.astype(np.float64),
                              **_numpy_kwargs(kwargs))
     got_L, got_G = cls(reduction="sum", **kwargs).value_and_grad(y, p)
@@ -322,8 +322,6 @@ def test_reductions_and_weights_vs_reference(case, dtype, reduction, weighted):
     rng = np.random.default_rng(7)
     shape = (4, 3, 9)
     y, p = _inputs(gen, rng, shape, dtype)
-    if dtype == np.float32 and "fce" in case[0] and "logits" not in case[0]:
-        p = np.minimum(p, np.float32(0.999))
     w = rng.uniform(0.0, 2.0, size=shape[:-1]).astype(dtype) if weighted else None
     got_v, got_g = cls(reduction=reduction, **kwargs).value_and_grad(y, p, sample_weight=w)
     want_v, want_g = ref_cls(reduction=reduction, **kwargs).value_and_grad(
@@ -590,10 +588,9 @@ def test_binary_focal_large_logits_are_finite():
     x = np.array([[1e4, -1e4, -1e4, 1e4]], np.float32)
     per, g = L.BinaryFocalCrossentropy(from_logits=True, reduction=None).value_and_grad(y, x)
     assert np.all(np.isfinite(per)) and np.all(np.isfinite(g))
-    # Sure and wrong both ways: −log q at q = ε and −log(1 − q) at q = 1 − ε,
-    # each bound rounded to float32 as the kernel holds it.
-    lo, hi = np.float64(np.float32(EPS)), np.float64(np.float32(1 - EPS))
-    assert per[0] == pytest.approx((-np.log(lo) - np.log(1 - hi)) / 4, rel=1e-5)
+    # Sure and wrong both ways: −log ε and −log(1 − (1 − ε)), the logs of the
+    # clip bounds taken in double (not of 1 − ε rounded to float32).
+    assert per[0] == pytest.approx(2 * -np.log(EPS) / 4, rel=1e-6)
 
 
 def test_categorical_focal_large_logits_are_finite():

@@ -192,7 +192,7 @@ class Loss:
         out_shape = None
         if w.ndim == len(shape) + 1 and w.shape[-1] == 1:
             w = w[..., 0]
-            if len(shape) == 1 and self._reduction == _core.Reduction.none:
+            if len(shape) == 1:
                 out_shape = shape + (1,)
         if w.size == 1:
             return y_pred, w.reshape(1), out_shape

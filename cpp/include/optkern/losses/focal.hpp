@@ -32,13 +32,17 @@ struct BinaryFocalCrossentropy {
     const V ys = y * k.smooth_keep + k.smooth_add_binary;
     const V yn = T(1) - ys;
     const V p = LOGITS ? vsigmoid(x) : x;
+    const auto low = p < eps, high = p > ome;
     const V q = vclip(p, eps, ome);
     const V oq = T(1) - q;
-    const V bce = -(ys * vlog(q) + yn * vlog(oq));
+    V log_q = vlog(q), log_oq = vlog(oq);
+    log_q = low ? splat<V>(k.log_lower) : (high ? splat<V>(k.log_upper) : log_q);
+    log_oq = low ? splat<V>(k.log_upper) : (high ? splat<V>(k.log_one_minus_upper) : log_oq);
+    const V bce = -(ys * log_q + yn * log_oq);
     const V u = ys * (T(1) - p) + yn * p;
     V du;
     const V fac = vfocal_power(u, k.gamma, du);
-    const V dbce = (p < eps) | (p > ome) ? V{} : (q - ys) / (q * oq);
+    const V dbce = low | high ? V{} : (q - ys) / (q * oq);
     V v = fac * bce;
     V d = (du * (T(1) - (ys + ys))) * bce + fac * dbce;
     if (k.apply_class_balancing) {
@@ -78,14 +82,14 @@ struct CategoricalFocalCrossentropy {
       for (std::size_t l = 1; l < W; ++l)
         shift = (mv[l] > shift) | (mv[l] != mv[l]) ? mv[l] : shift;
     }
-    vd8 sacc{};
+    DoubleLanes sacc;
     for (std::size_t j = 0; j < d; j += W) {
       const std::size_t n = d - j < W ? d - j : W;
       const V xv = n == W ? load(x + j) : load_partial(x + j, n, T(0));
       const V e = LOGITS ? vexp(xv - shift) : xv;
-      add_lanes(sacc, lanes_below<T>(n) ? e : V{});
+      sacc.add(lanes_below<T>(n) ? e : V{});
     }
-    const T sum = static_cast<T>(sum_lanes(sacc));
+    const T sum = static_cast<T>(sacc.sum());
 
     // Sweep 2: the loss, h_j (kept in a per-thread buffer), A, and r_j in g.
     thread_local std::vector<T> h_storage;
@@ -93,22 +97,25 @@ struct CategoricalFocalCrossentropy {
     if (g && h.size() < d + W) h.resize(d + W);
     const V eps = splat<V>(k.eps), ome = splat<V>(k.one_minus_eps);
     const T add = k.label_smoothing / static_cast<T>(d);
-    vd8 lacc{}, aacc{};
+    DoubleLanes lacc, aacc;
     for (std::size_t j = 0; j < d; j += W) {
       const std::size_t n = d - j < W ? d - j : W;
       const auto live = lanes_below<T>(n);
       const V xv = n == W ? load(x + j) : load_partial(x + j, n, T(0));
       const V yv = n == W ? load(y + j) : load_partial(y + j, n, T(0));
       const V r = (LOGITS ? vexp(xv - shift) : xv) / sum;
+      const auto low = r < eps, high = r > ome;
       const V o = vclip(r, eps, ome);
       const V ys = yv * k.smooth_keep + add;
-      const V ce = -(ys * vlog(o));
+      V log_o = vlog(o);
+      log_o = low ? splat<V>(k.log_lower) : (high ? splat<V>(k.log_upper) : log_o);
+      const V ce = -(ys * log_o);
       V du;
-      const V fac = vfocal_power(T(1) - o, k.gamma, du);
-      add_lanes(lacc, live ? (fac * k.alpha) * ce : V{});
+      const V fac = vfocal_power(high ? eps : T(1) - o, k.gamma, du);
+      lacc.add(live ? (fac * k.alpha) * ce : V{});
       if (g) {
-        const V hv = (r < eps) | (r > ome) ? V{} : -((du * ce + fac * (ys / o)) * k.alpha);
-        add_lanes(aacc, live ? hv * r : V{});
+        const V hv = low | high ? V{} : -((du * ce + fac * (ys / o)) * k.alpha);
+        aacc.add(live ? hv * r : V{});
         store(h.data() + j, hv);
         if constexpr (LOGITS) {
           if (n == W) store(g + j, r); else store_partial(g + j, r, n);
@@ -117,7 +124,7 @@ struct CategoricalFocalCrossentropy {
     }
     // Sweep 3: the gradient.
     if (g) {
-      const T a = static_cast<T>(sum_lanes(aacc)), gs = static_cast<T>(gscale);
+      const T a = static_cast<T>(aacc.sum()), gs = static_cast<T>(gscale);
       for (std::size_t j = 0; j < d; j += W) {
         const std::size_t n = d - j < W ? d - j : W;
         const V hv = load(h.data() + j);
@@ -131,7 +138,7 @@ struct CategoricalFocalCrossentropy {
         if (n == W) store(g + j, gv); else store_partial(g + j, gv, n);
       }
     }
-    return sum_lanes(lacc);
+    return lacc.sum();
   }
 };
 

@@ -59,7 +59,7 @@ struct CategoricalHinge {
     using V = vec_t<T>;
     constexpr std::size_t W = simd<T>::W;
     const T ninf = -std::numeric_limits<T>::infinity();
-    vd8 pos{};
+    DoubleLanes pos;
     V negv = splat<V>(ninf);
     for (std::size_t j = 0; j < d; j += W) {
       const std::size_t n = d - j < W ? d - j : W;
@@ -71,7 +71,7 @@ struct CategoricalHinge {
     }
     T neg = ninf;
     for (std::size_t l = 0; l < W; ++l) neg = (negv[l] > neg) | (negv[l] != negv[l]) ? negv[l] : neg;
-    const double m = (static_cast<double>(neg) - sum_lanes(pos)) + 1.0;
+    const double m = (static_cast<double>(neg) - pos.sum()) + 1.0;
     const double L = (m > 0.0) | (m != m) ? m : 0.0;
     if (g) {
       // The first index attaining neg (a NaN product counts as attaining it).

@@ -19,7 +19,7 @@ struct KLDivergence {
     const V yc = vclip(y, eps, one), q = vclip(p, eps, one);
     const V ratio = yc / q;
     f = yc * vlog(ratio);
-    df = (p < eps) | (p > one) ? V{} : -(yc / q);
+    df = (p < eps) | (p > one) ? V{} : -ratio;
   }
 };
 

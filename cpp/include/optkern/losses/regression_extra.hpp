@@ -12,8 +12,8 @@
 
 namespace optkern::OPTKERN_TARGET {
 
-// f = 100·|y − ŷ| / max(|y|, ε); ∂f/∂ŷ = 100·sign(ŷ − y) / max(|y|, ε),
-// 0 at ŷ = y (as MAE).
+// f = |y − ŷ|·s and ∂f/∂ŷ = sign(ŷ − y)·s with s = 100/max(|y|, ε); the
+// derivative is 0 at ŷ = y (as MAE's).
 struct MeanAbsolutePercentageError {
   template <class V>
   static void eval(V y, V p, const LossConstants<elem_t<V>>& k, V& f, V& df) {
@@ -22,8 +22,9 @@ struct MeanAbsolutePercentageError {
     const V e = y - p;
     // ±1; 0 where ŷ = y, NaN (from e·0) where either is NaN.
     const V sign = p > y ? splat<V>(T(1)) : (p < y ? splat<V>(T(-1)) : e * T(0));
-    f = (vabs(e) * T(100)) / den;
-    df = (sign * T(100)) / den;
+    const V scale = T(100) / den;
+    f = vabs(e) * scale;
+    df = sign * scale;
   }
 };
 
@@ -67,7 +68,7 @@ struct CosineSimilarity {
                     const LossConstants<T>& k) {
     using V = vec_t<T>;
     constexpr std::size_t W = simd<T>::W;
-    vd8 syy{}, spp{}, syp{};
+    DoubleLanes syy, spp, syp;
     for (std::size_t j = 0; j < d; j += W) {
       const std::size_t n = d - j < W ? d - j : W;
       const V yv = n == W ? load(y + j) : load_partial(y + j, n, T(0));
@@ -77,12 +78,12 @@ struct CosineSimilarity {
       add_products(syp, yv, pv);
     }
     const double cap = 1.0 / static_cast<double>(k.eps);
-    const double ra = 1.0 / sqrt_ieee(sum_lanes(syy));
-    const double rb = 1.0 / sqrt_ieee(sum_lanes(spp));
+    const double ra = 1.0 / sqrt_ieee(syy.sum());
+    const double rb = 1.0 / sqrt_ieee(spp.sum());
     const double a = ra < cap ? ra : cap;
     const bool b_free = rb <= cap;
     const double b = b_free ? rb : cap;
-    const double s = sum_lanes(syp);
+    const double s = syp.sum();
     if (g) {
       const double gs = gscale;
       const T cy = static_cast<T>(-((a * b) * gs));
