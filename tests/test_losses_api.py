@@ -96,10 +96,21 @@ def loss_shape(ref, y, p):
     return np.shape(ref.per_sample(y, p)[0])
 
 
-def weights_for(shape, rng):
-    """None, one weight per sample, the same as (..., 1), one shared weight."""
+WEIGHTS = ["unweighted", "per_sample", "column", "scalar"]
+
+
+def weight_variant(variant, shape, rng):
+    """No weight, one per sample, the same as (..., 1), one shared number."""
     w = rng.uniform(0.1, 2.0, shape)
-    return [None, w, w[..., None], np.float64(0.7)]
+    return {"unweighted": None, "per_sample": w, "column": w[..., None],
+            "scalar": np.float64(0.7)}[variant]
+
+
+# Bugs of optkern.losses found by these tests: (test, condition) -> reason.
+# Each is a strict xfail: the day it is fixed the test reports XPASS and the
+# entry must go.
+def known_bug(request, reason):
+    request.node.add_marker(pytest.mark.xfail(strict=True, reason=reason))
 
 
 def compare(case, dtype, reduction, shape, w, seed=0):
@@ -136,15 +147,20 @@ def compare(case, dtype, reduction, shape, w, seed=0):
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-def test_matches_reference(case, dtype, reduction):
+@pytest.mark.parametrize("weights", WEIGHTS)
+def test_matches_reference(case, dtype, reduction, weights, request):
+    api_class(case[1])
+    if weights == "column" and reduction not in ("none", None):
+        known_bug(request, "a (..., 1) sample_weight with a reducing reduction: "
+                  "Loss.value_and_grad/__call__ reshape the float value (AttributeError)")
     rng = np.random.default_rng(1)
     for i, shape in enumerate(SHAPES):
         if case[2].get("axis") == 0 and shape[0] == 0:
             continue
         ref = getattr(R, case[1])(**case[2])
         y, p = make_data(case[3], shape, np.random.default_rng(i), dtype)
-        for w in weights_for(loss_shape(ref, y, p), rng):
-            compare(case, dtype, reduction, shape, w, seed=i)
+        w = weight_variant(weights, loss_shape(ref, y, p), rng)
+        compare(case, dtype, reduction, shape, w, seed=i)
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
@@ -276,12 +292,14 @@ def test_get_by_class_name_gives_an_instance(class_name):
 
 @pytest.mark.parametrize("fn_name", sorted({f for f, _, _ in FUNCTIONS}))
 def test_get_by_function_name_gives_the_function(fn_name):
-    assert ok_losses.get(fn_name) is api_function(fn_name)
+    fn = api_function(fn_name)
+    assert ok_losses.get(fn_name) is fn
 
 
 @pytest.mark.parametrize("alias", sorted(ALIASES))
 def test_get_by_alias(alias):
-    assert ok_losses.get(alias) is api_function(ALIASES[alias])
+    fn = api_function(ALIASES[alias])
+    assert ok_losses.get(alias) is fn
 
 
 def test_get_other_identifiers():
@@ -588,5 +606,7 @@ DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs" / "losses.md"
 def test_documentation_examples_run():
     blocks = re.findall(r"```python\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
     assert blocks, "docs/losses.md has no python example"
+    for name in sorted(set(re.findall(r"ok\.losses\.(\w+)", "".join(blocks)))):
+        api_function(name)          # skips while the build lacks a loss it uses
     for block in blocks:
         exec(compile(block, str(DOCS), "exec"), {})
