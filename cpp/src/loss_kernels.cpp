@@ -3,7 +3,12 @@
 #include "loss_table.hpp"
 #include "optkern/losses/extra_kernels.hpp"
 #include "optkern/losses/kernel.hpp"
+#include "optkern/losses/binary_crossentropy.hpp"
+#include "optkern/losses/huber.hpp"
+#include "optkern/losses/mean_absolute_error.hpp"
 #include "optkern/losses/mean_squared_error.hpp"
+#include "optkern/losses/probability_crossentropy.hpp"
+#include "optkern/losses/softmax_crossentropy.hpp"
 
 namespace optkern::OPTKERN_TARGET {
 

@@ -12,6 +12,7 @@ is added.
 
 from ._base import Loss
 from ._registry import deserialize, get, serialize
+from .crossentropy import *  # noqa: F403
 from .regression import *  # noqa: F403
 
 from ._base import CLASSES as _CLASSES, FUNCTIONS as _FUNCTIONS

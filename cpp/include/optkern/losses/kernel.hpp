@@ -105,6 +105,28 @@ inline void add_lanes(vd8& acc, vf16 v) {
   acc = acc + __builtin_convertvector(hi, vd8);
 }
 
+// Lane h·8 .. h·8+7 of a vector, in double (h = 0 only for double).
+inline vd8 half_in_double(vf16 v, int h) {
+  typedef float vf8 __attribute__((vector_size(32)));
+  const vf8 part = h == 0 ? __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7)
+                          : __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  return __builtin_convertvector(part, vd8);
+}
+inline vd8 half_in_double(vd8 v, int) { return v; }
+
+// The largest lane (NaN lanes may be skipped: a NaN row gives NaN anyway).
+template <class V>
+inline elem_t<V> max_lane(V v) {
+  elem_t<V> m = v[0];
+  for (std::size_t j = 1; j < sizeof(V) / sizeof(m); ++j) m = v[j] > m ? v[j] : m;
+  return m;
+}
+
+template <class V>
+inline V max_v(V a, V b) {
+  return a > b ? a : b;
+}
+
 // The eight lanes' sum, in a fixed tree.
 inline double sum_lanes(vd8 l) {
   return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
@@ -210,8 +232,9 @@ struct ElementwiseLoss {
 };
 
 // ---- losses computed a row at a time ----------------------------------------
-// F::row(y, p, g, n, gscale, k) returns the row's loss L in double and, when
-// g is not null, writes g[j] = gscale·∂L/∂p[j] after reading all of p.
+// F::row(y, p, g, n, gf, k) returns the row's loss L in double and, when g is
+// not null, writes g[j] = gf·∂L/∂p[j] (gf in double) after reading all of p
+// that it still needs (g may be p).
 template <class F>
 struct RowwiseLoss {
   template <class T>
@@ -221,8 +244,8 @@ struct RowwiseLoss {
     for (std::size_t r = r0; r < r1; ++r) {
       const double w = weight_at(c, r);
       T* g = c.in.grad ? c.in.grad + r * d : nullptr;
-      const double L = F::row(c.in.y_true + r * d, c.in.y_pred + r * d, g, d,
-                              static_cast<T>(grad_factor(c, w)), c.k);
+      const double L =
+          F::row(c.in.y_true + r * d, c.in.y_pred + r * d, g, d, grad_factor(c, w), c.k);
       total += record_row(c, r, w, L);
     }
     return total;

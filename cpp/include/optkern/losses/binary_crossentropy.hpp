@@ -1,0 +1,45 @@
+// Binary cross-entropy (Keras BinaryCrossentropy), elementwise, the mean over
+// the last axis by ElementwiseLoss. y' = y(1 − ls) + ½ls.
+//   From logits x: f = max(x, 0) − x·y' + log1p(e^−|x|), ∂f/∂x = σ(x) − y',
+//     σ(x) = 1/(1 + e^−|x|) for x ≥ 0, e^−|x|/(1 + e^−|x|) below: finite for
+//     any finite x (±1e4 included).
+//   From probabilities: q = clip(ŷ, ε, 1 − ε), f = −(y' log q + (1 − y') log(1 − q)),
+//     ∂f/∂ŷ = (q − y')/(q(1 − q)), 0 where ŷ was clipped.
+#pragma once
+
+#include "optkern/losses/kernel.hpp"
+
+namespace optkern::OPTKERN_TARGET {
+
+struct BinaryCrossentropyFromLogits {
+  template <class V>
+  static void eval(V y, V x, const LossConstants<elem_t<V>>& k, V& f, V& df) {
+    using T = elem_t<V>;
+    const V ys = y * k.smooth_keep + k.smooth_add_binary;
+    const V ax = x < T(0) ? -x : x;
+    const V e = vexp(-ax);
+    const V relu = x > T(0) ? x : V{};
+    f = (relu - x * ys) + vlog1p(e);
+    const V one_plus = e + T(1);
+    const V sigma = x >= T(0) ? T(1) / one_plus : e / one_plus;
+    df = sigma - ys;
+  }
+};
+
+struct BinaryCrossentropy {
+  template <class V>
+  static void eval(V y, V p, const LossConstants<elem_t<V>>& k, V& f, V& df) {
+    using T = elem_t<V>;
+    const V ys = y * k.smooth_keep + k.smooth_add_binary;
+    const auto low = p < k.eps;
+    const auto high = p > k.one_minus_eps;
+    V q = low ? splat<V>(k.eps) : p;
+    q = high ? splat<V>(k.one_minus_eps) : q;
+    const V one_minus_q = T(1) - q;
+    f = -(ys * vlog(q) + (T(1) - ys) * vlog(one_minus_q));
+    const V d = (q - ys) / (q * one_minus_q);
+    df = (low | high) ? V{} : d;
+  }
+};
+
+}  // namespace optkern::OPTKERN_TARGET

@@ -1,0 +1,221 @@
+// Softmax cross-entropy from logits (Keras CategoricalCrossentropy and
+// SparseCategoricalCrossentropy with from_logits=True), with z_loss.
+//
+// Per row, with x the logits, m = max x, s = Σ e^(x−m), lse = m + log s:
+//   sparse: L = lse − x[label];     dense: L = lse·Σy' − Σ y'·x (y'·x = 0 where
+//   y' = 0, so a −inf logit under a zero target counts 0), y' = y(1−ls) + ls/K;
+//   z_loss: L += z·lse².
+//   ∂L/∂x = softmax(x)·(Σy' + 2z·lse) − y'   (sparse: Σy' = 1, y' = one-hot).
+// The gradient is written as e·a − y'·b with e = e^(x−m), a = gf(Σy' + 2z·lse)/s
+// and b = gf in T (gf = w/divisor).
+//
+// Many classes: per row, one sweep for the max (and Σy', Σy'x), one sweep
+// writing e into the gradient while summing s, and one sweep scaling it in
+// place, each over a row still in cache: one exp per element, no temporary.
+// The label's logit is read before the gradient is written, so grad may be
+// the logits themselves. Few classes (K ≤ 16): blocks of one row per vector
+// lane (16 float / 8 double), transposed through a small stack buffer, so
+// every operation works on whole vectors across rows.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+
+#include "optkern/losses/kernel.hpp"
+
+namespace optkern::OPTKERN_TARGET {
+
+template <bool SPARSE>
+struct SoftmaxCrossentropy {
+  static constexpr std::size_t kMaxFewClasses = 16;
+
+  template <class T>
+  static double rows(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
+    if (c.in.cols == 0) return no_classes(c, r0, r1);
+    const bool few = c.in.cols <= kMaxFewClasses;
+    if (c.in.grad) return few ? few_classes<T, true>(c, r0, r1) : many_classes<T, true>(c, r0, r1);
+    return few ? few_classes<T, false>(c, r0, r1) : many_classes<T, false>(c, r0, r1);
+  }
+
+ private:
+  // Rows without classes: every sum is empty, L = 0.
+  template <class T>
+  static double no_classes(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
+    for (std::size_t r = r0; r < r1; ++r) record_row(c, r, weight_at(c, r), 0.0);
+    return 0.0;
+  }
+
+  // L from the row's statistics (double), shared by both paths.
+  static double row_loss(double lse, double sum_y, double sum_yx, double z) {
+    const double L = SPARSE ? lse - sum_yx : lse * sum_y - sum_yx;
+    return z != 0.0 ? L + z * lse * lse : L;
+  }
+
+  template <class T, bool GRAD>
+  static double many_classes(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
+    using V = vec_t<T>;
+    constexpr std::size_t W = simd<T>::W;
+    const std::size_t K = c.in.cols;
+    const T keep = c.k.smooth_keep;
+    const T add = c.k.label_smoothing / static_cast<T>(K);
+    const T ninf = -static_cast<T>(INFINITY);
+    double total = 0.0;
+    for (std::size_t r = r0; r < r1; ++r) {
+      const T* x = c.in.y_pred + r * K;
+      T* g = GRAD ? c.in.grad + r * K : nullptr;
+      const double w = weight_at(c, r);
+      std::int64_t label = 0;
+      if constexpr (SPARSE) {
+        if (is_ignored(c, r)) {
+          if constexpr (GRAD) std::memset(g, 0, K * sizeof(T));
+          total += record_row(c, r, 0.0, 0.0);
+          continue;
+        }
+        label = label_at(c.in, r);
+      }
+      // Sweep 1: the max; dense: Σy' and Σy'·x.
+      V mv = splat<V>(ninf);
+      vd8 sy{}, syx{};
+      const T* y = SPARSE ? nullptr : c.in.y_true + r * K;
+      for (std::size_t j = 0; j < K; j += W) {
+        const std::size_t n = K - j < W ? K - j : W;
+        const V xv = n == W ? load(x + j) : load_partial(x + j, n, ninf);
+        mv = max_v(mv, xv);
+        if constexpr (!SPARSE) {
+          V yv = (n == W ? load(y + j) : load_partial(y + j, n, T(0))) * keep + add;
+          if (n < W) yv = lanes_below<T>(n) ? yv : V{};
+          add_lanes(sy, yv);
+          add_lanes(syx, yv == T(0) ? V{} : yv * xv);
+        }
+      }
+      const T m = max_lane(mv);
+      const double sum_yx = SPARSE ? static_cast<double>(x[label]) : sum_lanes(syx);
+      const double sum_y = SPARSE ? 1.0 : sum_lanes(sy);
+      // Sweep 2: e = exp(x − m) (into the gradient), s = Σe.
+      vd8 sacc{};
+      for (std::size_t j = 0; j < K; j += W) {
+        const std::size_t n = K - j < W ? K - j : W;
+        const V e = vexp((n == W ? load(x + j) : load_partial(x + j, n, ninf)) - m);
+        add_lanes(sacc, e);
+        if constexpr (GRAD) {
+          if (n == W) store(g + j, e); else store_partial(g + j, e, n);
+        }
+      }
+      const double s = sum_lanes(sacc);
+      const double lse = static_cast<double>(m) + log_scalar(s);
+      total += record_row(c, r, w, row_loss(lse, sum_y, sum_yx, c.k.z_loss));
+      if constexpr (GRAD) {
+        // Sweep 3: g = e·a − y'·b.
+        const double gf = grad_factor(c, w);
+        const T a = static_cast<T>(gf * (sum_y + 2.0 * c.k.z_loss * lse) / s);
+        const T b = static_cast<T>(gf);
+        for (std::size_t j = 0; j < K; j += W) {
+          const std::size_t n = K - j < W ? K - j : W;
+          V gv = (n == W ? load(g + j) : load_partial(g + j, n, T(0))) * a;
+          if constexpr (!SPARSE) {
+            const V yv = (n == W ? load(y + j) : load_partial(y + j, n, T(0))) * keep + add;
+            gv = gv - yv * b;
+          }
+          if (n == W) store(g + j, gv); else store_partial(g + j, gv, n);
+        }
+        if constexpr (SPARSE) g[label] = g[label] - b;
+      }
+    }
+    return total;
+  }
+
+  template <class T, bool GRAD>
+  static double few_classes(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
+    using V = vec_t<T>;
+    constexpr std::size_t W = simd<T>::W;
+    constexpr std::size_t H = W / 8;  // vectors of 8 doubles per vector of T
+    const std::size_t K = c.in.cols;
+    const T keep = c.k.smooth_keep;
+    const T add = c.k.label_smoothing / static_cast<T>(K);
+    alignas(64) T xs[kMaxFewClasses][W];
+    alignas(64) T ys[SPARSE ? 1 : kMaxFewClasses][W];
+    double w[W], gf[W], sum_y[W], sum_yx[W], lse[W];
+    std::int64_t label[W];
+    double total = 0.0;
+    for (std::size_t b0 = r0; b0 < r1; b0 += W) {
+      const std::size_t nb = r1 - b0 < W ? r1 - b0 : W;
+      // Transpose the block: class k of row b0+i into xs[k][i].
+      const T* x = c.in.y_pred + b0 * K;
+      for (std::size_t i = 0; i < W; ++i)
+        for (std::size_t k = 0; k < K; ++k) xs[k][i] = i < nb ? x[i * K + k] : T(0);
+      for (std::size_t i = 0; i < W; ++i) {
+        const bool live = i < nb;
+        w[i] = live ? weight_at(c, b0 + i) : 0.0;
+        gf[i] = grad_factor(c, w[i]);
+        if constexpr (SPARSE) {
+          label[i] = live && !is_ignored(c, b0 + i) ? label_at(c.in, b0 + i) : -1;
+          sum_y[i] = 1.0;
+          sum_yx[i] = label[i] >= 0 ? static_cast<double>(xs[label[i]][i]) : 0.0;
+        }
+      }
+      if constexpr (!SPARSE) {
+        const T* y = c.in.y_true + b0 * K;
+        for (std::size_t i = 0; i < W; ++i)
+          for (std::size_t k = 0; k < K; ++k) ys[k][i] = i < nb ? y[i * K + k] : T(0);
+        vd8 sy[H] = {}, syx[H] = {};
+        for (std::size_t k = 0; k < K; ++k) {
+          const V yv = load(ys[k]) * keep + add;
+          const V yx = yv == T(0) ? V{} : yv * load(xs[k]);
+          store(ys[k], yv);
+          for (std::size_t h = 0; h < H; ++h) {
+            sy[h] = sy[h] + half_in_double(yv, static_cast<int>(h));
+            syx[h] = syx[h] + half_in_double(yx, static_cast<int>(h));
+          }
+        }
+        for (std::size_t h = 0; h < H; ++h)
+          for (std::size_t j = 0; j < 8; ++j) sum_y[h * 8 + j] = sy[h][j], sum_yx[h * 8 + j] = syx[h][j];
+      }
+      // Max, e = exp(x − m) in place of x, s = Σe per lane (class order).
+      V m = load(xs[0]);
+      for (std::size_t k = 1; k < K; ++k) m = max_v(m, load(xs[k]));
+      vd8 s[H] = {};
+      for (std::size_t k = 0; k < K; ++k) {
+        const V e = vexp(load(xs[k]) - m);
+        store(xs[k], e);
+        for (std::size_t h = 0; h < H; ++h) s[h] = s[h] + half_in_double(e, static_cast<int>(h));
+      }
+      for (std::size_t h = 0; h < H; ++h) {
+        const vd8 l = half_in_double(m, static_cast<int>(h)) + vlog(s[h]);
+        for (std::size_t j = 0; j < 8; ++j) lse[h * 8 + j] = l[j];
+      }
+      for (std::size_t i = 0; i < nb; ++i) {
+        const bool ignored = SPARSE && label[i] < 0;
+        total += record_row(c, b0 + i, w[i],
+                            ignored ? 0.0 : row_loss(lse[i], sum_y[i], sum_yx[i], c.k.z_loss));
+      }
+      if constexpr (GRAD) {
+        V av, bv;
+        for (std::size_t h = 0; h < H; ++h)
+          for (std::size_t j = 0; j < 8; ++j) {
+            const std::size_t i = h * 8 + j;
+            av[i] = static_cast<T>(gf[i] * (sum_y[i] + 2.0 * c.k.z_loss * lse[i]) / s[h][j]);
+            bv[i] = static_cast<T>(gf[i]);
+          }
+        T* g = c.in.grad + b0 * K;
+        for (std::size_t k = 0; k < K; ++k) {
+          V gv = load(xs[k]) * av;
+          if constexpr (SPARSE) {
+            V yk;
+            for (std::size_t i = 0; i < W; ++i) yk[i] = label[i] == static_cast<std::int64_t>(k) ? bv[i] : T(0);
+            gv = gv - yk;
+          } else {
+            gv = gv - load(ys[k]) * bv;
+          }
+          store(xs[k], gv);
+        }
+        for (std::size_t i = 0; i < nb; ++i) {
+          const bool ignored = SPARSE && label[i] < 0;
+          for (std::size_t k = 0; k < K; ++k) g[i * K + k] = ignored ? T(0) : xs[k][i];
+        }
+      }
+    }
+    return total;
+  }
+};
+
+}  // namespace optkern::OPTKERN_TARGET
