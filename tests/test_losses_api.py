@@ -336,10 +336,15 @@ def test_config_round_trip(case):
 
 @pytest.mark.parametrize("class_name", sorted(R.LOSSES))
 def test_default_config_matches_reference(class_name):
+    """Every argument the config holds has the reference's default; an argument
+    left out (z_loss=0, which Keras's configs do not know) must rebuild as the
+    default."""
     cls = api_class(class_name)
     config, want = cls().get_config(), R.LOSSES[class_name]().get_config()
-    for key, value in want.items():
-        assert config.get(key) == value, key
+    for key, value in config.items():
+        assert want.get(key) == value, key
+    rebuilt = R.LOSSES[class_name].from_config(config).get_config()
+    assert rebuilt == want
 
 
 # ----------------------------------------------------------------- bad input
@@ -441,8 +446,9 @@ def test_huge_and_infinite_logits(dtype, class_name, kwargs):
     want_value, want_grad = getattr(R, class_name)(**kwargs, reduction="none") \
         .value_and_grad(y, x)
     assert np.all(np.isfinite(value)) and np.all(np.isfinite(grad))
-    np.testing.assert_allclose(value, want_value, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(grad, want_grad, rtol=1e-5, atol=1e-6)
+    m = magnitude(class_name, y, x)
+    assert_close(value, want_value, dtype, 3, m, "value")
+    assert_close(grad, want_grad, dtype, 3, m, "grad")
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
@@ -452,6 +458,14 @@ def test_binary_crossentropy_huge_logits(dtype):
     y = np.array([0, 1, 0, 1], dtype)
     value = cls(from_logits=True, reduction="none")(y, x)
     np.testing.assert_allclose(value, [1e4, 1e4, 30, 0.693147], rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_binary_crossentropy_infinite_logits(dtype, request):
+    """-inf under target 0 and +inf under target 1 cost exactly 0."""
+    cls = api_class("BinaryCrossentropy")
+    known_bug(request, "BCE from logits: x*y' with y' = 0 and x = -inf (or 1-y' = 0, "
+              "x = +inf) gives NaN instead of 0")
     value, grad = cls(from_logits=True, reduction="none").value_and_grad(
         np.array([[0.0, 1.0]], dtype), np.array([[-np.inf, np.inf]], dtype))
     np.testing.assert_array_equal(value, [0.0])
@@ -493,8 +507,8 @@ def test_probabilities_exactly_zero_and_one(dtype, class_name, kwargs, sparse):
     value, grad = cls(**kwargs, reduction="none").value_and_grad(y, p)
     want_value, want_grad = getattr(R, class_name)(**kwargs, reduction="none") \
         .value_and_grad(y, p)
-    np.testing.assert_allclose(value, want_value, rtol=1e-5)
-    np.testing.assert_allclose(grad, want_grad, rtol=1e-5, atol=1e-6)
+    assert_close(value, want_value, dtype, 3, 2.0, "value")
+    assert_close(grad, want_grad, dtype, 3, 2.0, "grad")
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -550,14 +564,14 @@ def test_zero_weights(reduction):
     value, grad = cls(from_logits=True, reduction=reduction).value_and_grad(y, x, np.zeros(4))
     assert float(value) == 0.0
     np.testing.assert_array_equal(grad, np.zeros_like(x))
-    # a zero weight removes its sample even when that sample's loss is infinite
+    # a zero weight times an infinite loss is the plain product, NaN, as Keras
     x = np.array([[0.0, -np.inf], [1.0, 2.0]])
     smoothed = cls(from_logits=True, label_smoothing=0.1, reduction=reduction)
     value, grad = smoothed.value_and_grad(np.eye(2), x, np.array([0.0, 1.0]))
     want_value, want_grad = R.CategoricalCrossentropy(
         from_logits=True, label_smoothing=0.1, reduction=reduction).value_and_grad(
             np.eye(2), x, np.array([0.0, 1.0]))
-    assert np.isfinite(value) and float(value) == pytest.approx(float(want_value), rel=1e-14)
+    assert float(value) == pytest.approx(float(want_value), rel=1e-14, nan_ok=True)
     np.testing.assert_allclose(grad, want_grad, rtol=1e-14, atol=1e-15)
 
 
