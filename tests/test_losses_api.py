@@ -113,6 +113,10 @@ def known_bug(request, reason):
     request.node.add_marker(pytest.mark.xfail(strict=True, reason=reason))
 
 
+COLUMN_WEIGHT_BUG = ("a (..., 1) sample_weight with a reducing reduction: "
+                     "Loss.value_and_grad/__call__ reshape the float value (AttributeError)")
+
+
 def compare(case, dtype, reduction, shape, w, seed=0):
     _, class_name, kwargs, kind = case
     cls = api_class(class_name)
@@ -151,8 +155,7 @@ def compare(case, dtype, reduction, shape, w, seed=0):
 def test_matches_reference(case, dtype, reduction, weights, request):
     api_class(case[1])
     if weights == "column" and reduction not in ("none", None):
-        known_bug(request, "a (..., 1) sample_weight with a reducing reduction: "
-                  "Loss.value_and_grad/__call__ reshape the float value (AttributeError)")
+        known_bug(request, COLUMN_WEIGHT_BUG)
     rng = np.random.default_rng(1)
     for i, shape in enumerate(SHAPES):
         if case[2].get("axis") == 0 and shape[0] == 0:
@@ -598,18 +601,22 @@ def test_identical_bits_on_every_isa_and_thread_count(case):
     _, class_name, kwargs, kind = case
     cls = api_class(class_name)
     for dtype in DTYPES:
-        y, p = make_data(kind, (513, 19), np.random.default_rng(16), dtype)
-        loss = cls(**kwargs)
-        results = []
-        for isa in ISAS:
-            for threads in THREADS:
-                with running_on(isa, threads):
-                    value, grad = loss.value_and_grad(y, p)
-                results.append((f"{isa}/{threads}", float(value), grad))
-        name0, v0, g0 = results[0]
-        for name, v, g in results[1:]:
-            assert v == v0 or (math.isnan(v) and math.isnan(v0)), (name, name0)
-            np.testing.assert_array_equal(g, g0, err_msg=f"{name} vs {name0}")
+        shape = (2053, 37) if kwargs.get("axis") != 0 else (37, 2053)
+        y, p = make_data(kind, shape, np.random.default_rng(16), dtype)
+        w = np.random.default_rng(17).uniform(0.5, 2.0, loss_shape(
+            getattr(R, class_name)(**kwargs), y, p)).astype(dtype)
+        for reduction in ("sum_over_batch_size", "none"):
+            loss = cls(**kwargs, reduction=reduction)
+            results = []
+            for isa in ISAS:
+                for threads in THREADS:
+                    with running_on(isa, threads):
+                        value, grad = loss.value_and_grad(y, p, sample_weight=w)
+                    results.append((f"{isa}/{threads}", np.asarray(value), grad))
+            name0, v0, g0 = results[0]
+            for name, v, g in results[1:]:
+                np.testing.assert_array_equal(v, v0, err_msg=f"{name} vs {name0}")
+                np.testing.assert_array_equal(g, g0, err_msg=f"{name} vs {name0}")
 
 
 # ----------------------------------------------------------- the user guide
@@ -624,3 +631,64 @@ def test_documentation_examples_run():
         api_function(name)          # skips while the build lacks a loss it uses
     for block in blocks:
         exec(compile(block, str(DOCS), "exec"), {})
+
+
+# ------------------------------------------------------------------- probes
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_nan_in_a_prediction_reaches_its_row_only(case, dtype):
+    """A NaN is never clipped or max-ed away: its row's loss is NaN, the other
+    rows are untouched."""
+    _, class_name, kwargs, kind = case
+    cls = api_class(class_name)
+    if kwargs.get("axis") == 0:
+        pytest.skip("the reduced axis is the batch axis")
+    y, p = make_data(kind, (4, 9), np.random.default_rng(17), dtype)
+    p[2, 5] = np.nan
+    value = cls(**kwargs, reduction="none")(y, p)
+    want = getattr(R, class_name)(**kwargs, reduction="none")(y, p)
+    np.testing.assert_array_equal(np.isnan(value), np.isnan(want))
+    assert np.isnan(value[2])
+    assert math.isnan(float(cls(**kwargs)(y, p)))
+
+
+def test_sample_weight_against_a_loss_with_a_trailing_unit_axis(request):
+    """(B, 1, d) inputs give L of (B, 1); a (B,) weight is applied per sample
+    (Keras gives w the missing unit axis)."""
+    cls = api_class("MeanSquaredError")
+    known_bug(request, "L of shape (B, 1) with a (B,) sample_weight is refused; Keras "
+              "expands w to (B, 1)")
+    rng = np.random.default_rng(18)
+    y, p = make_data("regression", (5, 1, 3), rng)
+    w = rng.uniform(0.5, 2.0, 5)
+    for reduction in ("none", "sum"):
+        value, grad = cls(reduction=reduction).value_and_grad(y, p, sample_weight=w)
+        want_value, want_grad = R.MeanSquaredError(reduction=reduction) \
+            .value_and_grad(y, p, sample_weight=w)
+        np.testing.assert_allclose(value, want_value, rtol=1e-13)
+        np.testing.assert_allclose(grad, want_grad, rtol=1e-13)
+
+
+@pytest.mark.parametrize("w", [0.5, [1.0, 2.0, 3.0], [[1.0], [2.0], [3.0]]],
+                         ids=["float", "list", "column-list"])
+def test_plain_python_weights(w, request):
+    cls = api_class("MeanSquaredError")
+    if np.ndim(w) == 2:
+        known_bug(request, COLUMN_WEIGHT_BUG)
+    y, p = make_data("regression", (3, 4), np.random.default_rng(19))
+    for reduction in ("sum", "mean_with_sample_weight"):
+        got = cls(reduction=reduction)(y, p, sample_weight=w)
+        want = R.MeanSquaredError(reduction=reduction)(y, p, sample_weight=w)
+        assert float(got) == pytest.approx(float(want), rel=1e-13)
+
+
+def test_grad_out_overlapping_targets_or_weights_is_refused():
+    cls = api_class("MeanSquaredError")
+    y, p = make_data("regression", (4, 3), np.random.default_rng(20))
+    w = np.ones(12)
+    for out, match in ((y, "grad_out"), (w.reshape(4, 3), "grad_out")):
+        before = out.copy()
+        with pytest.raises(ValueError, match=match):
+            cls().value_and_grad(y, p, sample_weight=w[:4], grad_out=out)
+        np.testing.assert_array_equal(out, before)
