@@ -32,6 +32,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from optkern.reference import losses as R
 from test_losses_reference import CASES, CASE_IDS, make_data
@@ -692,3 +694,23 @@ def test_grad_out_overlapping_targets_or_weights_is_refused():
         with pytest.raises(ValueError, match=match):
             cls().value_and_grad(y, p, sample_weight=w[:4], grad_out=out)
         np.testing.assert_array_equal(out, before)
+
+
+PROVIDED = [c for c in CASES if hasattr(ok_losses, c[1])]
+
+
+@pytest.mark.skipif(not PROVIDED, reason="no loss provided by this build")
+@settings(max_examples=150, deadline=None)
+@given(case=st.sampled_from(PROVIDED or CASES), dtype=st.sampled_from(DTYPES),
+       reduction=st.sampled_from(REDUCTIONS), weights=st.sampled_from(["unweighted",
+                                                                       "per_sample", "scalar"]),
+       shape=st.lists(st.integers(0, 12), min_size=1, max_size=2).map(tuple)
+       .flatmap(lambda lead: st.integers(1, 70).map(lambda k: lead + (k,))),
+       seed=st.integers(0, 2**16))
+def test_random_shapes(case, dtype, reduction, weights, shape, seed):
+    if case[2].get("axis") == 0 and shape[0] == 0:
+        return
+    ref = getattr(R, case[1])(**case[2])
+    y, p = make_data(case[3], shape, np.random.default_rng(seed), dtype)
+    w = weight_variant(weights, loss_shape(ref, y, p), np.random.default_rng(seed + 1))
+    compare(case, dtype, reduction, shape, w, seed=seed)
