@@ -411,6 +411,25 @@ def test_bad_label_smoothing(class_name, value):
     np.testing.assert_array_equal(out, sentinel_like(p))
 
 
+@pytest.mark.parametrize("class_name", ["CategoricalCrossentropy",
+                                        "SparseCategoricalCrossentropy"])
+@pytest.mark.parametrize("kwargs", [{"z_loss": 0.1}, {"from_logits": True, "z_loss": -1.0},
+                                    {"from_logits": True, "z_loss": float("nan")},
+                                    {"from_logits": True, "z_loss": float("inf")}])
+def test_bad_z_loss(class_name, kwargs):
+    cls = api_class(class_name)
+    with pytest.raises(ValueError, match="z_loss"):
+        cls(**kwargs)
+    with pytest.raises(ValueError, match="z_loss"):
+        getattr(R, class_name)(**kwargs)
+
+
+def test_bad_ignore_class():
+    cls = api_class("SparseCategoricalCrossentropy")
+    with pytest.raises(TypeError, match="ignore_class"):
+        cls(ignore_class=1.5)
+
+
 @pytest.mark.parametrize("reduction", ["average", "SUM", "", 0])
 def test_unknown_reduction(reduction):
     cls = api_class("MeanSquaredError")

@@ -526,6 +526,8 @@ def test_bad_arguments():
         R.CategoricalCrossentropy(z_loss=0.1)                 # needs logits
     with pytest.raises(ValueError, match="z_loss"):
         R.SparseCategoricalCrossentropy(from_logits=True, z_loss=-1.0)
+    with pytest.raises(TypeError, match="ignore_class"):
+        R.SparseCategoricalCrossentropy(ignore_class=1.5)
     with pytest.raises(ValueError, match="delta"):
         R.huber(np.zeros((1, 2)), np.zeros((1, 2)), delta=float("nan"))
 

@@ -895,8 +895,11 @@ class SparseCategoricalCrossentropy(Loss):
     def __init__(self, from_logits=False, ignore_class=None, z_loss=0.0,
                  reduction="sum_over_batch_size", name="sparse_categorical_crossentropy"):
         super().__init__(reduction, name)
+        if ignore_class is not None and (isinstance(ignore_class, bool)
+                                         or not isinstance(ignore_class, (int, np.integer))):
+            raise TypeError(f"ignore_class must be an int or None, got {ignore_class!r}")
         self.from_logits = from_logits
-        self.ignore_class = ignore_class
+        self.ignore_class = None if ignore_class is None else int(ignore_class)
         self.z_loss = _check_z_loss(z_loss, from_logits)
 
     def _arguments(self):
