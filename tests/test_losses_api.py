@@ -44,7 +44,7 @@ ULPS = 8
 DTYPES = [np.float32, np.float64]
 REDUCTIONS = ["sum_over_batch_size", "mean", "sum", "mean_with_sample_weight", "none", None]
 # leading shape × row length: rows of 1, around SIMD widths (4, 8, 16) and odd
-SHAPES = [(1, 1), (3, 7), (5, 8), (4, 17), (2, 3, 16), (0, 5), (37, 33)]
+SHAPES = [(1, 1), (3, 7), (5, 8), (4, 17), (2, 3, 16), (0, 5), (37, 33), (3, 1031)]
 # losses whose terms are scaled by 1/|y| (y drawn from [0.5, 2])
 SCALE = {"MeanAbsolutePercentageError": 200.0}
 
@@ -621,8 +621,9 @@ def test_identical_bits_on_every_isa_and_thread_count(case):
     from conftest import ISAS, THREADS, running_on
     _, class_name, kwargs, kind = case
     cls = api_class(class_name)
-    for dtype in DTYPES:
-        shape = (2053, 37) if kwargs.get("axis") != 0 else (37, 2053)
+    for dtype, shape in ((np.float32, (2053, 37)), (np.float64, (2053, 37)),
+                         (np.float32, (4099, 5)), (np.float64, (1025, 1000))):
+        shape = shape if kwargs.get("axis") != 0 else shape[::-1]
         y, p = make_data(kind, shape, np.random.default_rng(16), dtype)
         w = np.random.default_rng(17).uniform(0.5, 2.0, loss_shape(
             getattr(R, class_name)(**kwargs), y, p)).astype(dtype)
