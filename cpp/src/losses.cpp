@@ -2,6 +2,7 @@
 // weights, the divisor, the fixed pieces of rows run on threads, and the sum
 // of the pieces in order.
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -51,6 +52,9 @@ LossConstants<T> make_constants(const LossParams& p) {
   k.smooth_add_binary = static_cast<T>(0.5 * p.label_smoothing);
   k.eps = static_cast<T>(1e-7);
   k.one_minus_eps = static_cast<T>(1.0 - 1e-7);
+  k.log_lower = static_cast<T>(std::log(1e-7));
+  k.log_upper = static_cast<T>(std::log(1.0 - 1e-7));
+  k.log_one_minus_upper = static_cast<T>(std::log(1.0 - (1.0 - 1e-7)));
   k.alpha = static_cast<T>(p.alpha);
   k.gamma = static_cast<T>(p.gamma);
   k.apply_class_balancing = p.apply_class_balancing;

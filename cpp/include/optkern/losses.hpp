@@ -16,8 +16,9 @@
 //     over the last axis of an elementwise f(y, ŷ), write a functor with
 //       template <class V> static void eval(V y, V p,
 //           const LossConstants<elem_t<V>>& k, V& f, V& df);
-//     on 64-byte vectors (V is vf16 or vd8; use vexp/vlog/vlog1p from
-//     optkern/vmath.hpp; selects, not branches) that sets f = f(y, ŷ) and
+//     on native vectors (V is vf or vd; use vexp/vlog/vlog1p from
+//     optkern/vmath.hpp; selects, not branches; elementwise only, so that
+//     every ISA's width gives the same bits) that sets f = f(y, ŷ) and
 //     df = ∂f/∂ŷ, and register ElementwiseLoss<Functor> (kernel.hpp does the
 //     rest: tails, the mean over the last axis, weights, reductions, the
 //     gradient scale). For a loss that needs a whole row, write a functor

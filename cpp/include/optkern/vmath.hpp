@@ -1,10 +1,12 @@
 // Vectorised exp, log and log1p of our own, for the loss kernels.
 //
-// Written once on 64-byte GCC vector types (16 floats or 8 doubles) and used
-// by every ISA: the baseline build lowers a vector to SSE2 registers, AVX2 to
-// two ymm, AVX-512 to one zmm, but the IEEE operations and their order are
-// the same, so every path returns the same bits. A scalar is evaluated by
-// broadcasting it into a vector and taking lane 0: the same polynomial again.
+// Written once on GCC vector types of the ISA's native width (16 bytes in the
+// baseline build, 32 with AVX2, 64 with AVX-512; wider generic vectors are
+// scalarised by GCC as soon as they are compared). Every function is
+// elementwise and applies the same IEEE operations in the same order to each
+// element, whatever the width, so every ISA returns the same bits. A scalar is
+// evaluated by broadcasting it into a vector and taking lane 0: the same
+// polynomial again.
 //
 // Method (branch-free; selects instead of branches; plain mul/add, since the
 // kernels are built with -ffp-contract=off):
@@ -30,12 +32,27 @@
 
 #include "optkern/target.hpp"
 
+// Forces inlining: a vector passed to a call may go through memory.
+#define OPTKERN_VINLINE inline __attribute__((always_inline))
+
+// The native vector width of this translation unit's ISA, in bytes.
+#if defined(__AVX512F__)
+#define OPTKERN_VECTOR_BYTES 64
+#elif defined(__AVX__)
+#define OPTKERN_VECTOR_BYTES 32
+#else
+#define OPTKERN_VECTOR_BYTES 16
+#endif
+
 namespace optkern::OPTKERN_TARGET {
 
-typedef float vf16 __attribute__((vector_size(64)));
-typedef double vd8 __attribute__((vector_size(64)));
-typedef std::int32_t vi32x16 __attribute__((vector_size(64)));
-typedef std::int64_t vi64x8 __attribute__((vector_size(64)));
+typedef float vf __attribute__((vector_size(OPTKERN_VECTOR_BYTES)));
+typedef double vd __attribute__((vector_size(OPTKERN_VECTOR_BYTES)));
+typedef float vf_half __attribute__((vector_size(OPTKERN_VECTOR_BYTES / 2)));
+typedef std::int32_t vi32 __attribute__((vector_size(OPTKERN_VECTOR_BYTES)));
+typedef std::int64_t vi64 __attribute__((vector_size(OPTKERN_VECTOR_BYTES)));
+typedef std::uint32_t vu32 __attribute__((vector_size(OPTKERN_VECTOR_BYTES)));
+typedef std::uint64_t vu64 __attribute__((vector_size(OPTKERN_VECTOR_BYTES)));
 
 // The vector type of an element type, its integer twin and its lane count.
 template <class T>
@@ -43,10 +60,12 @@ struct simd;
 
 template <>
 struct simd<float> {
-  using V = vf16;
-  using I = vi32x16;
+  using V = vf;
+  using I = vi32;
+  using U = vu32;
   using Bits = std::int32_t;
-  static constexpr std::size_t W = 16;
+  static constexpr std::size_t W = OPTKERN_VECTOR_BYTES / 4;
+  static constexpr Bits kExponentMask = 0xff;
   static constexpr int kMantissaBits = 23;
   static constexpr int kBias = 127;
   static constexpr Bits kMantissaMask = 0x7fffff;
@@ -62,10 +81,12 @@ struct simd<float> {
 
 template <>
 struct simd<double> {
-  using V = vd8;
-  using I = vi64x8;
+  using V = vd;
+  using I = vi64;
+  using U = vu64;
   using Bits = std::int64_t;
-  static constexpr std::size_t W = 8;
+  static constexpr std::size_t W = OPTKERN_VECTOR_BYTES / 8;
+  static constexpr Bits kExponentMask = 0x7ff;
   static constexpr int kMantissaBits = 52;
   static constexpr int kBias = 1023;
   static constexpr Bits kMantissaMask = 0xfffffffffffffLL;
@@ -84,20 +105,20 @@ template <class V>
 using elem_t = std::remove_reference_t<decltype(V{}[0])>;
 
 template <class V>
-inline V splat(elem_t<V> x) {
+OPTKERN_VINLINE V splat(elem_t<V> x) {
   return V{} + x;
 }
 
 // Small integers (|k| < 2^22) as floating point, exactly, through the bits.
 template <class V, class I>
-inline V int_to_float(I k) {
+OPTKERN_VINLINE V int_to_float(I k) {
   using S = simd<elem_t<V>>;
   const V magic = splat<V>(S::kRoundMagic);
   return (V)((I)magic + k) - magic;
 }
 
 template <class V>
-inline V vexp(V x) {
+OPTKERN_VINLINE V vexp(V x) {
   using T = elem_t<V>;
   using S = simd<T>;
   using I = typename S::I;
@@ -128,8 +149,9 @@ inline V vexp(V x) {
     p = p * r + T(0.5);
   }
   p = T(1) + (r + (r * r) * p);
+  using U = typename S::U;
   const I k = (I)t - (I)magic;
-  const I k1 = k >> 1;
+  const I k1 = (I)((U)(k + 4096) >> 1) - 2048;  // floor(k/2), no 64-bit arithmetic shift
   const I k2 = k - k1;
   const V s1 = (V)((k1 + S::kBias) << S::kMantissaBits);
   const V s2 = (V)((k2 + S::kBias) << S::kMantissaBits);
@@ -137,14 +159,15 @@ inline V vexp(V x) {
 }
 
 template <class V>
-inline V vlog(V x) {
+OPTKERN_VINLINE V vlog(V x) {
   using T = elem_t<V>;
   using S = simd<T>;
   using I = typename S::I;
   const auto tiny = x < S::kMinNormal;
   const V xs = tiny ? x * S::kTwoToP : x;
+  using U = typename S::U;
   const I ix = (I)xs;
-  I e = (ix >> S::kMantissaBits) - S::kBias;
+  I e = (I)(((U)ix >> S::kMantissaBits) & S::kExponentMask) - S::kBias;
   e = tiny ? e - S::kMantissaBits : e;
   V m = (V)((ix & S::kMantissaMask) | S::kOne);  // [1, 2)
   const auto big = m > T(1.4142135623730951);
@@ -181,7 +204,7 @@ inline V vlog(V x) {
 }
 
 template <class V>
-inline V vlog1p(V x) {
+OPTKERN_VINLINE V vlog1p(V x) {
   using T = elem_t<V>;
   const V u = x + T(1);
   const V d = u - T(1);
@@ -192,25 +215,36 @@ inline V vlog1p(V x) {
 
 // Scalars through the same polynomials (lane 0 of a broadcast).
 template <class T>
-inline T exp_scalar(T x) {
+OPTKERN_VINLINE T exp_scalar(T x) {
   return vexp(splat<typename simd<T>::V>(x))[0];
 }
 template <class T>
-inline T log_scalar(T x) {
+OPTKERN_VINLINE T log_scalar(T x) {
   return vlog(splat<typename simd<T>::V>(x))[0];
 }
 
 // Applies exp (0), log (1) or log1p (2) to n elements (for the tests).
+template <class V>
+OPTKERN_VINLINE V vmath_of(int fn, V v) {
+  return fn == 0 ? vexp(v) : fn == 1 ? vlog(v) : vlog1p(v);
+}
+
 template <class T>
-inline void vmath_apply(int fn, const T* x, T* out, std::size_t n) {
+[[gnu::flatten]] inline void vmath_apply(int fn, const T* x, T* out, std::size_t n) {
   using V = typename simd<T>::V;
   constexpr std::size_t W = simd<T>::W;
-  for (std::size_t i = 0; i < n; i += W) {
-    const std::size_t m = n - i < W ? n - i : W;
+  std::size_t i = 0;
+  for (; i + W <= n; i += W) {
+    V v;
+    std::memcpy(&v, x + i, sizeof v);
+    v = vmath_of(fn, v);
+    std::memcpy(out + i, &v, sizeof v);
+  }
+  if (i < n) {
     V v{};
-    std::memcpy(&v, x + i, m * sizeof(T));
-    v = fn == 0 ? vexp(v) : fn == 1 ? vlog(v) : vlog1p(v);
-    std::memcpy(out + i, &v, m * sizeof(T));
+    std::memcpy(&v, x + i, (n - i) * sizeof(T));
+    v = vmath_of(fn, v);
+    std::memcpy(out + i, &v, (n - i) * sizeof(T));
   }
 }
 

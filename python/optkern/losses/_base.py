@@ -137,7 +137,7 @@ class Loss:
             return _native_loss(kind, params, reduction, y_true, y_pred, None)
         y_pred, weight, shape = self._aligned_weight(y_true, y_pred, sample_weight)
         value = _native_loss(kind, params, reduction, y_true, y_pred, weight)
-        return value if shape is None else value.reshape(shape)
+        return value.reshape(shape) if shape is not None and isinstance(value, np.ndarray) else value
 
     def value_and_grad(self, y_true, y_pred, sample_weight=None, grad_out=None):
         """``(value, grad)``: the value of ``__call__`` and d(value)/d(y_pred), from
@@ -153,7 +153,9 @@ class Loss:
         y_pred, weight, shape = self._aligned_weight(y_true, y_pred, sample_weight)
         value, grad = _native_value_and_grad(kind, params, reduction, y_true, y_pred, weight,
                                              grad_out)
-        return (value if shape is None else value.reshape(shape)), grad
+        if shape is not None and isinstance(value, np.ndarray):
+            value = value.reshape(shape)
+        return value, grad
 
     # ---- sample weights ------------------------------------------------------
     def _sample_shape(self, y_true, y_pred) -> tuple:

@@ -110,10 +110,8 @@ class CategoricalCrossentropy(Loss):
         return params
 
     def _config(self):
-        config = {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing}
-        if self.z_loss:
-            config["z_loss"] = self.z_loss
-        return config
+        return {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing,
+                "z_loss": self.z_loss}
 
 
 class SparseCategoricalCrossentropy(Loss):
@@ -173,10 +171,8 @@ class SparseCategoricalCrossentropy(Loss):
         return params
 
     def _config(self):
-        config = {"from_logits": self.from_logits, "ignore_class": self.ignore_class}
-        if self.z_loss:
-            config["z_loss"] = self.z_loss
-        return config
+        return {"from_logits": self.from_logits, "ignore_class": self.ignore_class,
+                "z_loss": self.z_loss}
 
 
 @register_function("bce", "BCE")

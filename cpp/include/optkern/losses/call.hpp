@@ -15,6 +15,8 @@ struct LossConstants {
   T smooth_keep;                     // 1 − ls: y' = y·(1 − ls) + add
   T smooth_add_binary;               // ½·ls (binary losses)
   T eps, one_minus_eps;              // probability clipping: ε = 1e-7, 1 − ε
+  // Logs at the clip bounds, from double: log ε, log(1 − ε), log(1 − (1 − ε)).
+  T log_lower, log_upper, log_one_minus_upper;
   T alpha, gamma;                    // focal losses
   bool apply_class_balancing;        // focal losses
   double z_loss;                     // z (softmax cross-entropies from logits)

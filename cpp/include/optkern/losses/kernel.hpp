@@ -10,6 +10,9 @@
 // its gradient (grad may be y_pred), and returns Σ w_r·L_r added in row
 // order. weight_at gives w_r with the ignore_class mask folded in.
 //
+// Kernels are [[gnu::flatten]]: everything they call is inlined, so the
+// 64-byte vectors stay in registers. A loss's own rows() should be too.
+//
 // ElementwiseLoss<F>: L_r = mean (or, with F::kSumOverLastAxis, sum) over the
 // last axis of F::eval's f(y, ŷ). RowwiseLoss<F>: L_r = F::row(...) for one row.
 #pragma once
@@ -25,19 +28,19 @@
 namespace optkern::OPTKERN_TARGET {
 
 template <class T>
-inline std::int64_t label_at(const LossInput<T>& in, std::size_t r) {
+OPTKERN_VINLINE std::int64_t label_at(const LossInput<T>& in, std::size_t r) {
   return in.label_bytes == 8 ? static_cast<const std::int64_t*>(in.labels)[r]
                              : static_cast<const std::int32_t*>(in.labels)[r];
 }
 
 template <class T>
-inline bool is_ignored(const LossCall<T>& c, std::size_t r) {
+OPTKERN_VINLINE bool is_ignored(const LossCall<T>& c, std::size_t r) {
   return c.masked && label_at(c.in, r) == c.ignore_class;
 }
 
 // w_r: the sample weight (1 when none), 0 for a row ignore_class masks.
 template <class T>
-inline double weight_at(const LossCall<T>& c, std::size_t r) {
+OPTKERN_VINLINE double weight_at(const LossCall<T>& c, std::size_t r) {
   if (is_ignored(c, r)) return 0.0;
   return c.in.sample_weight ? static_cast<double>(c.in.sample_weight[r * c.in.weight_stride])
                             : 1.0;
@@ -45,14 +48,15 @@ inline double weight_at(const LossCall<T>& c, std::size_t r) {
 
 // The factor of row r's gradient: w_r / divisor (0 for a zero divisor).
 template <class T>
-inline double grad_factor(const LossCall<T>& c, double w) {
+OPTKERN_VINLINE double grad_factor(const LossCall<T>& c, double w) {
   return c.divisor > 0 ? w / c.divisor : 0.0;
 }
 
-// Stores row r's weighted loss and returns it for the piece's sum.
+// Stores row r's weighted loss and returns it for the piece's sum. A zero
+// weight removes the row even when its loss is infinite.
 template <class T>
-inline double record_row(const LossCall<T>& c, std::size_t r, double w, double L) {
-  const double wl = w == 1.0 ? L : w * L;
+OPTKERN_VINLINE double record_row(const LossCall<T>& c, std::size_t r, double w, double L) {
+  const double wl = w == 1.0 ? L : (w == 0.0 ? 0.0 : w * L);
   if (c.in.per_sample) c.in.per_sample[r] = static_cast<T>(wl);
   return wl;
 }
@@ -63,73 +67,121 @@ using vec_t = typename simd<T>::V;
 
 // n < W elements into a vector whose other lanes hold `pad`.
 template <class T>
-inline vec_t<T> load_partial(const T* p, std::size_t n, T pad) {
+OPTKERN_VINLINE vec_t<T> load_partial(const T* p, std::size_t n, T pad) {
   vec_t<T> v = splat<vec_t<T>>(pad);
   std::memcpy(&v, p, n * sizeof(T));
   return v;
 }
 
 template <class T>
-inline vec_t<T> load(const T* p) {
+OPTKERN_VINLINE vec_t<T> load(const T* p) {
   vec_t<T> v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
 
 template <class T>
-inline void store(T* p, vec_t<T> v) {
+OPTKERN_VINLINE void store(T* p, vec_t<T> v) {
   std::memcpy(p, &v, sizeof v);
 }
 
 template <class T>
-inline void store_partial(T* p, vec_t<T> v, std::size_t n) {
+OPTKERN_VINLINE void store_partial(T* p, vec_t<T> v, std::size_t n) {
   std::memcpy(p, &v, n * sizeof(T));
 }
 
 // Lanes j < n set, for a vector's first n elements.
 template <class T>
-inline typename simd<T>::I lanes_below(std::size_t n) {
+OPTKERN_VINLINE typename simd<T>::I lanes_below(std::size_t n) {
   using I = typename simd<T>::I;
   I idx;
   for (std::size_t j = 0; j < simd<T>::W; ++j) idx[j] = static_cast<typename simd<T>::Bits>(j);
   return idx < static_cast<typename simd<T>::Bits>(n);
 }
 
-// Adds a vector of T into eight double lanes: element j into lane j mod 8.
-inline void add_lanes(vd8& acc, vd8 v) { acc = acc + v; }
-inline void add_lanes(vd8& acc, vf16 v) {
-  typedef float vf8 __attribute__((vector_size(32)));
-  const vf8 lo = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7);
-  const vf8 hi = __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
-  acc = acc + __builtin_convertvector(lo, vd8);
-  acc = acc + __builtin_convertvector(hi, vd8);
+// Part h of a vector in double: lanes h·DW .. h·DW+DW−1 (DW doubles per
+// native vector; a float vector has two parts, a double vector one).
+OPTKERN_VINLINE vd part_in_double(vf v, std::size_t h) {
+  vf_half half;
+#if OPTKERN_VECTOR_BYTES == 64
+  half = h == 0 ? __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7)
+                : __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+#elif OPTKERN_VECTOR_BYTES == 32
+  half = h == 0 ? __builtin_shufflevector(v, v, 0, 1, 2, 3) : __builtin_shufflevector(v, v, 4, 5, 6, 7);
+#else
+  half = h == 0 ? __builtin_shufflevector(v, v, 0, 1) : __builtin_shufflevector(v, v, 2, 3);
+#endif
+  return __builtin_convertvector(half, vd);
 }
+OPTKERN_VINLINE vd part_in_double(vd v, std::size_t) { return v; }
 
-// Lane h·8 .. h·8+7 of a vector, in double (h = 0 only for double).
-inline vd8 half_in_double(vf16 v, int h) {
-  typedef float vf8 __attribute__((vector_size(32)));
-  const vf8 part = h == 0 ? __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7)
-                          : __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
-  return __builtin_convertvector(part, vd8);
+// Eight double lanes that vectors of a row add into, element j into lane
+// j mod 8 (vectors added in order from j = 0), summed in a fixed tree: the
+// same additions in the same order whatever the native width. Every sum over
+// a row uses it (declare `DoubleLanes acc;`, then acc.add(v) or
+// add_lanes(acc, v), add_products(acc, a, b), acc.sum() or sum_lanes(acc)).
+struct DoubleLanes {
+  static constexpr std::size_t DW = simd<double>::W;  // doubles per vector
+  static constexpr std::size_t NV = 8 / DW;           // vectors holding the 8 lanes
+  vd v[NV] = {};
+  std::size_t rot = 0;  // v[k] holds lane group (k + rot) mod NV
+
+  // Adds x's elements (the next W of the row).
+  template <class V>
+  OPTKERN_VINLINE void add(V x) {
+    constexpr std::size_t parts = sizeof(V) / sizeof(elem_t<V>) / DW;
+    for (std::size_t h = 0; h < parts; ++h) accumulate(part_in_double(x, h));
+  }
+
+  // Adds the products a·b, each formed in double.
+  template <class V>
+  OPTKERN_VINLINE void add_products(V a, V b) {
+    constexpr std::size_t parts = sizeof(V) / sizeof(elem_t<V>) / DW;
+    for (std::size_t h = 0; h < parts; ++h)
+      accumulate(part_in_double(a, h) * part_in_double(b, h));
+  }
+
+  // Adds DW doubles into the current lane group; the next group moves to v[0].
+  OPTKERN_VINLINE void accumulate(vd x) {
+    v[0] = v[0] + x;
+    if constexpr (NV > 1) {
+      const vd first = v[0];
+      for (std::size_t k = 0; k + 1 < NV; ++k) v[k] = v[k + 1];
+      v[NV - 1] = first;
+      rot = (rot + 1) % NV;
+    }
+  }
+
+  OPTKERN_VINLINE double sum() const {
+    double l[8];
+    for (std::size_t g = 0; g < NV; ++g)
+      for (std::size_t j = 0; j < DW; ++j) l[g * DW + j] = v[(g + NV - rot) % NV][j];
+    return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+  }
+};
+
+// The same as free functions.
+template <class V>
+OPTKERN_VINLINE void add_lanes(DoubleLanes& acc, V x) {
+  acc.add(x);
 }
-inline vd8 half_in_double(vd8 v, int) { return v; }
+template <class V>
+OPTKERN_VINLINE void add_products(DoubleLanes& acc, V a, V b) {
+  acc.add_products(a, b);
+}
+OPTKERN_VINLINE double sum_lanes(const DoubleLanes& acc) { return acc.sum(); }
 
 // The largest lane (NaN lanes may be skipped: a NaN row gives NaN anyway).
 template <class V>
-inline elem_t<V> max_lane(V v) {
+OPTKERN_VINLINE elem_t<V> max_lane(V v) {
   elem_t<V> m = v[0];
   for (std::size_t j = 1; j < sizeof(V) / sizeof(m); ++j) m = v[j] > m ? v[j] : m;
   return m;
 }
 
 template <class V>
-inline V max_v(V a, V b) {
+OPTKERN_VINLINE V max_v(V a, V b) {
   return a > b ? a : b;
-}
-
-// The eight lanes' sum, in a fixed tree.
-inline double sum_lanes(vd8 l) {
-  return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
 }
 
 // ---- elementwise losses -----------------------------------------------------
@@ -152,6 +204,9 @@ struct ElementwiseLoss {
 
  private:
   static constexpr bool kSum = sums_over_last_axis<F>::value;
+  // Rows this long are summed in eight lanes, shorter ones in order (the
+  // same choice on every ISA).
+  static constexpr std::size_t kLongRow = 16;
 
   static double mean_or_sum(double s, std::size_t d) {
     return kSum ? s : s / static_cast<double>(d);
@@ -159,11 +214,11 @@ struct ElementwiseLoss {
 
   // Rows of at least one vector: each row in vectors, its sum in 8 lanes.
   template <class T, bool GRAD>
-  static double run(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
+  [[gnu::flatten]] static double run(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
     using V = vec_t<T>;
     constexpr std::size_t W = simd<T>::W;
     const std::size_t d = c.in.cols;
-    if (d < W) return run_short<T, GRAD>(c, r0, r1);
+    if (d < kLongRow) return run_short<T, GRAD>(c, r0, r1);
     double total = 0.0;
     for (std::size_t r = r0; r < r1; ++r) {
       const T* y = c.in.y_true + r * d;
@@ -171,22 +226,22 @@ struct ElementwiseLoss {
       T* g = GRAD ? c.in.grad + r * d : nullptr;
       const double w = weight_at(c, r);
       const T gs = static_cast<T>(kSum ? grad_factor(c, w) : grad_factor(c, w) / d);
-      vd8 acc{};
+      DoubleLanes acc;
       std::size_t j = 0;
       for (; j + W <= d; j += W) {
         V f, df;
         F::eval(load(y + j), load(p + j), c.k, f, df);
         if constexpr (GRAD) store(g + j, df * gs);
-        add_lanes(acc, f);
+        acc.add(f);
       }
       if (j < d) {
         const std::size_t n = d - j;
         V f, df;
         F::eval(load_partial(y + j, n, T(0)), load_partial(p + j, n, T(0)), c.k, f, df);
         if constexpr (GRAD) store_partial(g + j, df * gs, n);
-        add_lanes(acc, lanes_below<T>(n) ? f : V{});
+        acc.add(lanes_below<T>(n) ? f : V{});
       }
-      total += record_row(c, r, w, mean_or_sum(sum_lanes(acc), d));
+      total += record_row(c, r, w, mean_or_sum(acc.sum(), d));
     }
     return total;
   }
@@ -194,7 +249,7 @@ struct ElementwiseLoss {
   // Rows shorter than a vector: blocks of rows in vectors across row
   // boundaries, each row's sum in order from a buffer.
   template <class T, bool GRAD>
-  static double run_short(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
+  [[gnu::flatten]] static double run_short(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
     using V = vec_t<T>;
     constexpr std::size_t W = simd<T>::W;
     constexpr std::size_t kBlock = 1024;
@@ -207,10 +262,16 @@ struct ElementwiseLoss {
       const std::size_t n = nb * d;
       const T* y = c.in.y_true + b * d;
       const T* p = c.in.y_pred + b * d;
-      for (std::size_t j = 0; j < n; j += W) {
-        const std::size_t m = n - j < W ? n - j : W;
+      std::size_t j = 0;
+      for (; j + W <= n; j += W) {
         V f, df;
-        F::eval(load_partial(y + j, m, T(0)), load_partial(p + j, m, T(0)), c.k, f, df);
+        F::eval(load(y + j), load(p + j), c.k, f, df);
+        store(fb + j, f);
+        if constexpr (GRAD) store(dfb + j, df);
+      }
+      if (j < n) {
+        V f, df;
+        F::eval(load_partial(y + j, n - j, T(0)), load_partial(p + j, n - j, T(0)), c.k, f, df);
         store(fb + j, f);
         if constexpr (GRAD) store(dfb + j, df);
       }
@@ -238,7 +299,7 @@ struct ElementwiseLoss {
 template <class F>
 struct RowwiseLoss {
   template <class T>
-  static double rows(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
+  [[gnu::flatten]] static double rows(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
     const std::size_t d = c.in.cols;
     double total = 0.0;
     for (std::size_t r = r0; r < r1; ++r) {

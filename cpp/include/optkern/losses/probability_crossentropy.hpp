@@ -5,7 +5,8 @@
 //   dense: L = −Σ y'·log q̂ (y' = y(1 − ls) + ls/K; 0 where y' = 0);
 //   sparse: L = −log q̂[label].
 // Gradient through the normalisation: with u_k = ∂L/∂q_k = −y'_k/q̂_k (0 where
-// q was clipped) and t = Σ u_k·q_k, ∂L/∂ŷ_j = (u_j − t)/S.
+// q was clipped) and t = Σ u_k·q_k, ∂L/∂ŷ_j = (u_j − t)/S. At a clip bound the
+// log is that of the exact bound (log ε, log(1 − ε), taken in double).
 #pragma once
 
 #include <cstddef>
@@ -16,14 +17,14 @@ namespace optkern::OPTKERN_TARGET {
 
 // Σ of a row in double lanes.
 template <class T>
-inline double row_sum(const T* p, std::size_t n) {
+OPTKERN_VINLINE double row_sum(const T* p, std::size_t n) {
   constexpr std::size_t W = simd<T>::W;
-  vd8 acc{};
+  DoubleLanes acc;
   for (std::size_t j = 0; j < n; j += W) {
     const std::size_t m = n - j < W ? n - j : W;
-    add_lanes(acc, m == W ? load(p + j) : load_partial(p + j, m, T(0)));
+    acc.add(m == W ? load(p + j) : load_partial(p + j, m, T(0)));
   }
-  return sum_lanes(acc);
+  return acc.sum();
 }
 
 struct CategoricalCrossentropy {
@@ -36,7 +37,7 @@ struct CategoricalCrossentropy {
     const T add = k.label_smoothing / static_cast<T>(K);
     const double S = row_sum(p, K);
     const T St = static_cast<T>(S);
-    vd8 lacc{}, tacc{};
+    DoubleLanes lacc, tacc;
     for (std::size_t j = 0; j < K; j += W) {
       const std::size_t n = K - j < W ? K - j : W;
       V yv, q;
@@ -44,13 +45,16 @@ struct CategoricalCrossentropy {
       const auto clipped = (q < k.eps) | (q > k.one_minus_eps);
       V qc = q < k.eps ? splat<V>(k.eps) : q;
       qc = q > k.one_minus_eps ? splat<V>(k.one_minus_eps) : qc;
-      const V term = yv == T(0) ? V{} : yv * vlog(qc);
+      V log_q = vlog(qc);
+      log_q = q < k.eps ? splat<V>(k.log_lower) : log_q;
+      log_q = q > k.one_minus_eps ? splat<V>(k.log_upper) : log_q;
+      const V term = yv == T(0) ? V{} : yv * log_q;
       const V u = clipped ? V{} : -yv / qc;
-      add_lanes(lacc, term);
-      add_lanes(tacc, u * q);
+      lacc.add(term);
+      tacc.add(u * q);
     }
     if (g) {
-      const T t = static_cast<T>(sum_lanes(tacc));
+      const T t = static_cast<T>(tacc.sum());
       const T scale = static_cast<T>(gf / S);
       for (std::size_t j = 0; j < K; j += W) {
         const std::size_t n = K - j < W ? K - j : W;
@@ -62,7 +66,7 @@ struct CategoricalCrossentropy {
         if (n == W) store(g + j, gv); else store_partial(g + j, gv, n);
       }
     }
-    return -sum_lanes(lacc);
+    return -lacc.sum();
   }
 
  private:
@@ -80,7 +84,7 @@ struct CategoricalCrossentropy {
 
 struct SparseCategoricalCrossentropy {
   template <class T>
-  static double rows(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
+  [[gnu::flatten]] static double rows(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
     using V = vec_t<T>;
     constexpr std::size_t W = simd<T>::W;
     const std::size_t K = c.in.cols;
@@ -99,7 +103,9 @@ struct SparseCategoricalCrossentropy {
       const T q = p[label] / static_cast<T>(S);
       const bool clipped = q < c.k.eps || q > c.k.one_minus_eps;
       const T qc = q < c.k.eps ? c.k.eps : (q > c.k.one_minus_eps ? c.k.one_minus_eps : q);
-      total += record_row(c, r, w, -static_cast<double>(log_scalar(qc)));
+      const T log_q = q < c.k.eps ? c.k.log_lower
+                    : (q > c.k.one_minus_eps ? c.k.log_upper : log_scalar(qc));
+      total += record_row(c, r, w, -static_cast<double>(log_q));
       if (g) {
         const T u = clipped ? T(0) : T(-1) / qc;
         const T t = u * q;

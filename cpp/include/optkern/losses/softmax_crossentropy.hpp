@@ -14,7 +14,7 @@
 // place, each over a row still in cache: one exp per element, no temporary.
 // The label's logit is read before the gradient is written, so grad may be
 // the logits themselves. Few classes (K ≤ 16): blocks of one row per vector
-// lane (16 float / 8 double), transposed through a small stack buffer, so
+// lane (as many rows as a native vector has lanes), transposed through a small stack buffer, so
 // every operation works on whole vectors across rows.
 #pragma once
 
@@ -52,7 +52,7 @@ struct SoftmaxCrossentropy {
   }
 
   template <class T, bool GRAD>
-  static double many_classes(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
+  [[gnu::flatten]] static double many_classes(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
     using V = vec_t<T>;
     constexpr std::size_t W = simd<T>::W;
     const std::size_t K = c.in.cols;
@@ -75,7 +75,7 @@ struct SoftmaxCrossentropy {
       }
       // Sweep 1: the max; dense: Σy' and Σy'·x.
       V mv = splat<V>(ninf);
-      vd8 sy{}, syx{};
+      DoubleLanes sy, syx;
       const T* y = SPARSE ? nullptr : c.in.y_true + r * K;
       for (std::size_t j = 0; j < K; j += W) {
         const std::size_t n = K - j < W ? K - j : W;
@@ -84,24 +84,24 @@ struct SoftmaxCrossentropy {
         if constexpr (!SPARSE) {
           V yv = (n == W ? load(y + j) : load_partial(y + j, n, T(0))) * keep + add;
           if (n < W) yv = lanes_below<T>(n) ? yv : V{};
-          add_lanes(sy, yv);
-          add_lanes(syx, yv == T(0) ? V{} : yv * xv);
+          sy.add(yv);
+          syx.add(yv == T(0) ? V{} : yv * xv);
         }
       }
       const T m = max_lane(mv);
-      const double sum_yx = SPARSE ? static_cast<double>(x[label]) : sum_lanes(syx);
-      const double sum_y = SPARSE ? 1.0 : sum_lanes(sy);
+      const double sum_yx = SPARSE ? static_cast<double>(x[label]) : syx.sum();
+      const double sum_y = SPARSE ? 1.0 : sy.sum();
       // Sweep 2: e = exp(x − m) (into the gradient), s = Σe.
-      vd8 sacc{};
+      DoubleLanes sacc;
       for (std::size_t j = 0; j < K; j += W) {
         const std::size_t n = K - j < W ? K - j : W;
         const V e = vexp((n == W ? load(x + j) : load_partial(x + j, n, ninf)) - m);
-        add_lanes(sacc, e);
+        sacc.add(e);
         if constexpr (GRAD) {
           if (n == W) store(g + j, e); else store_partial(g + j, e, n);
         }
       }
-      const double s = sum_lanes(sacc);
+      const double s = sacc.sum();
       const double lse = static_cast<double>(m) + log_scalar(s);
       total += record_row(c, r, w, row_loss(lse, sum_y, sum_yx, c.k.z_loss));
       if constexpr (GRAD) {
@@ -125,10 +125,11 @@ struct SoftmaxCrossentropy {
   }
 
   template <class T, bool GRAD>
-  static double few_classes(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
+  [[gnu::flatten]] static double few_classes(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
     using V = vec_t<T>;
     constexpr std::size_t W = simd<T>::W;
-    constexpr std::size_t H = W / 8;  // vectors of 8 doubles per vector of T
+    constexpr std::size_t DW = simd<double>::W;
+    constexpr std::size_t H = W / DW;  // double vectors per vector of T
     const std::size_t K = c.in.cols;
     const T keep = c.k.smooth_keep;
     const T add = c.k.label_smoothing / static_cast<T>(K);
@@ -139,10 +140,12 @@ struct SoftmaxCrossentropy {
     double total = 0.0;
     for (std::size_t b0 = r0; b0 < r1; b0 += W) {
       const std::size_t nb = r1 - b0 < W ? r1 - b0 : W;
-      // Transpose the block: class k of row b0+i into xs[k][i].
+      // Transpose the block: class k of row b0+i into xs[k][i], class by
+      // class, so that a class's stores have left the store buffer before
+      // its vector is loaded (no store-forwarding stall).
       const T* x = c.in.y_pred + b0 * K;
-      for (std::size_t i = 0; i < W; ++i)
-        for (std::size_t k = 0; k < K; ++k) xs[k][i] = i < nb ? x[i * K + k] : T(0);
+      for (std::size_t k = 0; k < K; ++k)
+        for (std::size_t i = 0; i < W; ++i) xs[k][i] = i < nb ? x[i * K + k] : T(0);
       for (std::size_t i = 0; i < W; ++i) {
         const bool live = i < nb;
         w[i] = live ? weight_at(c, b0 + i) : 0.0;
@@ -155,33 +158,33 @@ struct SoftmaxCrossentropy {
       }
       if constexpr (!SPARSE) {
         const T* y = c.in.y_true + b0 * K;
-        for (std::size_t i = 0; i < W; ++i)
-          for (std::size_t k = 0; k < K; ++k) ys[k][i] = i < nb ? y[i * K + k] : T(0);
-        vd8 sy[H] = {}, syx[H] = {};
+        for (std::size_t k = 0; k < K; ++k)
+          for (std::size_t i = 0; i < W; ++i) ys[k][i] = i < nb ? y[i * K + k] : T(0);
+        vd sy[H] = {}, syx[H] = {};
         for (std::size_t k = 0; k < K; ++k) {
           const V yv = load(ys[k]) * keep + add;
           const V yx = yv == T(0) ? V{} : yv * load(xs[k]);
           store(ys[k], yv);
           for (std::size_t h = 0; h < H; ++h) {
-            sy[h] = sy[h] + half_in_double(yv, static_cast<int>(h));
-            syx[h] = syx[h] + half_in_double(yx, static_cast<int>(h));
+            sy[h] = sy[h] + part_in_double(yv, h);
+            syx[h] = syx[h] + part_in_double(yx, h);
           }
         }
         for (std::size_t h = 0; h < H; ++h)
-          for (std::size_t j = 0; j < 8; ++j) sum_y[h * 8 + j] = sy[h][j], sum_yx[h * 8 + j] = syx[h][j];
+          for (std::size_t j = 0; j < DW; ++j) sum_y[h * DW + j] = sy[h][j], sum_yx[h * DW + j] = syx[h][j];
       }
       // Max, e = exp(x − m) in place of x, s = Σe per lane (class order).
       V m = load(xs[0]);
       for (std::size_t k = 1; k < K; ++k) m = max_v(m, load(xs[k]));
-      vd8 s[H] = {};
+      vd s[H] = {};
       for (std::size_t k = 0; k < K; ++k) {
         const V e = vexp(load(xs[k]) - m);
         store(xs[k], e);
-        for (std::size_t h = 0; h < H; ++h) s[h] = s[h] + half_in_double(e, static_cast<int>(h));
+        for (std::size_t h = 0; h < H; ++h) s[h] = s[h] + part_in_double(e, h);
       }
       for (std::size_t h = 0; h < H; ++h) {
-        const vd8 l = half_in_double(m, static_cast<int>(h)) + vlog(s[h]);
-        for (std::size_t j = 0; j < 8; ++j) lse[h * 8 + j] = l[j];
+        const vd l = part_in_double(m, h) + vlog(s[h]);
+        for (std::size_t j = 0; j < DW; ++j) lse[h * DW + j] = l[j];
       }
       for (std::size_t i = 0; i < nb; ++i) {
         const bool ignored = SPARSE && label[i] < 0;
@@ -190,9 +193,12 @@ struct SoftmaxCrossentropy {
       }
       if constexpr (GRAD) {
         V av, bv;
+        typename simd<T>::I labels;
+        for (std::size_t i = 0; i < W; ++i)
+          labels[i] = SPARSE ? static_cast<typename simd<T>::Bits>(label[i]) : 0;
         for (std::size_t h = 0; h < H; ++h)
-          for (std::size_t j = 0; j < 8; ++j) {
-            const std::size_t i = h * 8 + j;
+          for (std::size_t j = 0; j < DW; ++j) {
+            const std::size_t i = h * DW + j;
             av[i] = static_cast<T>(gf[i] * (sum_y[i] + 2.0 * c.k.z_loss * lse[i]) / s[h][j]);
             bv[i] = static_cast<T>(gf[i]);
           }
@@ -200,9 +206,7 @@ struct SoftmaxCrossentropy {
         for (std::size_t k = 0; k < K; ++k) {
           V gv = load(xs[k]) * av;
           if constexpr (SPARSE) {
-            V yk;
-            for (std::size_t i = 0; i < W; ++i) yk[i] = label[i] == static_cast<std::int64_t>(k) ? bv[i] : T(0);
-            gv = gv - yk;
+            gv = gv - (labels == static_cast<typename simd<T>::Bits>(k) ? bv : V{});
           } else {
             gv = gv - load(ys[k]) * bv;
           }
