@@ -371,13 +371,13 @@ def test_probabilities_exactly_zero_and_one(name, kwargs, sparse):
     assert np.max(value) <= -math.log(R.EPSILON) * 1.01
 
 
-def test_clip_bounds_follow_the_dtype():
-    """float32 holds 1 - ε as 1 - 1.19e-7: a probability of 1 under target 0
-    costs -log(1.19e-7) there, -log(1e-7) in float64."""
+def test_clip_bounds_are_exact_in_both_dtypes():
+    """The logs at the clip bounds are those of ε and 1 - ε themselves, not of
+    1 - ε rounded to float32 (1 - 1.19e-7)."""
     y = np.array([[0.0]])
-    for dtype, one_minus_q in ((np.float32, 2.0 ** -23), (np.float64, 1e-7)):
+    for dtype in (np.float32, np.float64):
         got = R.binary_crossentropy(y.astype(dtype), np.ones((1, 1), dtype))
-        assert float(got[0]) == pytest.approx(-math.log(one_minus_q), rel=1e-6)
+        assert float(got[0]) == pytest.approx(-math.log(1e-7), rel=1e-6)
 
 
 def test_all_rows_ignored():
@@ -486,6 +486,11 @@ def test_zero_weights():
     loss = R.CategoricalCrossentropy(from_logits=True, reduction="sum")
     kept = loss(y[[0, 2]], p[[0, 2]], w[[0, 2]])
     assert loss(y, p, w) == pytest.approx(kept, rel=1e-15)
+    # ...and a zero weight removes its sample even when its loss is infinite
+    x = np.array([[0.0, -np.inf], [1.0, 2.0]])
+    smoothed = R.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1,
+                                         reduction="sum")
+    assert np.isfinite(smoothed(np.eye(2), x, np.array([0.0, 1.0])))
 
 
 @pytest.mark.parametrize("dtype", INT_DTYPES)

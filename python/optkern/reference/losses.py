@@ -3,9 +3,8 @@
 Written for reading, not speed. Every function computes in float64 from the
 formulas, whatever the input dtype, and returns its result in the dtype of
 ``y_pred`` (float32 or float64; other dtypes give float64). Class axis last,
-``EPSILON = 1e-7``; the clip bounds ε and 1 - ε are taken as the input's dtype
-holds them (in float32, 1 - ε is 1 - 1.19e-7), as a computation in that dtype
-sees them.
+``EPSILON = 1e-7``, and the clip bounds ε and 1 - ε are exact (float64) for
+either dtype.
 
 Three layers:
 
@@ -78,13 +77,6 @@ def _softmax(x):
     x = np.asarray(x, np.float64)
     e = np.exp(x - np.max(x, axis=-1, keepdims=True))
     return e / np.sum(e, axis=-1, keepdims=True)
-
-
-def _clip_bounds(y_pred):
-    """ε and 1 - ε as y_pred's dtype holds them (float32: 1 - ε is 1 - 1.19e-7),
-    as Keras and the kernels clip in the input's precision."""
-    dtype = _out_dtype(y_pred).type
-    return float(dtype(EPSILON)), float(dtype(1.0 - EPSILON))
 
 
 def _check_fraction(value, name):
@@ -177,21 +169,19 @@ def _mae(y_true, y_pred):
 
 
 def _mape(y_true, y_pred):
-    lo = _clip_bounds(y_pred)[0]
     yt, yp, _ = _align_dense(y_true, y_pred)
-    scale = np.maximum(np.abs(yt), lo)
+    scale = np.maximum(np.abs(yt), EPSILON)
     e = yp - yt
     loss = 100.0 * np.mean(np.abs(e) / scale, axis=-1)
     return loss, (100.0 * np.sign(e) / scale / yp.shape[-1])
 
 
 def _msle(y_true, y_pred):
-    lo = _clip_bounds(y_pred)[0]
     yt, yp, _ = _align_dense(y_true, y_pred)
-    a = np.log(np.maximum(yp, lo) + 1.0)
-    b = np.log(np.maximum(yt, lo) + 1.0)
-    passes = yp >= lo
-    grad = np.where(passes, 2.0 * (a - b) / (np.maximum(yp, lo) + 1.0), 0.0)
+    a = np.log(np.maximum(yp, EPSILON) + 1.0)
+    b = np.log(np.maximum(yt, EPSILON) + 1.0)
+    passes = yp >= EPSILON
+    grad = np.where(passes, 2.0 * (a - b) / (np.maximum(yp, EPSILON) + 1.0), 0.0)
     return np.mean((a - b) ** 2, axis=-1), (grad / yp.shape[-1])
 
 
@@ -249,38 +239,34 @@ def _categorical_hinge(y_true, y_pred):
 
 
 def _kl_divergence(y_true, y_pred):
-    lo = _clip_bounds(y_pred)[0]
     yt, yp, _ = _align_dense(y_true, y_pred)
-    t = np.clip(yt, lo, 1.0)
-    q = np.clip(yp, lo, 1.0)
-    passes = (yp >= lo) & (yp <= 1.0)
+    t = np.clip(yt, EPSILON, 1.0)
+    q = np.clip(yp, EPSILON, 1.0)
+    passes = (yp >= EPSILON) & (yp <= 1.0)
     return np.sum(t * np.log(t / q), axis=-1), np.where(passes, -t / q, 0.0)
 
 
 def _poisson(y_true, y_pred):
-    lo = _clip_bounds(y_pred)[0]
     yt, yp, _ = _align_dense(y_true, y_pred)
-    loss = np.mean(yp - yt * np.log(yp + lo), axis=-1)
-    return loss, ((1.0 - yt / (yp + lo)) / yp.shape[-1])
+    loss = np.mean(yp - yt * np.log(yp + EPSILON), axis=-1)
+    return loss, ((1.0 - yt / (yp + EPSILON)) / yp.shape[-1])
 
 
 def _cosine_similarity(y_true, y_pred, axis=-1):
-    lo = _clip_bounds(y_pred)[0]
     yt, yp, _ = _align_dense(y_true, y_pred)
     yt, yp = np.moveaxis(yt, axis, -1), np.moveaxis(yp, axis, -1)
-    u = yt / np.maximum(np.linalg.norm(yt, axis=-1, keepdims=True), lo)
+    u = yt / np.maximum(np.linalg.norm(yt, axis=-1, keepdims=True), EPSILON)
     n = np.linalg.norm(yp, axis=-1, keepdims=True)
-    big = n >= lo
-    nn = np.maximum(n, lo)
+    big = n >= EPSILON
+    nn = np.maximum(n, EPSILON)
     loss = -np.sum(u * yp / nn, axis=-1)
     dot = np.sum(u * yp, axis=-1, keepdims=True)
     # d/dŷ of -u·ŷ/max(‖ŷ‖, ε): the norm term exists only where ‖ŷ‖ ≥ ε
-    grad = np.where(big, -(u - dot * yp / (nn * nn)) / nn, -u / lo)
+    grad = np.where(big, -(u - dot * yp / (nn * nn)) / nn, -u / EPSILON)
     return loss, np.moveaxis(grad, -1, axis)
 
 
 def _bce(y_true, y_pred, from_logits=False, label_smoothing=0.0):
-    lo, hi = _clip_bounds(y_pred)
     ls = _check_fraction(label_smoothing, "label_smoothing")
     yt, x, _ = _align_dense(y_true, y_pred)
     t = yt * (1.0 - ls) + 0.5 * ls
@@ -292,9 +278,9 @@ def _bce(y_true, y_pred, from_logits=False, label_smoothing=0.0):
             + np.log1p(np.exp(-np.abs(x)))
         grad = _sigmoid(x) - t
     else:
-        q = np.clip(x, lo, hi)
+        q = np.clip(x, EPSILON, 1.0 - EPSILON)
         loss = -(t * np.log(q) + (1.0 - t) * np.log(1.0 - q))
-        passes = (x >= lo) & (x <= hi)
+        passes = (x >= EPSILON) & (x <= 1.0 - EPSILON)
         grad = np.where(passes, (q - t) / (q * (1.0 - q)), 0.0)
     return np.mean(loss, axis=-1), (grad / d)
 
@@ -312,7 +298,6 @@ def _binary_focal(y_true, y_pred, apply_class_balancing=False, alpha=0.25,
     if axis != -1:
         return _along_axis(_binary_focal, y_true, y_pred, axis, apply_class_balancing,
                            alpha, gamma, from_logits, label_smoothing)
-    lo, hi = _clip_bounds(y_pred)
     ls = _check_fraction(label_smoothing, "label_smoothing")
     gamma, alpha = float(gamma), float(alpha)
     if not gamma >= 0.0:
@@ -320,9 +305,9 @@ def _binary_focal(y_true, y_pred, apply_class_balancing=False, alpha=0.25,
     yt, x, _ = _align_dense(y_true, y_pred)
     t = yt * (1.0 - ls) + 0.5 * ls
     p = _sigmoid(x) if from_logits else x
-    q = np.clip(p, lo, hi)
+    q = np.clip(p, EPSILON, 1.0 - EPSILON)
     bce = -(t * np.log(q) + (1.0 - t) * np.log(1.0 - q))
-    dbce = np.where((p >= lo) & (p <= hi), (q - t) / (q * (1.0 - q)), 0.0)
+    dbce = np.where((p >= EPSILON) & (p <= 1.0 - EPSILON), (q - t) / (q * (1.0 - q)), 0.0)
     one_minus_pt = t + p - 2.0 * t * p          # 1 - (t·p + (1-t)(1-p))
     focal = one_minus_pt ** gamma
     dfocal = gamma * one_minus_pt ** (gamma - 1.0) * (1.0 - 2.0 * t) if gamma else 0.0 * p
@@ -335,7 +320,6 @@ def _binary_focal(y_true, y_pred, apply_class_balancing=False, alpha=0.25,
 
 
 def _cce(y_true, y_pred, from_logits=False, label_smoothing=0.0):
-    lo, hi = _clip_bounds(y_pred)
     ls = _check_fraction(label_smoothing, "label_smoothing")
     yt, x, _ = _align_dense(y_true, y_pred)
     k = x.shape[-1]
@@ -347,9 +331,9 @@ def _cce(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     else:
         s = np.sum(x, axis=-1, keepdims=True)
         r = x / s
-        q = np.clip(r, lo, hi)
+        q = np.clip(r, EPSILON, 1.0 - EPSILON)
         loss = -np.sum(t * np.log(q), axis=-1)
-        g = np.where((r >= lo) & (r <= hi), -t / q, 0.0)
+        g = np.where((r >= EPSILON) & (r <= 1.0 - EPSILON), -t / q, 0.0)
         grad = _through_normalisation(g, r, s)
     return loss, grad
 
@@ -359,7 +343,6 @@ def _categorical_focal(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False,
     if axis != -1:
         return _along_axis(_categorical_focal, y_true, y_pred, axis, alpha, gamma,
                            from_logits, label_smoothing)
-    lo, hi = _clip_bounds(y_pred)
     ls = _check_fraction(label_smoothing, "label_smoothing")
     gamma, alpha = float(gamma), float(alpha)
     if not gamma >= 0.0:
@@ -370,13 +353,13 @@ def _categorical_focal(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False,
     p = _softmax(x) if from_logits else x
     s = np.sum(p, axis=-1, keepdims=True)
     r = p / s
-    q = np.clip(r, lo, hi)
+    q = np.clip(r, EPSILON, 1.0 - EPSILON)
     cce = -t * np.log(q)
     focal = (1.0 - q) ** gamma
     loss = np.sum(alpha * focal * cce, axis=-1)
     dfocal = -gamma * (1.0 - q) ** (gamma - 1.0) if gamma else 0.0 * q
     g = alpha * (dfocal * cce + focal * (-t / q))
-    g = np.where((r >= lo) & (r <= hi), g, 0.0)
+    g = np.where((r >= EPSILON) & (r <= 1.0 - EPSILON), g, 0.0)
     h = _through_normalisation(g, r, s)          # d loss / d p
     if from_logits:
         h = p * (h - np.sum(h * p, axis=-1, keepdims=True))
@@ -384,7 +367,6 @@ def _categorical_focal(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False,
 
 
 def _sparse_cce(y_true, y_pred, from_logits=False, ignore_class=None):
-    lo, hi = _clip_bounds(y_pred)
     labels, valid, x = _sparse_labels(y_true, y_pred, ignore_class)
     k = x.shape[-1]
     onehot = _onehot(labels, k)
@@ -395,9 +377,9 @@ def _sparse_cce(y_true, y_pred, from_logits=False, ignore_class=None):
     else:
         s = np.sum(x, axis=-1, keepdims=True)
         r = x / s
-        q = np.clip(r, lo, hi)
+        q = np.clip(r, EPSILON, 1.0 - EPSILON)
         loss = -np.log(np.sum(onehot * q, axis=-1))
-        g = np.where((r >= lo) & (r <= hi), -onehot / q, 0.0)
+        g = np.where((r >= EPSILON) & (r <= 1.0 - EPSILON), -onehot / q, 0.0)
         grad = _through_normalisation(g, r, s)
     loss = np.where(valid, loss, 0.0)
     grad = np.where(valid[..., None], grad, 0.0)
@@ -659,7 +641,7 @@ def reduce_weighted(losses, sample_weight=None, reduction="sum_over_batch_size",
     Σ(L·w)/n with n = L.size, or the number of valid entries under a mask;
     ``"mean_with_sample_weight"``: Σ(L·w)/Σw (w broadcast to L); ``"none"``:
     L·w (in the aligned shape), whose gradient is taken as that of Σ(L·w).
-    L·w is the plain product (an infinite loss under a zero weight is NaN).
+    A zero weight removes its sample even when its loss is infinite.
     A zero divisor gives 0, so an empty batch reduces to 0. ``dvalue_dL`` has
     L's original shape."""
     reduction = check_reduction(reduction)
@@ -667,8 +649,7 @@ def reduce_weighted(losses, sample_weight=None, reduction="sum_over_batch_size",
     L, w = align_sample_weight(losses, sample_weight)
     if mask is not None:
         w = w * np.asarray(mask, bool).reshape(L.shape)
-    with np.errstate(invalid="ignore"):      # inf·0 stays NaN, as in Keras
-        weighted = L * w
+    weighted = _times(w, L)
     total = float(np.sum(weighted))
     if reduction == "none":
         return weighted, w.reshape(shape)
