@@ -12,6 +12,7 @@ namespace optkern::bindings {
 void register_info(py::module_& m);
 void register_optimizers(py::module_& m);
 void register_reductions(py::module_& m);
+void register_losses(py::module_& m);
 }  // namespace optkern::bindings
 
 PYBIND11_MODULE(_core, m) {
@@ -28,4 +29,5 @@ PYBIND11_MODULE(_core, m) {
   optkern::bindings::register_info(m);
   optkern::bindings::register_optimizers(m);
   optkern::bindings::register_reductions(m);
+  optkern::bindings::register_losses(m);
 }

@@ -1,0 +1,305 @@
+// What a loss kernel receives, and the two generic kernels most losses use.
+//
+// A kernel is a struct with
+//   template <class T> static double rows(const LossCall<T>& c,
+//                                         std::size_t r0, std::size_t r1);
+// that, for rows r0..r1-1 (r1 − r0 is a multiple of 16 except in the last
+// piece), computes each row's loss L_r in double, writes c.in.per_sample[r] =
+// w_r·L_r (when given) and c.in.grad (when given) = w_r/divisor · ∂L_r/∂ŷ
+// (grad_factor), reads every y_pred element of a row before writing any of
+// its gradient (grad may be y_pred), and returns Σ w_r·L_r added in row
+// order. weight_at gives w_r with the ignore_class mask folded in.
+//
+// Kernels are [[gnu::flatten]]: everything they call is inlined, so the
+// 64-byte vectors stay in registers. A loss's own rows() should be too.
+//
+// ElementwiseLoss<F>: L_r = mean (or, with F::kSumOverLastAxis, sum) over the
+// last axis of F::eval's f(y, ŷ). RowwiseLoss<F>: L_r = F::row(...) for one row.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "optkern/losses.hpp"
+#include "optkern/losses/call.hpp"
+#include "optkern/vmath.hpp"
+
+namespace optkern::OPTKERN_TARGET {
+
+template <class T>
+OPTKERN_VINLINE std::int64_t label_at(const LossInput<T>& in, std::size_t r) {
+  return in.label_bytes == 8 ? static_cast<const std::int64_t*>(in.labels)[r]
+                             : static_cast<const std::int32_t*>(in.labels)[r];
+}
+
+template <class T>
+OPTKERN_VINLINE bool is_ignored(const LossCall<T>& c, std::size_t r) {
+  return c.masked && label_at(c.in, r) == c.ignore_class;
+}
+
+// w_r: the sample weight (1 when none), 0 for a row ignore_class masks.
+template <class T>
+OPTKERN_VINLINE double weight_at(const LossCall<T>& c, std::size_t r) {
+  if (is_ignored(c, r)) return 0.0;
+  return c.in.sample_weight ? static_cast<double>(c.in.sample_weight[r * c.in.weight_stride])
+                            : 1.0;
+}
+
+// The factor of row r's gradient: w_r / divisor (0 for a zero divisor).
+template <class T>
+OPTKERN_VINLINE double grad_factor(const LossCall<T>& c, double w) {
+  return c.divisor > 0 ? w / c.divisor : 0.0;
+}
+
+// Stores row r's weighted loss and returns it for the piece's sum. A zero
+// weight removes the row even when its loss is infinite.
+template <class T>
+OPTKERN_VINLINE double record_row(const LossCall<T>& c, std::size_t r, double w, double L) {
+  const double wl = w == 1.0 ? L : (w == 0.0 ? 0.0 : w * L);
+  if (c.in.per_sample) c.in.per_sample[r] = static_cast<T>(wl);
+  return wl;
+}
+
+// ---- vector helpers ---------------------------------------------------------
+template <class T>
+using vec_t = typename simd<T>::V;
+
+// n < W elements into a vector whose other lanes hold `pad`.
+template <class T>
+OPTKERN_VINLINE vec_t<T> load_partial(const T* p, std::size_t n, T pad) {
+  vec_t<T> v = splat<vec_t<T>>(pad);
+  std::memcpy(&v, p, n * sizeof(T));
+  return v;
+}
+
+template <class T>
+OPTKERN_VINLINE vec_t<T> load(const T* p) {
+  vec_t<T> v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+template <class T>
+OPTKERN_VINLINE void store(T* p, vec_t<T> v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+template <class T>
+OPTKERN_VINLINE void store_partial(T* p, vec_t<T> v, std::size_t n) {
+  std::memcpy(p, &v, n * sizeof(T));
+}
+
+// Lanes j < n set, for a vector's first n elements.
+template <class T>
+OPTKERN_VINLINE typename simd<T>::I lanes_below(std::size_t n) {
+  using I = typename simd<T>::I;
+  I idx;
+  for (std::size_t j = 0; j < simd<T>::W; ++j) idx[j] = static_cast<typename simd<T>::Bits>(j);
+  return idx < static_cast<typename simd<T>::Bits>(n);
+}
+
+// Part h of a vector in double: lanes h·DW .. h·DW+DW−1 (DW doubles per
+// native vector; a float vector has two parts, a double vector one).
+OPTKERN_VINLINE vd part_in_double(vf v, std::size_t h) {
+  vf_half half;
+#if OPTKERN_VECTOR_BYTES == 64
+  half = h == 0 ? __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7)
+                : __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+#elif OPTKERN_VECTOR_BYTES == 32
+  half = h == 0 ? __builtin_shufflevector(v, v, 0, 1, 2, 3) : __builtin_shufflevector(v, v, 4, 5, 6, 7);
+#else
+  half = h == 0 ? __builtin_shufflevector(v, v, 0, 1) : __builtin_shufflevector(v, v, 2, 3);
+#endif
+  return __builtin_convertvector(half, vd);
+}
+OPTKERN_VINLINE vd part_in_double(vd v, std::size_t) { return v; }
+
+// Eight double lanes that vectors of a row add into, element j into lane
+// j mod 8 (vectors added in order from j = 0), summed in a fixed tree: the
+// same additions in the same order whatever the native width. Every sum over
+// a row uses it (declare `DoubleLanes acc;`, then acc.add(v),
+// acc.add_products(a, b), acc.sum()).
+struct DoubleLanes {
+  static constexpr std::size_t DW = simd<double>::W;  // doubles per vector
+  static constexpr std::size_t NV = 8 / DW;           // vectors holding the 8 lanes
+  vd v[NV] = {};
+  std::size_t rot = 0;  // v[k] holds lane group (k + rot) mod NV
+
+  // Adds x's elements (the next W of the row).
+  template <class V>
+  OPTKERN_VINLINE void add(V x) {
+    constexpr std::size_t parts = sizeof(V) / sizeof(elem_t<V>) / DW;
+    for (std::size_t h = 0; h < parts; ++h) accumulate(part_in_double(x, h));
+  }
+
+  // Adds the products a·b, each formed in double.
+  template <class V>
+  OPTKERN_VINLINE void add_products(V a, V b) {
+    constexpr std::size_t parts = sizeof(V) / sizeof(elem_t<V>) / DW;
+    for (std::size_t h = 0; h < parts; ++h)
+      accumulate(part_in_double(a, h) * part_in_double(b, h));
+  }
+
+  // Adds DW doubles into the current lane group; the next group moves to v[0].
+  OPTKERN_VINLINE void accumulate(vd x) {
+    v[0] = v[0] + x;
+    if constexpr (NV > 1) {
+      const vd first = v[0];
+      for (std::size_t k = 0; k + 1 < NV; ++k) v[k] = v[k + 1];
+      v[NV - 1] = first;
+      rot = (rot + 1) % NV;
+    }
+  }
+
+  OPTKERN_VINLINE double sum() const {
+    double l[8];
+    for (std::size_t g = 0; g < NV; ++g)
+      for (std::size_t j = 0; j < DW; ++j) l[g * DW + j] = v[(g + NV - rot) % NV][j];
+    return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+  }
+};
+
+// The largest lane (NaN lanes may be skipped: a NaN row gives NaN anyway).
+template <class V>
+OPTKERN_VINLINE elem_t<V> max_lane(V v) {
+  elem_t<V> m = v[0];
+  for (std::size_t j = 1; j < sizeof(V) / sizeof(m); ++j) m = v[j] > m ? v[j] : m;
+  return m;
+}
+
+template <class V>
+OPTKERN_VINLINE V max_v(V a, V b) {
+  return a > b ? a : b;
+}
+
+// ---- elementwise losses -----------------------------------------------------
+template <class F, class = void>
+struct sums_over_last_axis {
+  static constexpr bool value = false;
+};
+template <class F>
+struct sums_over_last_axis<F, std::void_t<decltype(F::kSumOverLastAxis)>> {
+  static constexpr bool value = F::kSumOverLastAxis;
+};
+
+template <class F>
+struct ElementwiseLoss {
+  template <class T>
+  static double rows(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
+    if (c.in.grad) return run<T, true>(c, r0, r1);
+    return run<T, false>(c, r0, r1);
+  }
+
+ private:
+  static constexpr bool kSum = sums_over_last_axis<F>::value;
+  // Rows this long are summed in eight lanes, shorter ones in order (the
+  // same choice on every ISA).
+  static constexpr std::size_t kLongRow = 16;
+
+  static double mean_or_sum(double s, std::size_t d) {
+    return kSum ? s : s / static_cast<double>(d);
+  }
+
+  // Rows of at least one vector: each row in vectors, its sum in 8 lanes.
+  template <class T, bool GRAD>
+  [[gnu::flatten]] static double run(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
+    using V = vec_t<T>;
+    constexpr std::size_t W = simd<T>::W;
+    const std::size_t d = c.in.cols;
+    if (d < kLongRow) return run_short<T, GRAD>(c, r0, r1);
+    double total = 0.0;
+    for (std::size_t r = r0; r < r1; ++r) {
+      const T* y = c.in.y_true + r * d;
+      const T* p = c.in.y_pred + r * d;
+      T* g = GRAD ? c.in.grad + r * d : nullptr;
+      const double w = weight_at(c, r);
+      const T gs = static_cast<T>(kSum ? grad_factor(c, w) : grad_factor(c, w) / d);
+      DoubleLanes acc;
+      std::size_t j = 0;
+      for (; j + W <= d; j += W) {
+        V f, df;
+        F::eval(load(y + j), load(p + j), c.k, f, df);
+        if constexpr (GRAD) store(g + j, df * gs);
+        acc.add(f);
+      }
+      if (j < d) {
+        const std::size_t n = d - j;
+        V f, df;
+        F::eval(load_partial(y + j, n, T(0)), load_partial(p + j, n, T(0)), c.k, f, df);
+        if constexpr (GRAD) store_partial(g + j, df * gs, n);
+        acc.add(lanes_below<T>(n) ? f : V{});
+      }
+      total += record_row(c, r, w, mean_or_sum(acc.sum(), d));
+    }
+    return total;
+  }
+
+  // Rows shorter than a vector: blocks of rows in vectors across row
+  // boundaries, each row's sum in order from a buffer.
+  template <class T, bool GRAD>
+  [[gnu::flatten]] static double run_short(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
+    using V = vec_t<T>;
+    constexpr std::size_t W = simd<T>::W;
+    constexpr std::size_t kBlock = 1024;
+    const std::size_t d = c.in.cols;
+    alignas(64) T fb[kBlock + W], dfb[kBlock + W];
+    const std::size_t block_rows = d == 0 ? r1 - r0 : kBlock / d;
+    double total = 0.0;
+    for (std::size_t b = r0; b < r1; b += block_rows) {
+      const std::size_t nb = r1 - b < block_rows ? r1 - b : block_rows;
+      const std::size_t n = nb * d;
+      const T* y = c.in.y_true + b * d;
+      const T* p = c.in.y_pred + b * d;
+      std::size_t j = 0;
+      for (; j + W <= n; j += W) {
+        V f, df;
+        F::eval(load(y + j), load(p + j), c.k, f, df);
+        store(fb + j, f);
+        if constexpr (GRAD) store(dfb + j, df);
+      }
+      if (j < n) {
+        V f, df;
+        F::eval(load_partial(y + j, n - j, T(0)), load_partial(p + j, n - j, T(0)), c.k, f, df);
+        store(fb + j, f);
+        if constexpr (GRAD) store(dfb + j, df);
+      }
+      for (std::size_t i = 0; i < nb; ++i) {
+        const std::size_t r = b + i;
+        const double w = weight_at(c, r);
+        double s = 0.0;
+        for (std::size_t j = 0; j < d; ++j) s += static_cast<double>(fb[i * d + j]);
+        if constexpr (GRAD) {
+          const T gs = static_cast<T>(kSum ? grad_factor(c, w) : grad_factor(c, w) / d);
+          T* g = c.in.grad + r * d;
+          for (std::size_t j = 0; j < d; ++j) g[j] = dfb[i * d + j] * gs;
+        }
+        total += record_row(c, r, w, mean_or_sum(s, d));
+      }
+    }
+    return total;
+  }
+};
+
+// ---- losses computed a row at a time ----------------------------------------
+// F::row(y, p, g, n, gf, k) returns the row's loss L in double and, when g is
+// not null, writes g[j] = gf·∂L/∂p[j] (gf in double) after reading all of p
+// that it still needs (g may be p).
+template <class F>
+struct RowwiseLoss {
+  template <class T>
+  [[gnu::flatten]] static double rows(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
+    const std::size_t d = c.in.cols;
+    double total = 0.0;
+    for (std::size_t r = r0; r < r1; ++r) {
+      const double w = weight_at(c, r);
+      T* g = c.in.grad ? c.in.grad + r * d : nullptr;
+      const double L =
+          F::row(c.in.y_true + r * d, c.in.y_pred + r * d, g, d, grad_factor(c, w), c.k);
+      total += record_row(c, r, w, L);
+    }
+    return total;
+  }
+};
+
+}  // namespace optkern::OPTKERN_TARGET

@@ -1,0 +1,265 @@
+// Softmax cross-entropy from logits (Keras CategoricalCrossentropy and
+// SparseCategoricalCrossentropy with from_logits=True), with z_loss.
+//
+// Per row, with x the logits, m = max x, s = Σ e^(x−m), lse = m + log s:
+//   sparse: L = lse − x[label];     dense: L = lse·Σy' − Σ y'·x (y'·x = 0 where
+//   y' = 0, so a −inf logit under a zero target counts 0), y' = y(1−ls) + ls/K;
+//   z_loss: L += z·lse².
+//   ∂L/∂x = softmax(x)·(Σy' + 2z·lse) − y'   (sparse: Σy' = 1, y' = one-hot).
+// The gradient is written as e·a − y'·b with e = e^(x−m), a = gf(Σy' + 2z·lse)/s
+// and b = gf in T (gf = w/divisor).
+//
+// Many classes: per row, one sweep for the max (and Σy', Σy'x), one sweep
+// writing e into the gradient while summing s, and one sweep scaling it in
+// place, each over a row still in cache: one exp per element, no temporary.
+// The label's logit is read before the gradient is written, so grad may be
+// the logits themselves. Few classes (K ≤ 16): blocks of one row per vector
+// lane (as many rows as a native vector has lanes), transposed through a small stack buffer, so
+// every operation works on whole vectors across rows.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+
+#include "optkern/losses/kernel.hpp"
+
+namespace optkern::OPTKERN_TARGET {
+
+template <bool SPARSE>
+struct SoftmaxCrossentropy {
+  static constexpr std::size_t kMaxFewClasses = 16;
+
+  template <class T>
+  static double rows(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
+    if (c.in.cols == 0) return no_classes(c, r0, r1);
+    const bool few = c.in.cols <= kMaxFewClasses;
+    if (c.in.grad) return few ? few_classes<T, true>(c, r0, r1) : many_classes<T, true>(c, r0, r1);
+    return few ? few_classes<T, false>(c, r0, r1) : many_classes<T, false>(c, r0, r1);
+  }
+
+ private:
+  // Rows without classes: every sum is empty, L = 0.
+  template <class T>
+  static double no_classes(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
+    for (std::size_t r = r0; r < r1; ++r) record_row(c, r, weight_at(c, r), 0.0);
+    return 0.0;
+  }
+
+  // L from the row's statistics (double), shared by both paths.
+  static double row_loss(double lse, double sum_y, double sum_yx, double z) {
+    const double L = SPARSE ? lse - sum_yx : lse * sum_y - sum_yx;
+    return z != 0.0 ? L + z * lse * lse : L;
+  }
+
+  template <class T, bool GRAD>
+  [[gnu::flatten]] static double many_classes(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
+    using V = vec_t<T>;
+    constexpr std::size_t W = simd<T>::W;
+    const std::size_t K = c.in.cols;
+    const T keep = c.k.smooth_keep;
+    const T add = c.k.label_smoothing / static_cast<T>(K);
+    const T ninf = -static_cast<T>(INFINITY);
+    double total = 0.0;
+    for (std::size_t r = r0; r < r1; ++r) {
+      const T* x = c.in.y_pred + r * K;
+      T* g = GRAD ? c.in.grad + r * K : nullptr;
+      const double w = weight_at(c, r);
+      std::int64_t label = 0;
+      if constexpr (SPARSE) {
+        if (is_ignored(c, r)) {
+          if constexpr (GRAD) std::memset(g, 0, K * sizeof(T));
+          total += record_row(c, r, 0.0, 0.0);
+          continue;
+        }
+        label = label_at(c.in, r);
+      }
+      // Sweep 1: the max; dense: Σy' and Σy'·x.
+      V mv = splat<V>(ninf);
+      DoubleLanes sy, syx;
+      const T* y = SPARSE ? nullptr : c.in.y_true + r * K;
+      for (std::size_t j = 0; j < K; j += W) {
+        const std::size_t n = K - j < W ? K - j : W;
+        const V xv = n == W ? load(x + j) : load_partial(x + j, n, ninf);
+        mv = max_v(mv, xv);
+        if constexpr (!SPARSE) {
+          V yv = (n == W ? load(y + j) : load_partial(y + j, n, T(0))) * keep + add;
+          if (n < W) yv = lanes_below<T>(n) ? yv : V{};
+          sy.add(yv);
+          syx.add(yv == T(0) ? V{} : yv * xv);
+        }
+      }
+      const T m = max_lane(mv);
+      const double sum_yx = SPARSE ? static_cast<double>(x[label]) : syx.sum();
+      const double sum_y = SPARSE ? 1.0 : sy.sum();
+      // Sweep 2: e = exp(x − m) (into the gradient), s = Σe.
+      DoubleLanes sacc;
+      for (std::size_t j = 0; j < K; j += W) {
+        const std::size_t n = K - j < W ? K - j : W;
+        const V e = vexp((n == W ? load(x + j) : load_partial(x + j, n, ninf)) - m);
+        sacc.add(e);
+        if constexpr (GRAD) {
+          if (n == W) store(g + j, e); else store_partial(g + j, e, n);
+        }
+      }
+      const double s = sacc.sum();
+      const double lse = static_cast<double>(m) + log_scalar(s);
+      total += record_row(c, r, w, row_loss(lse, sum_y, sum_yx, c.k.z_loss));
+      if constexpr (GRAD) {
+        // Sweep 3: g = e·a − y'·b.
+        const double gf = grad_factor(c, w);
+        const T a = static_cast<T>(gf * (sum_y + 2.0 * c.k.z_loss * lse) / s);
+        const T b = static_cast<T>(gf);
+        for (std::size_t j = 0; j < K; j += W) {
+          const std::size_t n = K - j < W ? K - j : W;
+          V gv = (n == W ? load(g + j) : load_partial(g + j, n, T(0))) * a;
+          if constexpr (!SPARSE) {
+            const V yv = (n == W ? load(y + j) : load_partial(y + j, n, T(0))) * keep + add;
+            gv = gv - yv * b;
+          }
+          if (n == W) store(g + j, gv); else store_partial(g + j, gv, n);
+        }
+        if constexpr (SPARSE) g[label] = g[label] - b;
+      }
+    }
+    return total;
+  }
+
+  // Class k of row i (i < nb) into dst[k][i]; rows past nb hold 0. Class by
+  // class, so that a class's stores have left the store buffer before its
+  // vector is loaded (no store-forwarding stall).
+  template <class T>
+  static void transpose_in(T (*dst)[simd<T>::W], const T* src, std::size_t K, std::size_t nb) {
+    constexpr std::size_t W = simd<T>::W;
+    if (nb == W) {
+      for (std::size_t k = 0; k < K; ++k)
+        for (std::size_t i = 0; i < W; ++i) dst[k][i] = src[i * K + k];
+      return;
+    }
+    for (std::size_t k = 0; k < K; ++k)
+      for (std::size_t i = 0; i < W; ++i) dst[k][i] = i < nb ? src[i * K + k] : T(0);
+  }
+
+  // Double vectors (one per part of a vector of T) back in T.
+  template <class T>
+  static OPTKERN_VINLINE vec_t<T> in_type(const vd* parts) {
+    if constexpr (sizeof(T) == 8) {
+      return parts[0];
+    } else {
+      const vf_half lo = __builtin_convertvector(parts[0], vf_half);
+      const vf_half hi = __builtin_convertvector(parts[1], vf_half);
+#if OPTKERN_VECTOR_BYTES == 64
+      return __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+#elif OPTKERN_VECTOR_BYTES == 32
+      return __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7);
+#else
+      return __builtin_shufflevector(lo, hi, 0, 1, 2, 3);
+#endif
+    }
+  }
+
+  template <class T, bool GRAD>
+  [[gnu::flatten]] static double few_classes(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
+    using V = vec_t<T>;
+    constexpr std::size_t W = simd<T>::W;
+    constexpr std::size_t DW = simd<double>::W;
+    constexpr std::size_t H = W / DW;  // double vectors per vector of T
+    const std::size_t K = c.in.cols;
+    const T keep = c.k.smooth_keep;
+    const T add = c.k.label_smoothing / static_cast<T>(K);
+    alignas(64) T xs[kMaxFewClasses][W];
+    alignas(64) T ys[SPARSE ? 1 : kMaxFewClasses][W];
+    double w[W], gf[W], sum_y[W], sum_yx[W], lse[W];
+    std::int64_t label[W];
+    // Without sample weights or a mask every row has w = 1.
+    const bool uniform = c.in.sample_weight == nullptr && !c.masked;
+    const double gf_uniform = grad_factor(c, 1.0);
+    double total = 0.0;
+    for (std::size_t b0 = r0; b0 < r1; b0 += W) {
+      const std::size_t nb = r1 - b0 < W ? r1 - b0 : W;
+      // Transpose the block: class k of row b0+i into xs[k][i].
+      const T* x = c.in.y_pred + b0 * K;
+      transpose_in(xs, x, K, nb);
+      bool any_ignored = false;
+      for (std::size_t i = 0; i < W; ++i) {
+        const bool live = i < nb;
+        w[i] = !live ? 0.0 : uniform ? 1.0 : weight_at(c, b0 + i);
+        gf[i] = live && uniform ? gf_uniform : grad_factor(c, w[i]);
+        if constexpr (SPARSE) {
+          label[i] = live && !is_ignored(c, b0 + i) ? label_at(c.in, b0 + i) : -1;
+          any_ignored |= live && label[i] < 0;
+          sum_y[i] = 1.0;
+          sum_yx[i] = label[i] >= 0 ? static_cast<double>(xs[label[i]][i]) : 0.0;
+        }
+      }
+      vd sy[H] = {}, syx[H] = {};
+      if constexpr (!SPARSE) {
+        transpose_in(ys, c.in.y_true + b0 * K, K, nb);
+        for (std::size_t k = 0; k < K; ++k) {
+          const V yv = load(ys[k]) * keep + add;
+          const V yx = yv == T(0) ? V{} : yv * load(xs[k]);
+          store(ys[k], yv);
+          for (std::size_t h = 0; h < H; ++h) {
+            sy[h] = sy[h] + part_in_double(yv, h);
+            syx[h] = syx[h] + part_in_double(yx, h);
+          }
+        }
+        for (std::size_t h = 0; h < H; ++h)
+          for (std::size_t j = 0; j < DW; ++j) sum_y[h * DW + j] = sy[h][j], sum_yx[h * DW + j] = syx[h][j];
+      }
+      // Max, e = exp(x − m) in place of x, s = Σe per lane (class order).
+      V m = load(xs[0]);
+      for (std::size_t k = 1; k < K; ++k) m = max_v(m, load(xs[k]));
+      vd s[H] = {};
+      for (std::size_t k = 0; k < K; ++k) {
+        const V e = vexp(load(xs[k]) - m);
+        store(xs[k], e);
+        for (std::size_t h = 0; h < H; ++h) s[h] = s[h] + part_in_double(e, h);
+      }
+      vd a_part[H];  // gf·(Σy' + 2z·lse)/s per lane
+      for (std::size_t h = 0; h < H; ++h) {
+        const vd l = part_in_double(m, h) + vlog(s[h]);
+        for (std::size_t j = 0; j < DW; ++j) lse[h * DW + j] = l[j];
+        if constexpr (GRAD) {
+          vd gfv, syv = SPARSE ? splat<vd>(1.0) : sy[h];
+          if (uniform) gfv = splat<vd>(gf_uniform); else std::memcpy(&gfv, gf + h * DW, sizeof gfv);
+          a_part[h] = gfv * (syv + (2.0 * c.k.z_loss) * l) / s[h];
+        }
+      }
+      for (std::size_t i = 0; i < nb; ++i) {
+        const bool ignored = SPARSE && label[i] < 0;
+        total += record_row(c, b0 + i, w[i],
+                            ignored ? 0.0 : row_loss(lse[i], sum_y[i], sum_yx[i], c.k.z_loss));
+      }
+      if constexpr (GRAD) {
+        V av, bv;
+        typename simd<T>::I labels;
+        for (std::size_t i = 0; i < W; ++i)
+          labels[i] = SPARSE ? static_cast<typename simd<T>::Bits>(label[i]) : 0;
+        av = in_type<T>(a_part);
+        if (uniform) {
+          bv = splat<V>(static_cast<T>(gf_uniform));
+        } else {
+          for (std::size_t i = 0; i < W; ++i) bv[i] = static_cast<T>(gf[i]);
+        }
+        T* g = c.in.grad + b0 * K;
+        for (std::size_t k = 0; k < K; ++k) {
+          V gv = load(xs[k]) * av;
+          if constexpr (SPARSE) {
+            gv = gv - (labels == static_cast<typename simd<T>::Bits>(k) ? bv : V{});
+          } else {
+            gv = gv - load(ys[k]) * bv;
+          }
+          store(xs[k], gv);
+        }
+        for (std::size_t i = 0; i < nb; ++i)
+          for (std::size_t k = 0; k < K; ++k) g[i * K + k] = xs[k][i];
+        if (any_ignored)
+          for (std::size_t i = 0; i < nb; ++i)
+            if (label[i] < 0) std::memset(g + i * K, 0, K * sizeof(T));
+      }
+    }
+    return total;
+  }
+};
+
+}  // namespace optkern::OPTKERN_TARGET

@@ -1,0 +1,245 @@
+"""Benchmark of the loss kernels: value and gradient in one call, float32.
+
+    python -m optkern bench losses [--quick] [--rounds N] [--threads N]
+
+Each implementation is timed in its own block (set up, time one call many
+times, free), the blocks take turns round after round, and each figure is the
+median of all samples of all rounds. PyTorch (when installed) runs with the
+same thread count; its time is forward plus backward (``F.cross_entropy``,
+``F.binary_cross_entropy_with_logits`` or ``F.mse_loss``, then
+``.backward()``). NumPy is the straightforward float32 NumPy code a training
+loop would use. Each optkern row is also given as a fraction of the
+memory-bandwidth bound: the bytes the call must move (stated per row) over the
+bandwidth of a large NumPy copy measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import time
+
+import numpy as np
+
+now = time.perf_counter
+
+
+# ---- timing -------------------------------------------------------------------
+def time_block(fn, budget_s: float, sample_s: float = 0.005) -> list[float]:
+    """Seconds per call of ``fn()``: warm up, then samples of back-to-back calls."""
+    gc.collect()
+    gc.disable()
+    try:
+        fn()
+        calls, t0 = 0, now()
+        while True:
+            fn()
+            calls += 1
+            elapsed = now() - t0
+            if elapsed >= min(0.1, budget_s / 4):
+                break
+        per = max(elapsed / calls, 1e-9)
+        inner = max(1, int(sample_s / per))
+        samples = int(min(200, max(3, budget_s / (inner * per))))
+        times = []
+        for _ in range(samples):
+            t0 = now()
+            for _ in range(inner):
+                fn()
+            times.append((now() - t0) / inner)
+        return times
+    finally:
+        gc.enable()
+
+
+def run_rounds(blocks: dict, rounds: int, budget_s: float) -> dict:
+    """Runs each block (a function making the callable to time) once per
+    round, in turn; returns the median seconds per call of each."""
+    samples = {name: [] for name in blocks}
+    for _ in range(rounds):
+        for name, make in blocks.items():
+            fn = make()
+            samples[name] += time_block(fn, budget_s)
+            del fn
+            time.sleep(0.05)  # let the other runtime's spinning threads sleep
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def copy_bandwidth(n_bytes: int = 1 << 28) -> float:
+    """Bytes per second of a large NumPy copy (read + write)."""
+    a = np.ones(n_bytes // 8)
+    b = np.empty_like(a)
+    t = min(time_block(lambda: np.copyto(b, a), 0.5, sample_s=0.0))
+    return 2 * a.nbytes / t
+
+
+# ---- the cases ----------------------------------------------------------------
+def numpy_sparse_ce(labels, x):
+    m = x.max(axis=1, keepdims=True)
+    e = np.exp(x - m)
+    s = e.sum(axis=1, keepdims=True)
+    rows = np.arange(x.shape[0])
+    value = float(np.mean(np.log(s[:, 0]) + m[:, 0] - x[rows, labels]))
+    g = e / s
+    g[rows, labels] -= 1.0
+    g /= x.shape[0]
+    return value, g
+
+
+def numpy_bce_logits(y, x):
+    value = float(np.mean(np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))))
+    g = (1.0 / (1.0 + np.exp(-x)) - y) / x.size
+    return value, g
+
+
+def numpy_mse(y, x):
+    d = x - y
+    value = float(np.mean(d * d))
+    return value, d * (2.0 / x.size)
+
+
+def cases(quick: bool):
+    """(name, shape, bytes per element, targets {impl: (min ratio)}, per-call limit µs)."""
+    scale = 4 if quick else 1
+    return [
+        ("sparse CE from logits", (4096 // scale, 1000), 8, {"torch": 2.0, "numpy": 8.0}, None),
+        ("sparse CE from logits", (512 // scale, 32000), 8, {"torch": 2.0, "numpy": 8.0}, None),
+        ("sparse CE from logits", (65536 // scale, 10), 8, {"torch": 4.0}, None),
+        ("sparse CE from logits", (256, 10), 8, {}, 5.0),
+        ("BCE from logits", ((1 << 24) // scale // 1024, 1024), 12, {"torch": 3.0, "numpy": 5.0},
+         None),
+        ("MSE", ((1 << 24) // scale // 1024, 1024), 12, {"torch": 3.0, "numpy": 5.0}, None),
+    ]
+
+
+def make_blocks(name, shape, torch, threads):
+    import optkern as ok
+
+    rng = np.random.default_rng(0)
+    sparse = name.startswith("sparse")
+
+    def data():
+        x = rng.normal(size=shape).astype(np.float32)
+        if sparse:
+            y = rng.integers(0, shape[1], size=shape[0])
+        elif name.startswith("BCE"):
+            y = rng.integers(0, 2, size=shape).astype(np.float32)
+        else:
+            y = rng.normal(size=shape).astype(np.float32)
+        return y, x
+
+    if sparse:
+        loss = ok.losses.SparseCategoricalCrossentropy(from_logits=True)
+        numpy_fn = numpy_sparse_ce
+    elif name.startswith("BCE"):
+        loss = ok.losses.BinaryCrossentropy(from_logits=True)
+        numpy_fn = numpy_bce_logits
+    else:
+        loss = ok.losses.MeanSquaredError()
+        numpy_fn = numpy_mse
+
+    def optkern_block():
+        y, x = data()
+        g = np.empty_like(x)
+        return lambda: loss.value_and_grad(y, x, grad_out=g)
+
+    def numpy_block():
+        y, x = data()
+        return lambda: numpy_fn(y, x)
+
+    blocks = {"optkern": optkern_block}
+    if torch is not None:
+        F = torch.nn.functional
+
+        def torch_block():
+            torch.set_num_threads(threads)
+            y, x = data()
+            tx = torch.from_numpy(x).requires_grad_(True)
+            ty = torch.from_numpy(y)
+            fwd = {
+                True: lambda: F.cross_entropy(tx, ty),
+                False: (lambda: F.binary_cross_entropy_with_logits(tx, ty))
+                if name.startswith("BCE") else (lambda: F.mse_loss(tx, ty)),
+            }[sparse]
+
+            def step():
+                tx.grad = None
+                value = fwd()
+                value.backward()
+                return value
+
+            return step
+
+        blocks["torch"] = torch_block
+    if shape[0] * shape[1] >= 1 << 16 or not sparse or shape[1] >= 1000:
+        blocks["numpy"] = numpy_block
+    return blocks
+
+
+# ---- the command ----------------------------------------------------------------
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m optkern bench losses",
+        description="Loss kernels (value and gradient in one call, float32) against "
+                    "PyTorch and NumPy.")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter blocks")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of blocks (default 3)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for optkern and torch (default: optkern's setting)")
+    args = parser.parse_args(argv)
+
+    import optkern as ok
+
+    if args.threads is not None:
+        ok.set_num_threads(args.threads)
+    threads = ok.get_num_threads()
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    info = ok.build_info()
+    budget = 0.15 if args.quick else 0.4
+    bandwidth = copy_bandwidth(1 << 26 if args.quick else 1 << 28)
+    print(f"optkern {info['version']}, isa {info['isa']}, {threads} thread(s); "
+          f"torch {torch.__version__ if torch else 'not installed'}; "
+          f"copy bandwidth {bandwidth / 1e9:.1f} GB/s; {args.rounds} round(s), medians")
+    header = (f"{'loss (value + gradient)':<24}{'shape':>14}{'optkern':>11}{'torch':>11}"
+              f"{'numpy':>11}{'x torch':>9}{'x numpy':>9}{'B/elem':>8}{'of bound':>9}  goal")
+    print(header)
+    print("-" * len(header))
+    met_all = True
+    for name, shape, bytes_per, targets, limit_us in cases(args.quick):
+        medians = run_rounds(make_blocks(name, shape, torch, threads), args.rounds, budget)
+        mine = medians["optkern"]
+        bound = shape[0] * shape[1] * bytes_per / bandwidth
+        cells = []
+        for impl in ("torch", "numpy"):
+            cells.append(f"{medians[impl] * 1e3:>9.3f}ms" if impl in medians else f"{'-':>11}")
+        ratios = []
+        for impl in ("torch", "numpy"):
+            ratios.append(f"{medians[impl] / mine:>8.1f}x" if impl in medians else f"{'-':>9}")
+        goals = []
+        for impl, want in targets.items():
+            if impl in medians:
+                ok_ = medians[impl] / mine >= want
+                met_all &= ok_
+                goals.append(f"{want:g}x {impl} {'met' if ok_ else 'not met'}")
+        if limit_us is not None:
+            ok_ = mine * 1e6 <= limit_us
+            met_all &= ok_
+            goals.append(f"{mine * 1e6:.1f} us/call, goal {limit_us:g} us "
+                         f"{'met' if ok_ else 'not met'}")
+        shape_s = f"{shape[0]}x{shape[1]}"
+        print(f"{name:<24}{shape_s:>14}{mine * 1e3:>9.3f}ms{cells[0]}{cells[1]}"
+              f"{ratios[0]}{ratios[1]}{bytes_per:>8}{bound / mine:>8.0%}  {'; '.join(goals)}")
+    print("bytes per element: sparse CE reads the logits and writes the gradient (8); "
+          "BCE and MSE read target and prediction and write the gradient (12)")
+    print("all goals met" if met_all else "some goals not met on this run")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))
