@@ -799,3 +799,33 @@ def test_random_shapes(case, dtype, reduction, weights, shape, seed):
     y, p = make_data(case[3], shape, np.random.default_rng(seed), dtype)
     w = weight_variant(weights, loss_shape(ref, y, p), np.random.default_rng(seed + 1))
     compare(case, dtype, reduction, shape, w, seed=seed)
+
+
+@pytest.mark.parametrize("class_name", ["Hinge", "SquaredHinge"])
+def test_hinge_label_conversion_is_decided_over_the_whole_array(class_name):
+    """Row 0 holds only 0 and 1, row 1 a -1: nothing is converted, so row 0's
+    zeros stay 0 (a per-row decision would make them -1)."""
+    cls = api_class(class_name)
+    y = np.array([[0.0, 1.0, 0.0], [-1.0, 1.0, 0.0]])
+    p = np.array([[0.5, -0.3, 2.0], [0.2, 0.4, -1.5]])
+    for target in (y, y[:1]):
+        value, grad = cls(reduction="none").value_and_grad(target, p[:len(target)])
+        want_value, want_grad = getattr(R, class_name)(reduction="none") \
+            .value_and_grad(target, p[:len(target)])
+        np.testing.assert_allclose(value, want_value, rtol=1e-14)
+        np.testing.assert_allclose(grad, want_grad, rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_cosine_similarity_with_zero_rows(dtype):
+    """A zero prediction or target has similarity 0; below ‖ŷ‖ = ε the norm is
+    held at ε, so the gradient is -u/ε."""
+    cls = api_class("CosineSimilarity")
+    y = np.array([[1.0, 2.0, 2.0], [0.0, 0.0, 0.0], [3.0, 0.0, 4.0]], dtype)
+    p = np.array([[0.0, 0.0, 0.0], [1.0, -1.0, 0.5], [1e-9, 0.0, 0.0]], dtype)
+    value, grad = cls(reduction="none").value_and_grad(y, p)
+    want_value, want_grad = R.CosineSimilarity(reduction="none").value_and_grad(y, p)
+    assert np.all(np.isfinite(value)) and np.all(np.isfinite(grad))
+    assert_close(value, want_value, dtype, 3, 2.0, "value")
+    np.testing.assert_allclose(grad, want_grad, rtol=ULPS * 3 * machine_epsilon(dtype),
+                               atol=ULPS * 3 * machine_epsilon(dtype) / R.EPSILON)
