@@ -14,6 +14,10 @@ from ._base import Loss
 from ._registry import deserialize, get, serialize
 from .crossentropy import *  # noqa: F403
 from .regression import *  # noqa: F403
+from .regression_extra import *  # noqa: F403
+from .probabilistic import *  # noqa: F403
+from .hinge import *  # noqa: F403
+from .focal import *  # noqa: F403
 
 from ._base import CLASSES as _CLASSES, FUNCTIONS as _FUNCTIONS
 

@@ -128,11 +128,16 @@ class Loss:
     def _config(self) -> dict:
         return {}
 
+    def _native_for(self, y_true) -> tuple:
+        """(kind, params, reduction) of one call; a loss whose kernel depends on
+        the labels (Hinge: labels all 0 or 1) overrides it."""
+        return self._native
+
     # ---- the calls -----------------------------------------------------------
     def __call__(self, y_true, y_pred, sample_weight=None):
         """The reduced loss as a float, or the per-sample losses L·w (an array of
         ``y_pred``'s dtype) when ``reduction`` is ``None``/``"none"``."""
-        kind, params, reduction = self._native
+        kind, params, reduction = self._native_for(y_true)
         if sample_weight is None:
             return _native_loss(kind, params, reduction, y_true, y_pred, None)
         y_pred, weight, shape = self._aligned_weight(y_true, y_pred, sample_weight)
@@ -147,7 +152,7 @@ class Loss:
         C-contiguous, writeable array of ``y_pred``'s shape and dtype, which may
         be ``y_pred`` itself (each element is read before it is overwritten).
         """
-        kind, params, reduction = self._native
+        kind, params, reduction = self._native_for(y_true)
         if sample_weight is None:
             return _native_value_and_grad(kind, params, reduction, y_true, y_pred, None, grad_out)
         y_pred, weight, shape = self._aligned_weight(y_true, y_pred, sample_weight)
@@ -174,7 +179,8 @@ class Loss:
     def _aligned_weight(self, y_true, y_pred, sample_weight):
         """Keras's alignment of a sample weight with the per-sample losses L:
         a trailing axis of size 1 beyond L's axes is dropped (a 1-D L then
-        reports shape (B, 1) for ``"none"``); then w broadcasts to L's shape.
+        reports shape (B, 1) for ``"none"``), and one L has beyond w's is given
+        to w; then w broadcasts to L's shape.
         Returns (y_pred, weight for the kernel, shape for "none" or None)."""
         if not isinstance(y_pred, np.ndarray):
             y_pred = np.asarray(y_pred)
@@ -189,6 +195,8 @@ class Loss:
             w = w[..., 0]
             if len(shape) == 1:
                 out_shape = shape + (1,)
+        elif w.ndim >= 1 and len(shape) == w.ndim + 1 and shape[-1] == 1:
+            w = w[..., None]  # L ends in a unit axis that w lacks
         if w.size == 1:
             return y_pred, w.reshape(1), out_shape
         try:

@@ -1,8 +1,8 @@
 // Binary cross-entropy (Keras BinaryCrossentropy), elementwise, the mean over
 // the last axis by ElementwiseLoss. y' = y(1 − ls) + ½ls.
 //   From logits x: f = max(x, 0) − x·y' + log1p(e^−|x|), ∂f/∂x = σ(x) − y',
-//     σ(x) = 1/(1 + e^−|x|) for x ≥ 0, e^−|x|/(1 + e^−|x|) below: finite for
-//     any finite x (±1e4 included).
+//     σ(x) = r = 1/(1 + e^−|x|) for x ≥ 0, e^−|x|·r below: finite for any
+//     finite x (±1e4 included).
 //   From probabilities: q = clip(ŷ, ε, 1 − ε), f = −(y' log q + (1 − y') log(1 − q)),
 //     ∂f/∂ŷ = (q − y')/(q(1 − q)), 0 where ŷ was clipped. At a clip bound the
 //     logs are those of the bounds in double (log ε, log(1 − ε), log(1 − (1 − ε))),
@@ -25,8 +25,8 @@ struct BinaryCrossentropyFromLogits {
     const V coef = x > T(0) ? T(1) - ys : -ys;
     const V lin = coef == T(0) ? V{} : coef * x;
     f = lin + vlog1p(e);
-    const V one_plus = e + T(1);
-    const V sigma = x >= T(0) ? T(1) / one_plus : e / one_plus;
+    const V r = T(1) / (e + T(1));
+    const V sigma = x >= T(0) ? r : e * r;
     df = sigma - ys;
   }
 };

@@ -118,8 +118,8 @@ OPTKERN_VINLINE vd part_in_double(vd v, std::size_t) { return v; }
 // Eight double lanes that vectors of a row add into, element j into lane
 // j mod 8 (vectors added in order from j = 0), summed in a fixed tree: the
 // same additions in the same order whatever the native width. Every sum over
-// a row uses it (declare `DoubleLanes acc;`, then acc.add(v) or
-// add_lanes(acc, v), add_products(acc, a, b), acc.sum() or sum_lanes(acc)).
+// a row uses it (declare `DoubleLanes acc;`, then acc.add(v),
+// acc.add_products(a, b), acc.sum()).
 struct DoubleLanes {
   static constexpr std::size_t DW = simd<double>::W;  // doubles per vector
   static constexpr std::size_t NV = 8 / DW;           // vectors holding the 8 lanes
@@ -159,17 +159,6 @@ struct DoubleLanes {
     return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
   }
 };
-
-// The same as free functions.
-template <class V>
-OPTKERN_VINLINE void add_lanes(DoubleLanes& acc, V x) {
-  acc.add(x);
-}
-template <class V>
-OPTKERN_VINLINE void add_products(DoubleLanes& acc, V a, V b) {
-  acc.add_products(a, b);
-}
-OPTKERN_VINLINE double sum_lanes(const DoubleLanes& acc) { return acc.sum(); }
 
 // The largest lane (NaN lanes may be skipped: a NaN row gives NaN anyway).
 template <class V>

@@ -124,6 +124,21 @@ struct SoftmaxCrossentropy {
     return total;
   }
 
+  // Class k of row i (i < nb) into dst[k][i]; rows past nb hold 0. Class by
+  // class, so that a class's stores have left the store buffer before its
+  // vector is loaded (no store-forwarding stall).
+  template <class T>
+  static void transpose_in(T (*dst)[simd<T>::W], const T* src, std::size_t K, std::size_t nb) {
+    constexpr std::size_t W = simd<T>::W;
+    if (nb == W) {
+      for (std::size_t k = 0; k < K; ++k)
+        for (std::size_t i = 0; i < W; ++i) dst[k][i] = src[i * K + k];
+      return;
+    }
+    for (std::size_t k = 0; k < K; ++k)
+      for (std::size_t i = 0; i < W; ++i) dst[k][i] = i < nb ? src[i * K + k] : T(0);
+  }
+
   template <class T, bool GRAD>
   [[gnu::flatten]] static double few_classes(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
     using V = vec_t<T>;
@@ -137,29 +152,29 @@ struct SoftmaxCrossentropy {
     alignas(64) T ys[SPARSE ? 1 : kMaxFewClasses][W];
     double w[W], gf[W], sum_y[W], sum_yx[W], lse[W];
     std::int64_t label[W];
+    // Without sample weights or a mask every row has w = 1.
+    const bool uniform = c.in.sample_weight == nullptr && !c.masked;
+    const double gf_uniform = grad_factor(c, 1.0);
     double total = 0.0;
     for (std::size_t b0 = r0; b0 < r1; b0 += W) {
       const std::size_t nb = r1 - b0 < W ? r1 - b0 : W;
-      // Transpose the block: class k of row b0+i into xs[k][i], class by
-      // class, so that a class's stores have left the store buffer before
-      // its vector is loaded (no store-forwarding stall).
+      // Transpose the block: class k of row b0+i into xs[k][i].
       const T* x = c.in.y_pred + b0 * K;
-      for (std::size_t k = 0; k < K; ++k)
-        for (std::size_t i = 0; i < W; ++i) xs[k][i] = i < nb ? x[i * K + k] : T(0);
+      transpose_in(xs, x, K, nb);
+      bool any_ignored = false;
       for (std::size_t i = 0; i < W; ++i) {
         const bool live = i < nb;
-        w[i] = live ? weight_at(c, b0 + i) : 0.0;
-        gf[i] = grad_factor(c, w[i]);
+        w[i] = !live ? 0.0 : uniform ? 1.0 : weight_at(c, b0 + i);
+        gf[i] = live && uniform ? gf_uniform : grad_factor(c, w[i]);
         if constexpr (SPARSE) {
           label[i] = live && !is_ignored(c, b0 + i) ? label_at(c.in, b0 + i) : -1;
+          any_ignored |= live && label[i] < 0;
           sum_y[i] = 1.0;
           sum_yx[i] = label[i] >= 0 ? static_cast<double>(xs[label[i]][i]) : 0.0;
         }
       }
       if constexpr (!SPARSE) {
-        const T* y = c.in.y_true + b0 * K;
-        for (std::size_t k = 0; k < K; ++k)
-          for (std::size_t i = 0; i < W; ++i) ys[k][i] = i < nb ? y[i * K + k] : T(0);
+        transpose_in(ys, c.in.y_true + b0 * K, K, nb);
         vd sy[H] = {}, syx[H] = {};
         for (std::size_t k = 0; k < K; ++k) {
           const V yv = load(ys[k]) * keep + add;
@@ -212,10 +227,11 @@ struct SoftmaxCrossentropy {
           }
           store(xs[k], gv);
         }
-        for (std::size_t i = 0; i < nb; ++i) {
-          const bool ignored = SPARSE && label[i] < 0;
-          for (std::size_t k = 0; k < K; ++k) g[i * K + k] = ignored ? T(0) : xs[k][i];
-        }
+        for (std::size_t i = 0; i < nb; ++i)
+          for (std::size_t k = 0; k < K; ++k) g[i * K + k] = xs[k][i];
+        if (any_ignored)
+          for (std::size_t i = 0; i < nb; ++i)
+            if (label[i] < 0) std::memset(g + i * K, 0, K * sizeof(T));
       }
     }
     return total;
