@@ -98,7 +98,11 @@ CASES = [
     ("cce_logits", "CategoricalCrossentropy", {"from_logits": True}, "onehot_logit"),
     ("cce_logits_ls_z", "CategoricalCrossentropy",
      {"from_logits": True, "label_smoothing": 0.2, "z_loss": 0.01}, "onehot_logit"),
+    ("bfocal_axis0", "BinaryFocalCrossentropy", {"axis": 0, "from_logits": True},
+     "binary_logit"),
     ("cfocal", "CategoricalFocalCrossentropy", {}, "onehot_prob"),
+    ("cfocal_axis0", "CategoricalFocalCrossentropy", {"axis": 0, "label_smoothing": 0.1},
+     "onehot_prob"),
     ("cfocal_logits_ls", "CategoricalFocalCrossentropy",
      {"from_logits": True, "label_smoothing": 0.1, "alpha": 0.5, "gamma": 1.5},
      "onehot_logit"),
@@ -367,6 +371,15 @@ def test_probabilities_exactly_zero_and_one(name, kwargs, sparse):
     assert np.max(value) <= -math.log(R.EPSILON) * 1.01
 
 
+def test_clip_bounds_are_exact_in_both_dtypes():
+    """The logs at the clip bounds are those of ε and 1 - ε themselves, not of
+    1 - ε rounded to float32 (1 - 1.19e-7)."""
+    y = np.array([[0.0]])
+    for dtype in (np.float32, np.float64):
+        got = R.binary_crossentropy(y.astype(dtype), np.ones((1, 1), dtype))
+        assert float(got[0]) == pytest.approx(-math.log(1e-7), rel=1e-6)
+
+
 def test_all_rows_ignored():
     x = np.random.default_rng(0).normal(size=(3, 4))
     labels = np.full(3, 255, np.int64)
@@ -473,7 +486,7 @@ def test_zero_weights():
     loss = R.CategoricalCrossentropy(from_logits=True, reduction="sum")
     kept = loss(y[[0, 2]], p[[0, 2]], w[[0, 2]])
     assert loss(y, p, w) == pytest.approx(kept, rel=1e-15)
-    # ...and a zero weight on an infinite loss still counts 0
+    # ...and a zero weight removes its sample even when its loss is infinite
     x = np.array([[0.0, -np.inf], [1.0, 2.0]])
     smoothed = R.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1,
                                          reduction="sum")
@@ -522,6 +535,8 @@ def test_bad_arguments():
         R.CategoricalCrossentropy(z_loss=0.1)                 # needs logits
     with pytest.raises(ValueError, match="z_loss"):
         R.SparseCategoricalCrossentropy(from_logits=True, z_loss=-1.0)
+    with pytest.raises(TypeError, match="ignore_class"):
+        R.SparseCategoricalCrossentropy(ignore_class=1.5)
     with pytest.raises(ValueError, match="delta"):
         R.huber(np.zeros((1, 2)), np.zeros((1, 2)), delta=float("nan"))
 

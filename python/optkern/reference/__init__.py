@@ -1,5 +1,5 @@
 """Pure-NumPy reference implementations: the oracles the kernels are tested
-against. Written for reading, straight from SEMANTICS.md; every arithmetic
+against. Written for reading, straight from the formulas; every arithmetic
 operation is spelled out in the order the kernels apply it.
 
 ``optkern.reference.keras`` and ``optkern.reference.torch`` hold the

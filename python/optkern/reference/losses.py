@@ -3,7 +3,8 @@
 Written for reading, not speed. Every function computes in float64 from the
 formulas, whatever the input dtype, and returns its result in the dtype of
 ``y_pred`` (float32 or float64; other dtypes give float64). Class axis last,
-``EPSILON = 1e-7``.
+``EPSILON = 1e-7``, and the clip bounds ε and 1 - ε are exact (float64) for
+either dtype.
 
 Three layers:
 
@@ -284,8 +285,19 @@ def _bce(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     return np.mean(loss, axis=-1), (grad / d)
 
 
+def _along_axis(core, y_true, y_pred, axis, *args):
+    """Run a core that reduces the last axis along ``axis`` instead: that axis
+    is moved last and the gradient moved back."""
+    moved = [np.moveaxis(np.asarray(a), axis, -1) for a in (y_true, y_pred)]
+    L, G = core(*moved, *args)
+    return L, np.moveaxis(G, -1, axis)
+
+
 def _binary_focal(y_true, y_pred, apply_class_balancing=False, alpha=0.25,
-                  gamma=2.0, from_logits=False, label_smoothing=0.0):
+                  gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1):
+    if axis != -1:
+        return _along_axis(_binary_focal, y_true, y_pred, axis, apply_class_balancing,
+                           alpha, gamma, from_logits, label_smoothing)
     ls = _check_fraction(label_smoothing, "label_smoothing")
     gamma, alpha = float(gamma), float(alpha)
     if not gamma >= 0.0:
@@ -327,7 +339,10 @@ def _cce(y_true, y_pred, from_logits=False, label_smoothing=0.0):
 
 
 def _categorical_focal(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False,
-                       label_smoothing=0.0):
+                       label_smoothing=0.0, axis=-1):
+    if axis != -1:
+        return _along_axis(_categorical_focal, y_true, y_pred, axis, alpha, gamma,
+                           from_logits, label_smoothing)
     ls = _check_fraction(label_smoothing, "label_smoothing")
     gamma, alpha = float(gamma), float(alpha)
     if not gamma >= 0.0:
@@ -514,20 +529,20 @@ def binary_crossentropy_grad(y_true, y_pred, from_logits=False, label_smoothing=
 
 
 def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25,
-                              gamma=2.0, from_logits=False, label_smoothing=0.0):
+                              gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1):
     """t smoothed as for BCE; p = σ(x) or ŷ; ``mean(w·(1 - p_t)^γ·bce(t, p))``
-    with p_t = t·p + (1-t)(1-p), bce on clip(p, ε, 1-ε), and w = t·α + (1-t)(1-α)
-    under class balancing, else 1."""
+    along ``axis``, with p_t = t·p + (1-t)(1-p), bce on clip(p, ε, 1-ε), and
+    w = t·α + (1-t)(1-α) under class balancing, else 1."""
     return _cast(_binary_focal(y_true, y_pred, apply_class_balancing, alpha, gamma,
-                               from_logits, label_smoothing)[0], y_pred)
+                               from_logits, label_smoothing, axis)[0], y_pred)
 
 
 def binary_focal_crossentropy_grad(y_true, y_pred, apply_class_balancing=False,
                                    alpha=0.25, gamma=2.0, from_logits=False,
-                                   label_smoothing=0.0):
+                                   label_smoothing=0.0, axis=-1):
     """``w·(γ(1-p_t)^(γ-1)(1-2t)·bce + (1-p_t)^γ·dbce/dp)/d``, times σ'(x) from logits."""
     return _cast_grad(_binary_focal(y_true, y_pred, apply_class_balancing, alpha,
-                                    gamma, from_logits, label_smoothing)[1], y_pred)
+                                    gamma, from_logits, label_smoothing, axis)[1], y_pred)
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
@@ -543,19 +558,19 @@ def categorical_crossentropy_grad(y_true, y_pred, from_logits=False, label_smoot
 
 
 def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0,
-                                   from_logits=False, label_smoothing=0.0):
+                                   from_logits=False, label_smoothing=0.0, axis=-1):
     """t smoothed as for CCE; q = clip(p/Σp, ε, 1-ε), p = softmax(x) or ŷ;
-    ``Σ α·(1-q)^γ·(-t log q)``."""
+    ``Σ α·(1-q)^γ·(-t log q)`` along ``axis``."""
     return _cast(_categorical_focal(y_true, y_pred, alpha, gamma, from_logits,
-                                    label_smoothing)[0], y_pred)
+                                    label_smoothing, axis)[0], y_pred)
 
 
 def categorical_focal_crossentropy_grad(y_true, y_pred, alpha=0.25, gamma=2.0,
-                                        from_logits=False, label_smoothing=0.0):
+                                        from_logits=False, label_smoothing=0.0, axis=-1):
     """Chain rule through the clip (0 where clipped), the normalisation and,
     from logits, the softmax."""
     return _cast_grad(_categorical_focal(y_true, y_pred, alpha, gamma, from_logits,
-                                         label_smoothing)[1], y_pred)
+                                         label_smoothing, axis)[1], y_pred)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None):
@@ -626,6 +641,7 @@ def reduce_weighted(losses, sample_weight=None, reduction="sum_over_batch_size",
     Σ(L·w)/n with n = L.size, or the number of valid entries under a mask;
     ``"mean_with_sample_weight"``: Σ(L·w)/Σw (w broadcast to L); ``"none"``:
     L·w (in the aligned shape), whose gradient is taken as that of Σ(L·w).
+    A zero weight removes its sample even when its loss is infinite.
     A zero divisor gives 0, so an empty batch reduces to 0. ``dvalue_dL`` has
     L's original shape."""
     reduction = check_reduction(reduction)
@@ -815,22 +831,29 @@ class BinaryFocalCrossentropy(_Dense):
     default_name, _fn = "binary_focal_crossentropy", staticmethod(_binary_focal)
 
     def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0,
-                 from_logits=False, label_smoothing=0.0,
+                 from_logits=False, label_smoothing=0.0, axis=-1,
                  reduction="sum_over_batch_size", name="binary_focal_crossentropy"):
         _check_fraction(label_smoothing, "label_smoothing")
         super().__init__(reduction, name, apply_class_balancing=apply_class_balancing,
                          alpha=alpha, gamma=gamma, from_logits=from_logits,
-                         label_smoothing=label_smoothing)
+                         label_smoothing=label_smoothing, axis=axis)
+
+    def _class_axis(self):
+        return self._kw["axis"]
 
 
 class CategoricalFocalCrossentropy(_Dense):
     default_name, _fn = "categorical_focal_crossentropy", staticmethod(_categorical_focal)
 
     def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0,
-                 reduction="sum_over_batch_size", name="categorical_focal_crossentropy"):
+                 axis=-1, reduction="sum_over_batch_size",
+                 name="categorical_focal_crossentropy"):
         _check_fraction(label_smoothing, "label_smoothing")
         super().__init__(reduction, name, alpha=alpha, gamma=gamma,
-                         from_logits=from_logits, label_smoothing=label_smoothing)
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+
+    def _class_axis(self):
+        return self._kw["axis"]
 
 
 def _check_z_loss(z_loss, from_logits):
@@ -874,8 +897,11 @@ class SparseCategoricalCrossentropy(Loss):
     def __init__(self, from_logits=False, ignore_class=None, z_loss=0.0,
                  reduction="sum_over_batch_size", name="sparse_categorical_crossentropy"):
         super().__init__(reduction, name)
+        if ignore_class is not None and (isinstance(ignore_class, bool)
+                                         or not isinstance(ignore_class, (int, np.integer))):
+            raise TypeError(f"ignore_class must be an int or None, got {ignore_class!r}")
         self.from_logits = from_logits
-        self.ignore_class = ignore_class
+        self.ignore_class = None if ignore_class is None else int(ignore_class)
         self.z_loss = _check_z_loss(z_loss, from_logits)
 
     def _arguments(self):
