@@ -65,7 +65,7 @@ struct CategoricalHinge {
       const std::size_t n = d - j < W ? d - j : W;
       const V yv = n == W ? load(y + j) : load_partial(y + j, n, T(0));
       const V pv = n == W ? load(p + j) : load_partial(p + j, n, T(0));
-      add_products(pos, yv, pv);
+      pos.add_products(yv, pv);
       const V cand = (T(1) - yv) * pv;
       negv = lanes_below<T>(n) ? vmax_nan(cand, negv) : negv;
     }

@@ -73,9 +73,9 @@ struct CosineSimilarity {
       const std::size_t n = d - j < W ? d - j : W;
       const V yv = n == W ? load(y + j) : load_partial(y + j, n, T(0));
       const V pv = n == W ? load(p + j) : load_partial(p + j, n, T(0));
-      add_products(syy, yv, yv);
-      add_products(spp, pv, pv);
-      add_products(syp, yv, pv);
+      syy.add_products(yv, yv);
+      spp.add_products(pv, pv);
+      syp.add_products(yv, pv);
     }
     const double cap = 1.0 / static_cast<double>(k.eps);
     const double ra = 1.0 / sqrt_ieee(syy.sum());
