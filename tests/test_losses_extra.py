@@ -491,6 +491,16 @@ def test_cosine_zero_vectors():
     np.testing.assert_array_equal(g[2], 0.0)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cosine_single_element_rows_have_zero_gradient(dtype):
+    y = np.array([[0.3], [-2.0], [1.0], [5.0]], dtype)
+    p = np.array([[0.1], [0.7], [-1e-3], [0.0]], dtype)
+    per, g = L.CosineSimilarity(reduction=None).value_and_grad(y, p)
+    np.testing.assert_array_equal(per, np.array([-1.0, 1.0, 1.0, 0.0], dtype))
+    np.testing.assert_array_equal(g[:3], 0.0)
+    assert g[3, 0] == pytest.approx(-1.0 / np.float32(EPS), rel=1e-6)   # ‖ŷ‖ < ε
+
+
 def test_cosine_known_values():
     y = np.array([[0.0, 1.0], [1.0, 1.0], [1.0, 1.0]], np.float32)
     p = np.array([[1.0, 0.0], [1.0, 1.0], [-1.0, -1.0]], np.float32)

@@ -79,7 +79,8 @@ struct BinaryFocalCrossentropy {
 // One row of K classes: y' = y(1 − ls) + ls/K; r = ŷ/Σŷ (probabilities) or
 // softmax(x) (logits; Keras's second normalisation of the softmax is the
 // identity); o = clip(r, ε, 1 − ε); L = Σ α(1 − o)^γ·(−y' log o), summed in
-// double. With h_j = ∂L/∂o_j = −α(γ(1 − o)^(γ−1)·(−y' log o) + (1 − o)^γ·y'/o)
+// double; from logits log o = (x − max) − log Σe^(x−max) where unclipped (no
+// log per element). With h_j = ∂L/∂o_j = −α(γ(1 − o)^(γ−1)·(−y' log o) + (1 − o)^γ·y'/o)
 // (0 where r_j is clipped) and A = Σ h_j r_j: for probabilities
 // ∂L/∂ŷ_j = (h_j − A)/Σŷ, for logits ∂L/∂x_j = r_j(h_j − A).
 template <bool LOGITS>
@@ -110,6 +111,8 @@ struct CategoricalFocalCrossentropy {
       sacc.add(lanes_below<T>(n) ? e : V{});
     }
     const T sum = static_cast<T>(sacc.sum());
+    // Logits: log r = (x − max) − log Σ, no log per element.
+    const T log_sum = LOGITS ? log_scalar(sum) : T(0);
 
     // Sweep 2: the loss, h_j (kept in a per-thread buffer), A, and r_j in g.
     thread_local std::vector<T> h_storage;
@@ -127,7 +130,7 @@ struct CategoricalFocalCrossentropy {
       const auto low = r < eps, high = r > ome;
       const V o = vclip(r, eps, ome);
       const V ys = yv * k.smooth_keep + add;
-      V log_o = vlog(o);
+      V log_o = LOGITS ? (xv - shift) - log_sum : vlog(o);
       log_o = low ? splat<V>(k.log_lower) : (high ? splat<V>(k.log_upper) : log_o);
       const V ce = -(ys * log_o);
       V du;
