@@ -79,8 +79,8 @@ class BinaryFocalCrossentropy(_FocalLoss):
     label_smoothing : float
         In [0, 1]; squeezes the labels towards 0.5.
     axis : int
-        The axis averaged over (default −1). Another axis is moved last first (copies of the inputs,
-        and of the gradient back).
+        The axis averaged over (default −1). Another axis is moved last
+        first (copies of the inputs, and of the gradient back).
 
     Examples
     --------
@@ -129,8 +129,8 @@ class CategoricalFocalCrossentropy(_FocalLoss):
     label_smoothing : float
         In [0, 1].
     axis : int
-        The axis of the classes (default −1). Another axis is moved last first (copies of the inputs,
-        and of the gradient back).
+        The axis of the classes (default −1). Another axis is moved last
+        first (copies of the inputs, and of the gradient back).
 
     Examples
     --------

@@ -70,7 +70,8 @@ struct CategoricalHinge {
       negv = lanes_below<T>(n) ? vmax_nan(cand, negv) : negv;
     }
     T neg = ninf;
-    for (std::size_t l = 0; l < W; ++l) neg = (negv[l] > neg) | (negv[l] != negv[l]) ? negv[l] : neg;
+    for (std::size_t l = 0; l < W; ++l)
+      neg = (negv[l] > neg) | (negv[l] != negv[l]) ? negv[l] : neg;
     const double m = (static_cast<double>(neg) - pos.sum()) + 1.0;
     const double L = (m > 0.0) | (m != m) ? m : 0.0;
     if (g) {
