@@ -179,7 +179,8 @@ class Loss:
     def _aligned_weight(self, y_true, y_pred, sample_weight):
         """Keras's alignment of a sample weight with the per-sample losses L:
         a trailing axis of size 1 beyond L's axes is dropped (a 1-D L then
-        reports shape (B, 1) for ``"none"``); then w broadcasts to L's shape.
+        reports shape (B, 1) for ``"none"``), and one L has beyond w's is given
+        to w; then w broadcasts to L's shape.
         Returns (y_pred, weight for the kernel, shape for "none" or None)."""
         if not isinstance(y_pred, np.ndarray):
             y_pred = np.asarray(y_pred)
@@ -194,6 +195,8 @@ class Loss:
             w = w[..., 0]
             if len(shape) == 1:
                 out_shape = shape + (1,)
+        elif w.ndim >= 1 and len(shape) == w.ndim + 1 and shape[-1] == 1:
+            w = w[..., None]  # L ends in a unit axis that w lacks
         if w.size == 1:
             return y_pred, w.reshape(1), out_shape
         try:

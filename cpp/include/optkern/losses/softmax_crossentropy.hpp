@@ -139,6 +139,24 @@ struct SoftmaxCrossentropy {
       for (std::size_t i = 0; i < W; ++i) dst[k][i] = i < nb ? src[i * K + k] : T(0);
   }
 
+  // Double vectors (one per part of a vector of T) back in T.
+  template <class T>
+  static OPTKERN_VINLINE vec_t<T> in_type(const vd* parts) {
+    if constexpr (sizeof(T) == 8) {
+      return parts[0];
+    } else {
+      const vf_half lo = __builtin_convertvector(parts[0], vf_half);
+      const vf_half hi = __builtin_convertvector(parts[1], vf_half);
+#if OPTKERN_VECTOR_BYTES == 64
+      return __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+#elif OPTKERN_VECTOR_BYTES == 32
+      return __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7);
+#else
+      return __builtin_shufflevector(lo, hi, 0, 1, 2, 3);
+#endif
+    }
+  }
+
   template <class T, bool GRAD>
   [[gnu::flatten]] static double few_classes(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
     using V = vec_t<T>;
@@ -173,9 +191,9 @@ struct SoftmaxCrossentropy {
           sum_yx[i] = label[i] >= 0 ? static_cast<double>(xs[label[i]][i]) : 0.0;
         }
       }
+      vd sy[H] = {}, syx[H] = {};
       if constexpr (!SPARSE) {
         transpose_in(ys, c.in.y_true + b0 * K, K, nb);
-        vd sy[H] = {}, syx[H] = {};
         for (std::size_t k = 0; k < K; ++k) {
           const V yv = load(ys[k]) * keep + add;
           const V yx = yv == T(0) ? V{} : yv * load(xs[k]);
@@ -197,9 +215,15 @@ struct SoftmaxCrossentropy {
         store(xs[k], e);
         for (std::size_t h = 0; h < H; ++h) s[h] = s[h] + part_in_double(e, h);
       }
+      vd a_part[H];  // gf·(Σy' + 2z·lse)/s per lane
       for (std::size_t h = 0; h < H; ++h) {
         const vd l = part_in_double(m, h) + vlog(s[h]);
         for (std::size_t j = 0; j < DW; ++j) lse[h * DW + j] = l[j];
+        if constexpr (GRAD) {
+          vd gfv, syv = SPARSE ? splat<vd>(1.0) : sy[h];
+          if (uniform) gfv = splat<vd>(gf_uniform); else std::memcpy(&gfv, gf + h * DW, sizeof gfv);
+          a_part[h] = gfv * (syv + (2.0 * c.k.z_loss) * l) / s[h];
+        }
       }
       for (std::size_t i = 0; i < nb; ++i) {
         const bool ignored = SPARSE && label[i] < 0;
@@ -211,12 +235,12 @@ struct SoftmaxCrossentropy {
         typename simd<T>::I labels;
         for (std::size_t i = 0; i < W; ++i)
           labels[i] = SPARSE ? static_cast<typename simd<T>::Bits>(label[i]) : 0;
-        for (std::size_t h = 0; h < H; ++h)
-          for (std::size_t j = 0; j < DW; ++j) {
-            const std::size_t i = h * DW + j;
-            av[i] = static_cast<T>(gf[i] * (sum_y[i] + 2.0 * c.k.z_loss * lse[i]) / s[h][j]);
-            bv[i] = static_cast<T>(gf[i]);
-          }
+        av = in_type<T>(a_part);
+        if (uniform) {
+          bv = splat<V>(static_cast<T>(gf_uniform));
+        } else {
+          for (std::size_t i = 0; i < W; ++i) bv[i] = static_cast<T>(gf[i]);
+        }
         T* g = c.in.grad + b0 * K;
         for (std::size_t k = 0; k < K; ++k) {
           V gv = load(xs[k]) * av;
