@@ -39,6 +39,10 @@ def make_data(kind, shape, rng, dtype=np.float64):
         y, p = rng.choice([-1.0, 1.0], shape), rng.normal(size=shape)
     elif kind == "binary01":                     # hinge labels converted to ±1
         y, p = rng.integers(0, 2, shape).astype(float), rng.normal(size=shape)
+    elif kind == "ternary":                      # -1, 0, 1: not converted
+        y, p = rng.integers(-1, 2, shape).astype(float), rng.normal(size=shape)
+        if y.size:
+            y.flat[0] = -1.0
     elif kind == "binary_prob":
         y, p = rng.integers(0, 2, shape).astype(float), rng.uniform(0.02, 0.98, shape)
     elif kind == "binary_logit":
@@ -70,6 +74,7 @@ CASES = [
     ("mae", "MeanAbsoluteError", {}, "regression"),
     ("mape", "MeanAbsolutePercentageError", {}, "mape"),
     ("msle", "MeanSquaredLogarithmicError", {}, "positive"),
+    ("msle_negative", "MeanSquaredLogarithmicError", {}, "regression"),
     ("huber", "Huber", {}, "regression"),
     ("huber_delta", "Huber", {"delta": 0.4}, "regression"),
     ("log_cosh", "LogCosh", {}, "regression"),
@@ -77,8 +82,11 @@ CASES = [
     ("hinge01", "Hinge", {}, "binary01"),
     ("squared_hinge", "SquaredHinge", {}, "hinge"),
     ("squared_hinge01", "SquaredHinge", {}, "binary01"),
+    ("hinge_ternary", "Hinge", {}, "ternary"),
+    ("squared_hinge_ternary", "SquaredHinge", {}, "ternary"),
     ("categorical_hinge", "CategoricalHinge", {}, "onehot_logit"),
     ("kld", "KLDivergence", {}, "distribution"),
+    ("kld_onehot", "KLDivergence", {}, "onehot_prob"),
     ("poisson", "Poisson", {}, "positive"),
     ("cosine", "CosineSimilarity", {}, "regression"),
     ("cosine_axis0", "CosineSimilarity", {"axis": 0}, "regression"),
