@@ -491,6 +491,16 @@ def test_cosine_zero_vectors():
     np.testing.assert_array_equal(g[2], 0.0)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cosine_single_element_rows_have_zero_gradient(dtype):
+    y = np.array([[0.3], [-2.0], [1.0], [5.0]], dtype)
+    p = np.array([[0.1], [0.7], [-1e-3], [0.0]], dtype)
+    per, g = L.CosineSimilarity(reduction=None).value_and_grad(y, p)
+    np.testing.assert_array_equal(per, np.array([-1.0, 1.0, 1.0, 0.0], dtype))
+    np.testing.assert_array_equal(g[:3], 0.0)
+    assert g[3, 0] == pytest.approx(-1.0 / np.float32(EPS), rel=1e-6)   # ‖ŷ‖ < ε
+
+
 def test_cosine_known_values():
     y = np.array([[0.0, 1.0], [1.0, 1.0], [1.0, 1.0]], np.float32)
     p = np.array([[1.0, 0.0], [1.0, 1.0], [-1.0, -1.0]], np.float32)
@@ -498,20 +508,31 @@ def test_cosine_known_values():
     np.testing.assert_allclose(per, [0.0, -0.99999994, 0.99999994], atol=1e-7)
 
 
+AXIS_CASES = [("cosine", L.CosineSimilarity, {}, R.CosineSimilarity, gen_cosine),
+              ("bfce_logits", L.BinaryFocalCrossentropy, dict(from_logits=True),
+               R.BinaryFocalCrossentropy, gen_binary_logits),
+              ("cfce", L.CategoricalFocalCrossentropy, dict(label_smoothing=0.1),
+               R.CategoricalFocalCrossentropy, gen_categorical_probs)]
+
+
+@pytest.mark.parametrize("case", AXIS_CASES, ids=[c[0] for c in AXIS_CASES])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("axis", [0, 1, -2])
-def test_cosine_other_axes_vs_reference(dtype, axis):
+def test_other_axes_vs_reference(case, dtype, axis):
+    _, cls, kwargs, ref_cls, gen = case
     rng = np.random.default_rng(4)
-    y, p = _inputs(gen_cosine, rng, (5, 6, 7), dtype)
-    want_v, want_g = R.CosineSimilarity(axis=axis, reduction="sum").value_and_grad(
+    y, p = _inputs(gen, rng, (5, 6, 7), dtype)
+    if axis != -1:   # the generators draw along the last axis: move it to `axis`
+        y, p = np.moveaxis(y, -1, axis).copy(), np.moveaxis(p, -1, axis).copy()
+    want_v, want_g = ref_cls(axis=axis, reduction="sum", **kwargs).value_and_grad(
         y.astype(np.float64), p.astype(np.float64))
-    loss = L.CosineSimilarity(axis=axis, reduction="sum")
+    loss = cls(axis=axis, reduction="sum", **kwargs)
     v, g = loss.value_and_grad(y, p)
     assert g.shape == p.shape and g.dtype == dtype and g.flags.c_contiguous
     _close(v, want_v, dtype, scale=float(np.prod(np.delete(p.shape, axis))))
     _close(g, want_g, dtype)
     assert loss(y, p) == v
-    per = L.CosineSimilarity(axis=axis, reduction=None)(y, p)
+    per = cls(axis=axis, reduction=None, **kwargs)(y, p)
     assert per.shape == tuple(np.delete(np.array(p.shape), axis))
     out = np.full_like(p, np.nan)
     v2, g2 = loss.value_and_grad(y, p, grad_out=out)
@@ -725,7 +746,7 @@ def test_focal_defaults_and_config():
     (lambda: L.BinaryFocalCrossentropy(gamma="two"), TypeError),
     (lambda: L.CategoricalFocalCrossentropy(alpha=[0.2, 0.8]), TypeError),
     (lambda: L.CategoricalFocalCrossentropy(label_smoothing=1.5), ValueError),
-    (lambda: L.BinaryFocalCrossentropy(axis=0), ValueError),
+    (lambda: L.BinaryFocalCrossentropy(axis=1.0), TypeError),
     (lambda: L.CosineSimilarity(axis=1.0), TypeError),
     (lambda: L.Hinge(reduction="average"), ValueError),
 ])

@@ -7,22 +7,13 @@ import math
 import numpy as np
 
 from .. import _core
-from ._base import Loss, check_probability_smoothing, per_sample, register_function
+from ._axis import _AxisLoss, check_axis
+from ._base import check_probability_smoothing, per_sample, register_function
 
 __all__ = [
     "BinaryFocalCrossentropy", "binary_focal_crossentropy",
     "CategoricalFocalCrossentropy", "categorical_focal_crossentropy",
 ]
-
-
-def check_last_axis(axis) -> int:
-    """``axis`` must name the last axis (-1): the kernels reduce over it."""
-    if isinstance(axis, bool) or not isinstance(axis, int):
-        raise TypeError(f"axis must be an int, got {axis!r}")
-    if axis != -1:
-        raise ValueError(f"axis must be -1 (the last axis), got {axis}; move the axis last "
-                         f"(numpy.moveaxis) before calling the loss")
-    return axis
 
 
 def check_gamma(gamma) -> float:
@@ -50,7 +41,7 @@ def check_alpha(alpha) -> float:
     return a
 
 
-class _FocalLoss(Loss):
+class _FocalLoss(_AxisLoss):
     """Shared arguments of the focal losses and their native parameters."""
 
     def _native_kind(self) -> str:
@@ -88,7 +79,8 @@ class BinaryFocalCrossentropy(_FocalLoss):
     label_smoothing : float
         In [0, 1]; squeezes the labels towards 0.5.
     axis : int
-        Must be -1.
+        The axis averaged over (default −1). Another axis is moved last
+        first (copies of the inputs, and of the gradient back).
 
     Examples
     --------
@@ -109,7 +101,7 @@ class BinaryFocalCrossentropy(_FocalLoss):
         self.gamma = check_gamma(gamma)
         self.from_logits = bool(from_logits)
         self.label_smoothing = check_probability_smoothing(label_smoothing)
-        self.axis = check_last_axis(axis)
+        self.axis = check_axis(axis)
         super().__init__(reduction=reduction, name=name)
 
     def _config(self) -> dict:
@@ -137,7 +129,8 @@ class CategoricalFocalCrossentropy(_FocalLoss):
     label_smoothing : float
         In [0, 1].
     axis : int
-        Must be -1.
+        The axis of the classes (default −1). Another axis is moved last
+        first (copies of the inputs, and of the gradient back).
 
     Examples
     --------
@@ -157,7 +150,7 @@ class CategoricalFocalCrossentropy(_FocalLoss):
         self.gamma = check_gamma(gamma)
         self.from_logits = bool(from_logits)
         self.label_smoothing = check_probability_smoothing(label_smoothing)
-        self.axis = check_last_axis(axis)
+        self.axis = check_axis(axis)
         super().__init__(reduction=reduction, name=name)
 
     def _config(self) -> dict:

@@ -306,7 +306,15 @@ def _binary_focal(y_true, y_pred, apply_class_balancing=False, alpha=0.25,
     t = yt * (1.0 - ls) + 0.5 * ls
     p = _sigmoid(x) if from_logits else x
     q = np.clip(p, EPSILON, 1.0 - EPSILON)
-    bce = -(t * np.log(q) + (1.0 - t) * np.log(1.0 - q))
+    log_q, log_1mq = np.log(q), np.log(1.0 - q)
+    if from_logits:
+        # log σ(x) = -softplus(-x), log(1 - σ(x)) = -softplus(x), clipped like q:
+        # 1 - σ(x) itself cancels for large x
+        bounds = (math.log(EPSILON), math.log(1.0 - EPSILON))
+        with np.errstate(invalid="ignore"):   # a NaN logit stays NaN
+            log_q = np.clip(-np.logaddexp(0.0, -x), *bounds)
+            log_1mq = np.clip(-np.logaddexp(0.0, x), *bounds)
+    bce = -(t * log_q + (1.0 - t) * log_1mq)
     dbce = np.where((p >= EPSILON) & (p <= 1.0 - EPSILON), (q - t) / (q * (1.0 - q)), 0.0)
     one_minus_pt = t + p - 2.0 * t * p          # 1 - (t·p + (1-t)(1-p))
     focal = one_minus_pt ** gamma

@@ -8,7 +8,6 @@
 
 #include <cstddef>
 
-#include "optkern/losses/kernel.hpp"
 #include "optkern/vmath.hpp"
 
 namespace optkern::OPTKERN_TARGET {
@@ -28,15 +27,6 @@ OPTKERN_VINLINE V vmax_nan(V a, V b) {
 template <class V>
 OPTKERN_VINLINE V vclip(V x, V lo, V hi) {
   return x < lo ? lo : (x > hi ? hi : x);
-}
-
-// σ(x) without overflow: 1/(1 + e^−|x|) for x ≥ 0, e^−|x|/(1 + e^−|x|) below.
-template <class V>
-OPTKERN_VINLINE V vsigmoid(V x) {
-  using T = elem_t<V>;
-  const V e = vexp(-vabs(x));
-  const V r = T(1) / (T(1) + e);
-  return x < T(0) ? e * r : r;
 }
 
 // u^γ (returned) and γ·u^(γ−1) (in du) for u ≥ 0: exact products for the
@@ -60,14 +50,6 @@ OPTKERN_VINLINE V vfocal_power(V u, elem_t<V> gamma, V& du) {
   const V lu = vlog(u);
   du = vexp(lu * (gamma - T(1))) * gamma;
   return vexp(lu * gamma);
-}
-
-// Adds the products a·b of two vectors into eight double lanes, each product
-// taken in double (element j into lane j mod 8, as DoubleLanes::add).
-template <class V>
-OPTKERN_VINLINE void add_products(DoubleLanes& acc, V a, V b) {
-  constexpr std::size_t parts = sizeof(V) / sizeof(elem_t<V>) / simd<double>::W;
-  for (std::size_t h = 0; h < parts; ++h) acc.add(part_in_double(a, h) * part_in_double(b, h));
 }
 
 }  // namespace optkern::OPTKERN_TARGET

@@ -21,8 +21,11 @@ namespace optkern::OPTKERN_TARGET {
 // bce = −(y' log q + (1 − y') log(1 − q)); u = y'(1 − p) + (1 − y')p (Keras's
 // 1 − p_t, written as a sum of non-negative terms); f = w·u^γ·bce with
 // w = y'α + (1 − y')(1 − α) under apply_class_balancing, else 1.
-// ∂f/∂p = w·(γu^(γ−1)(1 − 2y')·bce + u^γ·(q − y')/(q(1 − q))), the second
-// term 0 where p is clipped; for logits ∂f/∂x = ∂f/∂p · p(1 − p).
+// ∂f/∂ŷ = w·(γu^(γ−1)(1 − 2y')·bce + u^γ·(q − y')/(q(1 − q))), the second
+// term 0 where p is clipped. From logits the same through σ' = p(1 − p):
+// ∂f/∂x = w·(γu^(γ−1)(1 − 2y')·p(1 − p)·bce + u^γ·(p − y')), with p and 1 − p
+// taken as σ(x) and σ(−x), log p = −softplus(−x) and log(1 − p) = −softplus(x)
+// (no cancellation in 1 − p near p = 1).
 template <bool LOGITS>
 struct BinaryFocalCrossentropy {
   template <class V>
@@ -31,26 +34,43 @@ struct BinaryFocalCrossentropy {
     const V eps = splat<V>(k.eps), ome = splat<V>(k.one_minus_eps);
     const V ys = y * k.smooth_keep + k.smooth_add_binary;
     const V yn = T(1) - ys;
-    const V p = LOGITS ? vsigmoid(x) : x;
+    V p, pm, log_p, log_pm, dlog, chain;  // p, 1 − p, their logs, ∂bce, ∂p
+    if constexpr (LOGITS) {
+      const V e = vexp(-vabs(x));
+      const V r = T(1) / (T(1) + e);
+      const V er = e * r;
+      const auto neg = x < T(0);
+      p = neg ? er : r;
+      pm = neg ? r : er;
+      const V softplus_neg = vlog1p(e);  // log(1 + e^−|x|)
+      log_p = -((neg ? -x : V{}) + softplus_neg);
+      log_pm = -((neg ? V{} : x) + softplus_neg);
+      dlog = p - ys;
+      chain = p * pm;
+    } else {
+      p = x;
+      pm = T(1) - x;
+      const V q = vclip(p, eps, ome);
+      const V oq = T(1) - q;
+      log_p = vlog(q);
+      log_pm = vlog(oq);
+      dlog = (q - ys) / (q * oq);
+      chain = splat<V>(T(1));
+    }
     const auto low = p < eps, high = p > ome;
-    const V q = vclip(p, eps, ome);
-    const V oq = T(1) - q;
-    V log_q = vlog(q), log_oq = vlog(oq);
-    log_q = low ? splat<V>(k.log_lower) : (high ? splat<V>(k.log_upper) : log_q);
-    log_oq = low ? splat<V>(k.log_upper) : (high ? splat<V>(k.log_one_minus_upper) : log_oq);
-    const V bce = -(ys * log_q + yn * log_oq);
-    const V u = ys * (T(1) - p) + yn * p;
+    log_p = low ? splat<V>(k.log_lower) : (high ? splat<V>(k.log_upper) : log_p);
+    log_pm = low ? splat<V>(k.log_upper) : (high ? splat<V>(k.log_one_minus_upper) : log_pm);
+    const V bce = -(ys * log_p + yn * log_pm);
+    const V u = ys * pm + yn * p;
     V du;
     const V fac = vfocal_power(u, k.gamma, du);
-    const V dbce = low | high ? V{} : (q - ys) / (q * oq);
     V v = fac * bce;
-    V d = (du * (T(1) - (ys + ys))) * bce + fac * dbce;
+    V d = ((du * (T(1) - (ys + ys))) * chain) * bce + fac * (low | high ? V{} : dlog);
     if (k.apply_class_balancing) {
       const V w = ys * k.alpha + yn * (T(1) - k.alpha);
       v = w * v;
       d = w * d;
     }
-    if constexpr (LOGITS) d = d * (p * (T(1) - p));
     f = v;
     df = d;
   }
@@ -59,7 +79,8 @@ struct BinaryFocalCrossentropy {
 // One row of K classes: y' = y(1 − ls) + ls/K; r = ŷ/Σŷ (probabilities) or
 // softmax(x) (logits; Keras's second normalisation of the softmax is the
 // identity); o = clip(r, ε, 1 − ε); L = Σ α(1 − o)^γ·(−y' log o), summed in
-// double. With h_j = ∂L/∂o_j = −α(γ(1 − o)^(γ−1)·(−y' log o) + (1 − o)^γ·y'/o)
+// double; from logits log o = (x − max) − log Σe^(x−max) where unclipped (no
+// log per element). With h_j = ∂L/∂o_j = −α(γ(1 − o)^(γ−1)·(−y' log o) + (1 − o)^γ·y'/o)
 // (0 where r_j is clipped) and A = Σ h_j r_j: for probabilities
 // ∂L/∂ŷ_j = (h_j − A)/Σŷ, for logits ∂L/∂x_j = r_j(h_j − A).
 template <bool LOGITS>
@@ -90,6 +111,8 @@ struct CategoricalFocalCrossentropy {
       sacc.add(lanes_below<T>(n) ? e : V{});
     }
     const T sum = static_cast<T>(sacc.sum());
+    // Logits: log r = (x − max) − log Σ, no log per element.
+    const T log_sum = LOGITS ? log_scalar(sum) : T(0);
 
     // Sweep 2: the loss, h_j (kept in a per-thread buffer), A, and r_j in g.
     thread_local std::vector<T> h_storage;
@@ -107,7 +130,7 @@ struct CategoricalFocalCrossentropy {
       const auto low = r < eps, high = r > ome;
       const V o = vclip(r, eps, ome);
       const V ys = yv * k.smooth_keep + add;
-      V log_o = vlog(o);
+      V log_o = LOGITS ? (xv - shift) - log_sum : vlog(o);
       log_o = low ? splat<V>(k.log_lower) : (high ? splat<V>(k.log_upper) : log_o);
       const V ce = -(ys * log_o);
       V du;

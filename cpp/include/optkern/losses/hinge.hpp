@@ -65,12 +65,13 @@ struct CategoricalHinge {
       const std::size_t n = d - j < W ? d - j : W;
       const V yv = n == W ? load(y + j) : load_partial(y + j, n, T(0));
       const V pv = n == W ? load(p + j) : load_partial(p + j, n, T(0));
-      add_products(pos, yv, pv);
+      pos.add_products(yv, pv);
       const V cand = (T(1) - yv) * pv;
       negv = lanes_below<T>(n) ? vmax_nan(cand, negv) : negv;
     }
     T neg = ninf;
-    for (std::size_t l = 0; l < W; ++l) neg = (negv[l] > neg) | (negv[l] != negv[l]) ? negv[l] : neg;
+    for (std::size_t l = 0; l < W; ++l)
+      neg = (negv[l] > neg) | (negv[l] != negv[l]) ? negv[l] : neg;
     const double m = (static_cast<double>(neg) - pos.sum()) + 1.0;
     const double L = (m > 0.0) | (m != m) ? m : 0.0;
     if (g) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 
 #include "optkern/losses/extra_math.hpp"
 #include "optkern/losses/kernel.hpp"
@@ -60,8 +61,10 @@ struct LogCosh {
 
 // One row of d values: L = −Σ (y·a)(ŷ·b) with Keras's L2 normalisation
 // a = min(1/√Σy², 1/ε), b = min(1/√Σŷ², 1/ε) (a zero row stays zero):
-// L = −s·a·b, s = Σ y·ŷ, the three sums in double. Gradient:
-// ∂L/∂ŷ_j = −a·b·y_j + a·s·b³·ŷ_j, and −a·b·y_j where ‖ŷ‖ < ε (b held at 1/ε).
+// L = −s·a·b, s = Σ y·ŷ, the three sums in double. Gradient (each element
+// in double, rounded once):
+// ∂L/∂ŷ_j = −a·b·y_j + a·s·b³·ŷ_j (exactly 0 for d = 1), and −a·b·y_j where
+// ‖ŷ‖ < ε (b held at 1/ε).
 struct CosineSimilarity {
   template <class T>
   static double row(const T* y, const T* p, T* g, std::size_t d, double gscale,
@@ -73,27 +76,42 @@ struct CosineSimilarity {
       const std::size_t n = d - j < W ? d - j : W;
       const V yv = n == W ? load(y + j) : load_partial(y + j, n, T(0));
       const V pv = n == W ? load(p + j) : load_partial(p + j, n, T(0));
-      add_products(syy, yv, yv);
-      add_products(spp, pv, pv);
-      add_products(syp, yv, pv);
+      syy.add_products(yv, yv);
+      spp.add_products(pv, pv);
+      syp.add_products(yv, pv);
     }
     const double cap = 1.0 / static_cast<double>(k.eps);
     const double ra = 1.0 / sqrt_ieee(syy.sum());
     const double rb = 1.0 / sqrt_ieee(spp.sum());
     const double a = ra < cap ? ra : cap;
-    const bool b_free = rb <= cap;
+    const bool b_free = !(rb > cap);  // NaN passes through
     const double b = b_free ? rb : cap;
     const double s = syp.sum();
-    if (g) {
-      const double gs = gscale;
-      const T cy = static_cast<T>(-((a * b) * gs));
-      const T cp = b_free ? static_cast<T>(((a * s) * ((b * b) * b)) * gs) : T(0);
+    if (g && d == 1 && b_free) {
+      // A single element normalises to ±1: its gradient is exactly 0 (NaN
+      // stays NaN), which the general form below gives only up to rounding.
+      g[0] = p[0] * T(0);
+    } else if (g) {
+      // Each element in double, rounded once: the two terms cancel when ŷ is
+      // parallel to y.
+      const double cy = -((a * b) * gscale);
+      const double cp = b_free ? ((a * s) * ((b * b) * b)) * gscale : 0.0;
+      constexpr std::size_t DW = simd<double>::W;
       for (std::size_t j = 0; j < d; j += W) {
         const std::size_t n = d - j < W ? d - j : W;
         const V yv = n == W ? load(y + j) : load_partial(y + j, n, T(0));
         const V pv = n == W ? load(p + j) : load_partial(p + j, n, T(0));
-        const V gv = yv * cy + pv * cp;
-        if (n == W) store(g + j, gv); else store_partial(g + j, gv, n);
+        T out[W];
+        for (std::size_t h = 0; h < W / DW; ++h) {
+          const vd gd = part_in_double(yv, h) * cy + part_in_double(pv, h) * cp;
+          if constexpr (sizeof(T) == sizeof(double)) {
+            std::memcpy(out + h * DW, &gd, sizeof gd);
+          } else {
+            const vf_half gf = __builtin_convertvector(gd, vf_half);
+            std::memcpy(out + h * DW, &gf, sizeof gf);
+          }
+        }
+        std::memcpy(g + j, out, n * sizeof(T));
       }
     }
     return -((s * a) * b);
