@@ -372,3 +372,14 @@ def test_docs_examples_run():
         if "import torch\n" in block:
             pytest.importorskip("torch")
         exec(compile(block, str(DOCS), "exec"), {})
+
+
+@pytest.mark.parametrize("module", ["optkern.schedules._base", "optkern.schedules.exponential",
+                                    "optkern.schedules.piecewise", "optkern.schedules.polynomial",
+                                    "optkern.schedules.cosine", "optkern.torch.lr_scheduler"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
