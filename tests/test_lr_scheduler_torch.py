@@ -41,8 +41,8 @@ def make_optimizers(kind: str, lrs=LRS, **options):
     start = [np.linspace(-1, 1, SHAPE[0]) * (i + 1) for i in range(len(lrs))]
     t_params = [torch.tensor(a, requires_grad=True) for a in start]
     o_params = [a.copy() for a in start]
-    t_cls = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[kind]
-    o_cls = {"sgd": okt.SGD, "adam": okt.Adam}[kind]
+    t_cls = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[kind]
+    o_cls = {"sgd": okt.SGD, "adam": okt.Adam, "adamw": okt.AdamW}[kind]
     if kind == "sgd":
         options.setdefault("momentum", 0.9)
     t_opt = t_cls([{"params": [p], "lr": lr} for p, lr in zip(t_params, lrs)], **options)
@@ -133,9 +133,41 @@ def test_matches_torch(name, kind):
     assert len({tuple(h) for h in history}) > 1  # the schedule did change the rates
 
 
-def test_matches_torch_adamw_and_sgd_without_momentum():
+@pytest.mark.parametrize("name", ["OneCycleLR", "CosineAnnealingLR", "SequentialLR-3",
+                                  "LinearLR-down"])
+def test_matches_torch_adamw(name):
+    run_parity("adamw", CASES[name], weight_decay=0.05)
+
+
+def test_matches_torch_sgd_without_momentum_and_adam_variants():
     run_parity("sgd", CASES["OneCycleLR"], momentum=0.0)  # OneCycle switches momentum on
     run_parity("adam", CASES["CosineAnnealingLR"], weight_decay=0.01, amsgrad=True)
+
+
+RESUME_ARGS = {
+    "LambdaLR": dict(lr_lambda=lambda e: 0.95 ** e),
+    "MultiplicativeLR": dict(lr_lambda=lambda e: 0.98),
+    "StepLR": dict(step_size=30, gamma=0.5),
+    "MultiStepLR": dict(milestones=[50, 100], gamma=0.3),
+    "ExponentialLR": dict(gamma=0.99),
+    "CosineAnnealingLR": dict(T_max=50, eta_min=1e-4),
+    "CosineAnnealingWarmRestarts": dict(T_0=10, T_mult=2),
+    "LinearLR": dict(start_factor=0.25, total_iters=100),
+    "PolynomialLR": dict(total_iters=120, power=2.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RESUME_ARGS))
+def test_resume_with_last_epoch_matches_torch(name):
+    """last_epoch >= 0 resumes: the groups must already hold initial_lr."""
+    def build(m, o):
+        for g in o.param_groups:
+            g["initial_lr"] = 2 * g["lr"]
+        return getattr(m, name)(o, **RESUME_ARGS[name], last_epoch=40)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_parity("sgd", build, steps=100)
 
 
 def test_onecycle_momentum_cycles_inversely_to_lr():
@@ -299,6 +331,31 @@ def test_reduce_lr_on_plateau_matches_torch(options, seed):
     assert changes > 0
     for t, o in zip(t_params, o_params):
         np.testing.assert_allclose(o, t.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_reduce_lr_on_plateau_state_round_trip_mid_sequence():
+    metrics = metric_sequence()
+    options = dict(factor=0.8, patience=5, cooldown=2, threshold_mode="abs", threshold=1e-3)
+
+    def fresh():
+        opt = make_optimizers("sgd")[2]
+        return opt, oks.ReduceLROnPlateau(opt, **options)
+
+    opt, sched = fresh()
+    full = []
+    for step, metric in enumerate(metrics):
+        sched.step(metric)
+        full.append(sched.get_last_lr())
+        if step == 149:
+            saved = sched.state_dict()
+    assert_plain(saved)
+    opt2, sched2 = fresh()
+    sched2.load_state_dict(saved)
+    assert [g["lr"] for g in opt2.param_groups] == full[149]
+    for step in range(150, len(metrics)):
+        sched2.step(metrics[step])
+        assert sched2.get_last_lr() == full[step], step
+    assert full[149] != full[-1]
 
 
 def test_reduce_lr_on_plateau_state_round_trip_and_nan_metric():
