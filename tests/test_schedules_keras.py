@@ -182,6 +182,11 @@ def test_plain_closed_form_lands_one_period_low_at_some_boundaries():
         assert lr(start) == 1.0
 
 
+def test_numpy_bools_are_flags():
+    assert sch.ExponentialDecay(0.1, 10, 0.5, staircase=np.True_).staircase is True
+    assert sch.PolynomialDecay(0.1, 10, cycle=np.bool_(False)).cycle is False
+
+
 def test_values_are_python_floats_and_steps_may_be_numpy():
     lr = sch.ExponentialDecay(0.1, 10, 0.5)
     for step in (3, 3.0, np.int64(3), np.float32(3), np.array(3), np.uint8(3)):

@@ -10,6 +10,8 @@ import math
 import numbers
 from typing import Any, Union
 
+import numpy as np
+
 Number = Union[int, float]
 
 
@@ -39,7 +41,7 @@ def integer(name: str, value: Any, low: int | None = None) -> int:
 
 def flag(name: str, value: Any) -> bool:
     """A bool (Python or NumPy); numbers and strings are refused."""
-    if not isinstance(value, bool) and type(value).__name__ != "bool_":
+    if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
     return bool(value)
 
