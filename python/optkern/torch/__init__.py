@@ -2,6 +2,7 @@
 NumPy arrays, through the same fused kernels. torch need not be installed.
 """
 
+from . import lr_scheduler  # pure Python, imports nothing heavy
 from .adam import Adam, AdamW
 from .clip import clip_grad_norm_
 from .optimizer import Optimizer
