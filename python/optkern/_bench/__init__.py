@@ -20,6 +20,7 @@ import sys
 
 SUITES = {
     "optimizers": "Adam step: optkern vs the NumPy reference vs torch fused (the default)",
+    "losses": "loss value and gradient: optkern vs the NumPy reference vs torch",
     "checkpoint": "checkpoint save and restore vs np.savez and np.load",
 }
 DEFAULT_SUITE = next(iter(SUITES))
