@@ -9,7 +9,36 @@ from . import _checks
 from ._base import LearningRateSchedule
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _DecayOverSteps(LearningRateSchedule):
+    """Shared arguments of the two decays: the rate depends on
+    ``p = step / decay_steps`` (``floor`` of it when ``staircase``) through
+    ``_decay(p)``."""
+
+    def __init__(self, initial_learning_rate: float, decay_steps: float, decay_rate: float,
+                 staircase: bool, name: str):
+        self.initial_learning_rate = _checks.number("initial_learning_rate",
+                                                    initial_learning_rate, 0.0)
+        self.decay_steps = _checks.number("decay_steps", decay_steps, 0.0, low_open=True)
+        self.decay_rate = _checks.number("decay_rate", decay_rate, 0.0)
+        self.staircase = _checks.flag("staircase", staircase)
+        self.name = str(name)
+
+    def _decay(self, p: float) -> float:
+        raise NotImplementedError
+
+    def _compute(self, step: float) -> float:
+        p = step / self.decay_steps
+        if self.staircase:
+            p = math.floor(p)
+        return self._decay(p)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
+                "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_DecayOverSteps):
     r"""``lr(step) = initial_learning_rate * decay_rate ** p`` with
     ``p = step / decay_steps``, or ``p = floor(step / decay_steps)`` when
     ``staircase`` (Keras formula, computed in double).
@@ -31,26 +60,13 @@ class ExponentialDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate: float, decay_steps: float, decay_rate: float,
                  staircase: bool = False, name: str = "ExponentialDecay"):
-        self.initial_learning_rate = _checks.number("initial_learning_rate",
-                                                    initial_learning_rate, 0.0)
-        self.decay_steps = _checks.number("decay_steps", decay_steps, 0.0, low_open=True)
-        self.decay_rate = _checks.number("decay_rate", decay_rate, 0.0)
-        self.staircase = _checks.flag("staircase", staircase)
-        self.name = str(name)
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
-    def _compute(self, step: float) -> float:
-        p = step / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
+    def _decay(self, p: float) -> float:
         return float(self.initial_learning_rate) * float(self.decay_rate) ** p
 
-    def get_config(self) -> dict[str, Any]:
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
 
-
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_DecayOverSteps):
     r"""``lr(step) = initial_learning_rate / (1 + decay_rate * p)`` with
     ``p = step / decay_steps``, or ``p = floor(step / decay_steps)`` when
     ``staircase`` (Keras formula, computed in double).
@@ -72,20 +88,7 @@ class InverseTimeDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate: float, decay_steps: float, decay_rate: float,
                  staircase: bool = False, name: str = "InverseTimeDecay"):
-        self.initial_learning_rate = _checks.number("initial_learning_rate",
-                                                    initial_learning_rate, 0.0)
-        self.decay_steps = _checks.number("decay_steps", decay_steps, 0.0, low_open=True)
-        self.decay_rate = _checks.number("decay_rate", decay_rate, 0.0)
-        self.staircase = _checks.flag("staircase", staircase)
-        self.name = str(name)
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
-    def _compute(self, step: float) -> float:
-        p = step / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
+    def _decay(self, p: float) -> float:
         return float(self.initial_learning_rate) / (1.0 + self.decay_rate * p)
-
-    def get_config(self) -> dict[str, Any]:
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
