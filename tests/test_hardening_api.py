@@ -62,3 +62,17 @@ def test_bare_import_is_lazy():
     loaded = eval(out.stdout)
     assert "numpy" not in loaded
     assert set(loaded) <= {"optkern", "optkern._core", "optkern._info"}
+
+
+@pytest.mark.parametrize("n, word, expected", [(0, "entry", "0 entries"), (1, "entry", "1 entry"),
+                                               (2, "unexpected entry", "2 unexpected entries"),
+                                               (1, "array", "1 array"), (3, "array", "3 arrays")])
+def test_counts_read_right(n, word, expected):
+    from optkern._params import plural
+    assert plural(n, word) == expected
+
+
+def test_wrong_number_of_grads_reads_right():
+    opt = ok.SGD([np.ones(2, np.float32)])
+    with pytest.raises(ValueError, match=r"grads has 0 entries; expected 1"):
+        opt.step([])

@@ -223,10 +223,6 @@ def test_checkpoint_file_without_hyperparameters_still_restores(tmp_path):
     assert all(k.startswith("optimizer/param_groups/") for k in status.missing_keys)
 
 
-@pytest.mark.xfail(strict=True, reason="ok.Checkpoint's strict restore checks the file "
-                   "against the optimizer's current state_dict() keys, so entries the optimizer "
-                   "treats as optional (the hyperparameters) are reported missing; needs a change "
-                   "in optkern.checkpoint (let load_state_dict judge missing entries)")
 def test_checkpoint_file_without_hyperparameters_restores_strictly(tmp_path):
     p = _params()
     opt = ok.Adam(p, learning_rate=0.05)
@@ -243,6 +239,33 @@ def test_checkpoint_file_without_hyperparameters_restores_strictly(tmp_path):
     opt2 = ok.Adam(_params(seed=3), learning_rate=0.05)
     ok.Checkpoint(model=_params(seed=3), optimizer=opt2).read(path)  # strict
     assert opt2.iterations == 1
+
+
+def test_checkpoint_file_without_a_slot_is_refused_strictly_and_nothing_modified(tmp_path):
+    p = _params()
+    opt = ok.Adam(p, learning_rate=0.05)
+    opt.step(_grads(p, 0))
+
+    class NoMomentum:
+        def state_dict(self):
+            return {k: v for k, v in opt.state_dict().items() if not k.startswith("momentum/")}
+
+        def load_state_dict(self, sd):
+            raise AssertionError("not restored into")
+
+    path = ok.Checkpoint(model=p, optimizer=NoMomentum()).write(tmp_path / "partial")
+    model = _params(seed=3)
+    opt2 = ok.Adam(model, learning_rate=0.05)
+    opt2.step(_grads(model, 1))
+    before_model, before_opt = _bits(model), {k: np.asarray(v).tobytes()
+                                              for k, v in opt2.state_dict().items()}
+    with pytest.raises(ValueError, match="momentum"):
+        ok.Checkpoint(model=model, optimizer=opt2).read(path)
+    assert _bits(model) == before_model
+    assert {k: np.asarray(v).tobytes() for k, v in opt2.state_dict().items()} == before_opt
+    # the overlap is still there for the asking
+    status = ok.Checkpoint(model=model, optimizer=opt2).read(path, strict=False)
+    assert any(k.startswith("optimizer/momentum/") for k in status.missing_keys)
 
 
 def test_bad_hyperparameters_in_state_dict_refused_and_nothing_modified():

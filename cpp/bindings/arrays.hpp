@@ -103,7 +103,8 @@ void require_disjoint(std::vector<Span>& spans, const py::list& names);
 inline void require_length(const py::list& list, std::size_t n, const char* what) {
   if (list.size() != n)
     throw py::value_error(std::string(what) + " has " + std::to_string(list.size()) +
-                          " entries; expected " + std::to_string(n) + " (one per parameter)");
+                          (list.size() == 1 ? " entry" : " entries") + "; expected " +
+                          std::to_string(n) + " (one per parameter)");
 }
 
 }  // namespace optkern::bindings

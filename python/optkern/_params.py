@@ -18,8 +18,12 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def plural(n: int, word: str) -> str:
-    """``"1 array"``, ``"2 arrays"``."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    """``"1 array"``, ``"2 arrays"``, ``"0 entries"``."""
+    if n == 1:
+        return f"{n} {word}"
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return f"{n} {word[:-1]}ies"
+    return f"{n} {word}s"
 
 
 def check_param(array: Any, label: str) -> np.ndarray:

@@ -260,7 +260,8 @@ class _Entry:
 def _read_exact(f, n):
     data = f.read(n)
     if len(data) != n:
-        raise EOFError(f"expected {n} bytes, got {len(data)} (file truncated?)")
+        got = "1 byte" if len(data) == 1 else f"{len(data)} bytes"
+        raise EOFError(f"expected {n} bytes, got {got} (file truncated?)")
     return data
 
 

@@ -15,6 +15,8 @@ Supported objects (top level or nested):
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from ._format import NUMBER_KINDS, decode_number, encode_leaf, is_number
@@ -109,8 +111,9 @@ class _Plan:
     def __init__(self):
         self.arrays = []  # (path, target ndarray)
         self.numbers = []  # (path, container, key)
-        self.stateful = []  # (path, obj, template state dict)
+        self.stateful = []  # (path, obj, template state dict, stored leaves, judges)
         self.paths = set()  # every leaf path the objects expect
+        self.judged = set()  # paths whose absence the owning object judges itself
 
 
 def _mismatch(path, what, expected, found):
@@ -169,8 +172,14 @@ def plan_restore(objects, entries, strict, numbers_holder):
             template = _state_dict(path, obj)
             before = set(plan.paths)
             walk_template(path, template)
-            leaves = sorted((plan.paths - before) & entries.keys())
-            plan.stateful.append((path, obj, template, leaves))
+            own = plan.paths - before
+            # An object whose load_state_dict takes ``strict`` knows which of
+            # its entries are optional (say, hyperparameters a file from an
+            # older release lacks): a strict restore lets it decide.
+            judges = strict and _accepts_strict(obj)
+            if judges:
+                plan.judged |= own
+            plan.stateful.append((path, obj, template, sorted(own & entries.keys()), judges))
         else:
             raise TypeError(f"cannot restore {path!r}: unsupported type {type(obj).__name__}")
 
@@ -192,7 +201,7 @@ def plan_restore(objects, entries, strict, numbers_holder):
     for name, obj in objects.items():
         walk(name, obj, numbers_holder, name, False)
 
-    missing = sorted(plan.paths - entries.keys())
+    missing = sorted(plan.paths - entries.keys() - plan.judged)
     unexpected = sorted(entries.keys() - plan.paths)
     if strict and (missing or unexpected):
         parts = []
@@ -210,12 +219,30 @@ def _preview(paths, n=8):
     return shown + (f" and {len(paths) - n} more" if len(paths) > n else "")
 
 
-def _rebuild(path, template, values):
-    """A copy of ``template``'s structure with leaves taken from ``values``."""
+def _accepts_strict(obj):
+    """Whether ``obj.load_state_dict`` takes a ``strict`` keyword."""
+    try:
+        return "strict" in inspect.signature(obj.load_state_dict).parameters
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
+
+
+def _rebuild(path, template, values, prune=False):
+    """A copy of ``template``'s structure with leaves taken from ``values``.
+
+    A leaf absent from ``values`` keeps the template's value, or with
+    ``prune`` is left out of its dict (list items cannot be left out).
+    """
     if isinstance(template, dict):
-        return {k: _rebuild(f"{path}/{k}", v, values) for k, v in template.items()}
+        out = {}
+        for k, v in template.items():
+            child = f"{path}/{k}"
+            if prune and not isinstance(v, (dict, list, tuple)) and child not in values:
+                continue
+            out[k] = _rebuild(child, v, values, prune)
+        return out
     if isinstance(template, (list, tuple)):
-        items = [_rebuild(f"{path}/{i}", v, values) for i, v in enumerate(template)]
+        items = [_rebuild(f"{path}/{i}", v, values, prune) for i, v in enumerate(template)]
         return items if isinstance(template, list) else tuple(items)
     return values.get(path, template)
 
@@ -240,12 +267,15 @@ def apply_restore(plan, arrays, entries):
     done = []  # (obj, backup state dict)
     try:
         last = len(plan.stateful) - 1
-        for i, (path, obj, template, leaves) in enumerate(plan.stateful):
+        for i, (path, obj, template, leaves, judges) in enumerate(plan.stateful):
             values = {p: value_of(p) for p in leaves}
-            new_sd = _rebuild(path, template, values)
+            new_sd = _rebuild(path, template, values, prune=judges)
             # Only an earlier object can need putting back after a later refusal.
             backup = _deep_copy_arrays(template) if i < last else None
-            obj.load_state_dict(new_sd)
+            if judges:
+                obj.load_state_dict(new_sd, strict=True)
+            else:
+                obj.load_state_dict(new_sd)
             done.append((obj, backup))
             restored.extend(values)
     except BaseException:
