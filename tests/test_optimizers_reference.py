@@ -18,50 +18,15 @@ from hypothesis import strategies as st
 
 import optkern as ok
 from optkern import reference as R
+from optkern._registry import CASES
 
 SMALL_SIZES = (0, 1, 15, 16, 17, 31, 33)
 LARGE_SIZE = 1_000_003
 STEPS = 20
 DTYPES = (np.float32, np.float64)
 
-# (id, optkern class, reference class, kwargs, exact)
-KERAS_CASES = [
-    ("sgd", ok.SGD, R.keras.SGD, dict(learning_rate=0.05), True),
-    ("sgd-momentum", ok.SGD, R.keras.SGD, dict(learning_rate=0.05, momentum=0.9), True),
-    ("sgd-nesterov-wd", ok.SGD, R.keras.SGD,
-     dict(learning_rate=0.05, momentum=0.8, nesterov=True, weight_decay=0.01), True),
-    ("sgd-clipvalue", ok.SGD, R.keras.SGD, dict(momentum=0.5, clipvalue=0.7), True),
-    ("adam", ok.Adam, R.keras.Adam, dict(learning_rate=0.01), True),
-    ("adam-amsgrad-wd", ok.Adam, R.keras.Adam,
-     dict(learning_rate=0.01, amsgrad=True, weight_decay=0.05), True),
-    ("adam-betas-eps", ok.Adam, R.keras.Adam,
-     dict(learning_rate=0.02, beta_1=0.5, beta_2=0.9, epsilon=1e-3), True),
-    ("adam-clipvalue", ok.Adam, R.keras.Adam, dict(clipvalue=0.5), True),
-    ("adam-clipnorm", ok.Adam, R.keras.Adam, dict(learning_rate=0.01, clipnorm=0.5), False),
-    ("adam-global-clipnorm", ok.Adam, R.keras.Adam,
-     dict(learning_rate=0.01, global_clipnorm=0.8), False),
-    ("adamw", ok.AdamW, R.keras.AdamW, dict(learning_rate=0.01, weight_decay=0.1), True),
-    ("adamw-amsgrad", ok.AdamW, R.keras.AdamW, dict(amsgrad=True), True),
-    ("adam-schedule", ok.Adam, R.keras.Adam,
-     dict(learning_rate=lambda step: 0.01 / (1 + step)), True),
-]
-TORCH_CASES = [
-    ("sgd", ok.torch.SGD, R.torch.SGD, dict(lr=0.05), True),
-    ("sgd-momentum-dampening", ok.torch.SGD, R.torch.SGD,
-     dict(lr=0.05, momentum=0.9, dampening=0.1), True),
-    ("sgd-nesterov-wd-maximize", ok.torch.SGD, R.torch.SGD,
-     dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01, maximize=True), True),
-    ("adam", ok.torch.Adam, R.torch.Adam, dict(lr=0.01), True),
-    ("adam-l2-amsgrad", ok.torch.Adam, R.torch.Adam,
-     dict(lr=0.01, weight_decay=0.05, amsgrad=True), True),
-    ("adam-decoupled-maximize", ok.torch.Adam, R.torch.Adam,
-     dict(lr=0.01, weight_decay=0.05, decoupled_weight_decay=True, maximize=True), True),
-    ("adamw", ok.torch.AdamW, R.torch.AdamW, dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6), True),
-    ("adamw-amsgrad-maximize", ok.torch.AdamW, R.torch.AdamW,
-     dict(amsgrad=True, maximize=True), True),
-]
-CASES = [pytest.param(*c[1:], id="keras-" + c[0]) for c in KERAS_CASES] + [
-    pytest.param(*c[1:], id="torch-" + c[0]) for c in TORCH_CASES]
+# Every case of the registry: each optimizer, front end and flag combination.
+CASES = [pytest.param(c.cls, c.reference, c.kwargs, c.exact, id=c.id) for c in CASES]
 
 
 def make_problem(sizes, dtype, steps, seed=0):

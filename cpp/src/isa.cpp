@@ -1,9 +1,8 @@
-// Runtime choice of the kernel table: the best ISA the CPU supports, unless
+// Runtime choice of the kernels (dispatch.hpp): the best ISA the CPU supports, unless
 // OPTKERN_ISA (read by the bindings at import) or set_isa asks for a lower one.
 #include <atomic>
 #include <stdexcept>
 
-#include "kernel_table.hpp"
 #include "optkern/optkern.hpp"
 
 namespace optkern {
@@ -22,18 +21,6 @@ bool cpu_has(Isa isa) {
              __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
 #endif
     default: return false;
-  }
-}
-
-const KernelTable& table_of(Isa isa) {
-  switch (isa) {
-#if defined(OPTKERN_HAVE_AVX2)
-    case Isa::avx2: return avx2::kernels;
-#endif
-#if defined(OPTKERN_HAVE_AVX512)
-    case Isa::avx512: return avx512::kernels;
-#endif
-    default: return scalar::kernels;
   }
 }
 
@@ -86,7 +73,5 @@ void set_isa(Isa isa) {
   }
   g_active.store(static_cast<int>(isa), std::memory_order_release);
 }
-
-const KernelTable& active_kernels() { return table_of(active_isa()); }
 
 }  // namespace optkern

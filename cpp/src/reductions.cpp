@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "kernel_table.hpp"
+#include "dispatch.hpp"
 #include "optkern/optkern.hpp"
 
 namespace optkern {
@@ -27,10 +27,7 @@ double add_lanes(const double* l) {
 
 template <class T>
 void sum_squares(const T* const* xs, const std::size_t* sizes, std::size_t count, double* out) {
-  const KernelTable& table = active_kernels();
-  const auto kernel = [&] {
-    if constexpr (sizeof(T) == 4) return table.sum_squares_f32; else return table.sum_squares_f64;
-  }();
+  const auto kernel = active_kernels<SumSquares>().template get<T>();
 
   std::vector<Piece> pieces;
   std::size_t total = 0;

@@ -37,8 +37,8 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
 
 // Keras AdamW, written out: decoupled decay, then the Adam rule.
 void adam_reference(std::vector<float>& p, const std::vector<float>& g, std::vector<float>& m,
-                    std::vector<float>& v, const optkern::AdamGroup& h) {
-  const double t = static_cast<double>(h.step);
+                    std::vector<float>& v, const optkern::AdamGroup& h, int step) {
+  const double t = static_cast<double>(step);
   const float alpha = static_cast<float>(h.lr * std::sqrt(1.0 - std::pow(h.beta2, t)) /
                                          (1.0 - std::pow(h.beta1, t)));
   const float decay = static_cast<float>(h.lr * h.weight_decay);
@@ -66,20 +66,19 @@ void test_adam(optkern::Isa isa, int threads) {
   }
   pr = p, mr = m, vr = v;
   for (int step = 1; step <= 5; ++step) {
-    h.step = step;
-    std::vector<optkern::AdamTensor<float>> tensors;
+    std::vector<optkern::TensorOf<optkern::Adam, float>> tensors;
     for (std::size_t k = 0; k < 5; ++k) {
       g.push_back(random_vector(sizes[k], 100 * step + k, 0.1f));
-      tensors.push_back({p[k].data(), g.back().data(), m[k].data(), v[k].data(), nullptr,
+      tensors.push_back({p[k].data(), g.back().data(), {m[k].data(), v[k].data(), nullptr},
                          sizes[k], 1.0, 0});
-      adam_reference(pr[k], g.back(), mr[k], vr[k], h);
+      adam_reference(pr[k], g.back(), mr[k], vr[k], h, step);
     }
-    optkern::adam_step(tensors.data(), tensors.size(), &h, 1);
+    optkern::fused_step<optkern::Adam, float>(tensors.data(), tensors.size(), &h, 1, step);
   }
   bool ok = true;
   for (std::size_t k = 0; k < 5; ++k)
     ok = ok && same_bits(p[k], pr[k]) && same_bits(m[k], mr[k]) && same_bits(v[k], vr[k]);
-  check(ok, "adam_step == written-out Keras AdamW", optkern::isa_name(isa), threads);
+  check(ok, "fused_step<Adam> == written-out Keras AdamW", optkern::isa_name(isa), threads);
 }
 
 void test_sgd(optkern::Isa isa, int threads) {
@@ -94,15 +93,15 @@ void test_sgd(optkern::Isa isa, int threads) {
   std::vector<float> pr = p, br = b;
   for (int step = 0; step < 3; ++step) {
     const std::vector<float> g = random_vector(n, 50 + step, 0.1f);
-    optkern::SgdTensor<float> t{p.data(), g.data(), b.data(), n, 1.0, 0};
-    optkern::sgd_step(&t, 1, &h, 1);
+    optkern::TensorOf<optkern::Sgd, float> t{p.data(), g.data(), {b.data()}, n, 1.0, 0};
+    optkern::fused_step<optkern::Sgd, float>(&t, 1, &h, 1, step + 1);
     for (std::size_t i = 0; i < n; ++i) {
       br[i] = step == 0 ? g[i] : br[i] * 0.9f + 1.0f * g[i];
       pr[i] = pr[i] - 0.05f * (g[i] + 0.9f * br[i]);
     }
     h.first_step = false;
   }
-  check(same_bits(p, pr) && same_bits(b, br), "sgd_step == written-out torch Nesterov SGD",
+  check(same_bits(p, pr) && same_bits(b, br), "fused_step<Sgd> == written-out torch Nesterov SGD",
         optkern::isa_name(isa), threads);
 }
 

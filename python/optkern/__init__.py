@@ -10,16 +10,16 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it (imported on first attribute access)
 _LAZY = {
-    "Optimizer": "optimizer",
-    "SGD": "sgd",
-    "Adam": "adam",
-    "AdamW": "adam",
+    "Optimizer": "keras.optimizer",
+    "SGD": "keras.sgd",
+    "Adam": "keras.adam",
+    "AdamW": "keras.adam",
     "Checkpoint": "checkpoint",
     "CheckpointManager": "checkpoint",
     "CorruptCheckpointError": "checkpoint",
     "latest_checkpoint": "checkpoint",
 }
-_SUBMODULES = {"torch", "reference", "checkpoint", "losses", "schedules"}
+_SUBMODULES = {"keras", "torch", "reference", "checkpoint", "losses", "schedules"}
 
 __all__ = ["build_info", "get_num_threads", "set_num_threads", *_LAZY, *sorted(_SUBMODULES)]
 

@@ -16,29 +16,62 @@ def openmp() -> bool: ...
 def num_threads() -> int: ...
 def set_num_threads(n: int) -> None: ...
 
-# group: (count, beta1, beta2, eps, weight_decay, clip, convention,
-#         weight_decay_mode, amsgrad, maximize); step t is 1-based
+# ---- optimizers: one group record and one step function per optimizer --------
+class Convention:
+    keras: Convention
+    torch: Convention
+
+class WeightDecay:
+    none: WeightDecay
+    l2: WeightDecay
+    decoupled_keras: WeightDecay
+    decoupled_torch: WeightDecay
+
+class _Group:
+    """Fields every group record has; each is also a keyword of the constructor."""
+    lr: float
+    weight_decay: float
+    clip: float
+    convention: Convention
+    weight_decay_mode: WeightDecay
+    maximize: bool
+
+class AdamGroup(_Group):
+    beta1: float
+    beta2: float
+    eps: float
+    amsgrad: bool
+    def __init__(self, **fields: object) -> None: ...
+
+class SgdGroup(_Group):
+    momentum: float
+    dampening: float
+    nesterov: bool
+    first_step: bool
+    def __init__(self, **fields: object) -> None: ...
+
+# <name>_step: groups[k] holds counts[k] consecutive tensors and runs at lrs[k];
+# slots holds one list (or None) per state slot, in the kernel's order; step t is 1-based.
 def adam_step(
-    groups: list[tuple],
+    groups: list[AdamGroup],
+    counts: list[int],
     step: int,
     lrs: list[float],
     params: list[np.ndarray],
     grads: list[np.ndarray],
-    exp_avg: list[np.ndarray],
-    exp_avg_sq: list[np.ndarray],
-    max_exp_avg_sq: list[np.ndarray | None] | None,
+    slots: Sequence[list[np.ndarray | None] | None],  # exp_avg, exp_avg_sq, max_exp_avg_sq
     grad_scales: float | list[float] | None,
     names: list[str],
 ) -> None: ...
 
-# group: (count, momentum, dampening, weight_decay, clip, convention,
-#         weight_decay_mode, nesterov, first_step, maximize)
 def sgd_step(
-    groups: list[tuple],
+    groups: list[SgdGroup],
+    counts: list[int],
+    step: int,
     lrs: list[float],
     params: list[np.ndarray],
     grads: list[np.ndarray],
-    momentum_buffers: list[np.ndarray | None] | None,
+    slots: Sequence[list[np.ndarray | None] | None],  # momentum_buffer
     grad_scales: float | list[float] | None,
     names: list[str],
 ) -> None: ...

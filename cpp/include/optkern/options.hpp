@@ -1,5 +1,7 @@
-// Enumerations and plain-data coefficient structs shared by every kernel.
-// No functions here: these types are identical in every per-ISA build.
+// Enumerations and plain-data records shared by every optimizer: the
+// hyperparameters every group has, and the gradient preparation every update
+// starts with. No arithmetic here: these types are identical in every per-ISA
+// build.
 #pragma once
 
 #include <cstddef>
@@ -18,39 +20,33 @@ enum class WeightDecay : std::uint8_t {
   decoupled_torch = 3,  // p ← p·(1 − ηλ)                (torch AdamW)
 };
 
-// Momentum form of an SGD step.
-enum class Momentum : std::uint8_t { none = 0, heavy_ball = 1, nesterov = 2 };
-
-// Per-element constants of one Adam step for one tensor, already in T.
-template <class T>
-struct AdamCoeffs {
-  Convention convention;
-  WeightDecay weight_decay;
-  bool amsgrad;
-  T grad_scale;       // g ← g·s (clipnorm, global_clipnorm; −1 folds maximize)
-  T clip;             // g ← clip(g, −c, c); +inf when clipvalue is unset
-  T decay;            // l2: λ; decoupled_keras: ηλ; decoupled_torch: 1 − ηλ
-  T one_minus_beta1;  // 1 − β1
-  T beta2;            // β2
-  T one_minus_beta2;  // 1 − β2
-  T eps;              // ε
-  T alpha;            // keras: η√(1−β2ᵗ)/(1−β1ᵗ); torch: η/(1−β1ᵗ)
-  T bias_correction2_sqrt;  // torch only: √(1−β2ᵗ)
+// Hyperparameters of one parameter group that every optimizer has (double,
+// as given). Each optimizer's group record derives from it.
+struct GroupBase {
+  double lr = 1e-3;
+  double weight_decay = 0.0;
+  double clip = 0.0;  // clipvalue c > 0, or 0 for none
+  Convention convention = Convention::keras;
+  WeightDecay weight_decay_mode = WeightDecay::none;
+  bool maximize = false;
 };
 
-// Per-element constants of one SGD step for one tensor, already in T.
+// The constants of the head every update starts with (prepare_grad), in T:
+// g ← clip(g·s, −c, c), then weight decay.
 template <class T>
-struct SgdCoeffs {
-  Convention convention;
-  WeightDecay weight_decay;
-  Momentum momentum_kind;
-  bool first_step;    // torch: the buffer starts as g on the first step
-  T grad_scale;
-  T clip;
-  T decay;
-  T lr;               // η
-  T momentum;         // μ
-  T one_minus_dampening;  // 1 − τ (torch)
+struct GradPrep {
+  WeightDecay weight_decay;  // none when λ = 0
+  T grad_scale;              // s: clipnorm / global_clipnorm factor; −s for maximize
+  T clip;                    // c; +inf when clipvalue is unset
+  T decay;                   // l2: λ; decoupled_keras: ηλ; decoupled_torch: 1 − ηλ
+
+  // Whether scale-and-clip is needed (else it is an identity worth skipping).
+  bool scaled() const { return grad_scale != T(1) || clip <= T(3.0e38); }
 };
+
+// The signature of every optimizer's per-ISA kernel: n elements of one tensor,
+// `slots` its state arrays (null where the group does not use one).
+template <class T, class Coeffs>
+using UpdateFn = void (*)(T* p, const T* g, T* const* slots, std::size_t n, const Coeffs& k);
 
 }  // namespace optkern

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "optkern/optimizer.hpp"
+#include "optkern/optimizers.hpp"
 #include "optkern/options.hpp"
 
 namespace optkern {
@@ -48,58 +50,8 @@ inline constexpr std::size_t kChunkElements = std::size_t{1} << 13;
 inline constexpr std::size_t kParallelMinElements = std::size_t{1} << 14;
 
 // ---- optimizer steps --------------------------------------------------------
-// Hyperparameters of one parameter group for one step (double, as given).
-struct AdamGroup {
-  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-7, weight_decay = 0.0;
-  double clip = 0.0;           // clipvalue c > 0, or 0 for none
-  std::int64_t step = 1;       // t, 1-based
-  Convention convention = Convention::keras;
-  WeightDecay weight_decay_mode = WeightDecay::none;
-  bool amsgrad = false;
-  bool maximize = false;
-};
-
-template <class T>
-struct AdamTensor {
-  T* param;
-  const T* grad;
-  T* exp_avg;
-  T* exp_avg_sq;
-  T* max_exp_avg_sq;    // null unless the group is amsgrad
-  std::size_t size;
-  double grad_scale;    // clipnorm / global_clipnorm factor; 1 for none
-  std::size_t group;    // index into the groups array
-};
-
-// One Adam step over `count` tensors; tensors[i].group indexes `groups`.
-template <class T>
-void adam_step(const AdamTensor<T>* tensors, std::size_t count, const AdamGroup* groups,
-               std::size_t group_count);
-
-struct SgdGroup {
-  double lr = 0.01, momentum = 0.0, dampening = 0.0, weight_decay = 0.0;
-  double clip = 0.0;
-  Convention convention = Convention::keras;
-  WeightDecay weight_decay_mode = WeightDecay::none;
-  bool nesterov = false;
-  bool first_step = false;     // torch: the momentum buffer starts as g
-  bool maximize = false;
-};
-
-template <class T>
-struct SgdTensor {
-  T* param;
-  const T* grad;
-  T* momentum_buffer;   // null when the group's momentum is 0
-  std::size_t size;
-  double grad_scale;
-  std::size_t group;
-};
-
-// One SGD step over `count` tensors; tensors[i].group indexes `groups`.
-template <class T>
-void sgd_step(const SgdTensor<T>* tensors, std::size_t count, const SgdGroup* groups,
-              std::size_t group_count);
+// fused_step<Opt, T> (optimizer.hpp) with Opt one of the descriptors in
+// optimizers.hpp: optkern::Adam, optkern::Sgd, ...
 
 // ---- reductions -------------------------------------------------------------
 // out[i] = Σ xs[i][j]² accumulated in double, deterministic for any thread

@@ -131,11 +131,10 @@ def overhead_breakdown(timer, budget_s):
         opt = ok.Adam([p0[0].copy()], learning_rate=LR)
         out["opt.step"] = timer.block(lambda: opt.step(g), budget_s)["median"]
         s = opt._state
-        args = (opt._kernel_groups, 1, [LR], opt._groups.params, g, s["momentum"],
-                s["velocity"], None, None, opt._groups.labels)
+        args = (opt._records, [1], 1, [LR], opt._groups.params, g,
+                [s["momentum"], s["velocity"], None], None, opt._groups.labels)
         out["_core.adam_step"] = timer.block(lambda: _core.adam_step(*args), budget_s)["median"]
-        empty = ([(0, 0.9, 0.999, 1e-7, 0.0, 0.0, 0, 2, False, False)], 1, [LR],
-                 [], [], [], [], None, None, [])
+        empty = ([_core.AdamGroup()], [0], 1, [LR], [], [], [[], [], None], None, [])
         out["_core.adam_step (no tensors)"] = timer.block(
             lambda: _core.adam_step(*empty), budget_s)["median"]
     except Exception as exc:  # private API may change; never fail the benchmark

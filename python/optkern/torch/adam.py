@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import _core
 from .._params import check_flag, check_number
-from .optimizer import DECOUPLED_TORCH, L2, TORCH, Optimizer, check_betas, check_common
+from .optimizer import Optimizer, check_betas, check_common
 
 
 class Adam(Optimizer):
@@ -45,6 +45,7 @@ class Adam(Optimizer):
     step a ValueError naming the key; see `optkern.torch.Optimizer`.
     """
 
+    _kernel = "adam"
     _slots = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
@@ -53,10 +54,6 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay))
-
-    def _group_options(self, group: dict) -> tuple:
-        return (group["lr"], tuple(group["betas"]), group["eps"], group["weight_decay"],
-                group["amsgrad"], group["maximize"], group["decoupled_weight_decay"])
 
     def _check_group(self, group: dict) -> None:
         check_common(group)
@@ -68,17 +65,12 @@ class Adam(Optimizer):
     def _slot_needed(self, slot: str, group: dict) -> bool:
         return slot != "max_exp_avg_sq" or bool(group["amsgrad"])
 
-    def _kernel_group(self, g: dict) -> tuple:
-        return (len(g["params"]), float(g["betas"][0]), float(g["betas"][1]), float(g["eps"]),
-                float(g["weight_decay"]), 0.0, TORCH,
-                DECOUPLED_TORCH if g["decoupled_weight_decay"] else L2, bool(g["amsgrad"]),
-                bool(g["maximize"]))
-
-    def _apply(self, grads: list) -> None:
-        s = self._state
-        _core.adam_step(self._kernel_groups, self.iterations + 1, self._lrs, self.params, grads,
-                        s["exp_avg"], s["exp_avg_sq"], s["max_exp_avg_sq"], None,
-                        self._groups.labels)
+    def _kernel_fields(self, g: dict) -> dict:
+        decoupled = g["decoupled_weight_decay"]
+        return dict(beta1=float(g["betas"][0]), beta2=float(g["betas"][1]), eps=float(g["eps"]),
+                    amsgrad=bool(g["amsgrad"]),
+                    weight_decay_mode=(_core.WeightDecay.decoupled_torch if decoupled
+                                       else _core.WeightDecay.l2))
 
 
 class AdamW(Adam):

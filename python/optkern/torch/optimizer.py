@@ -9,17 +9,15 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .. import _core
+from .._fused import FusedStep
 from .._params import ParamGroups, check_flag, check_number, plural, zeros_like_all
 from .._state import check_mapping, export_state, plan_arrays, read_counter
 
 _GROUPS = "param_groups/"
 
-TORCH = 1  # Convention::torch
-L2 = 1  # WeightDecay::l2
-DECOUPLED_TORCH = 3  # WeightDecay::decoupled_torch
 
-
-class Optimizer:
+class Optimizer(FusedStep):
     """Base of ``optkern.torch.SGD``, ``Adam``, ``AdamW``, ...
 
     ``params`` is a list or dict of arrays, or a list of group dicts
@@ -45,7 +43,6 @@ class Optimizer:
     (``"param_groups/<i>/lr"``, ...); see `state_dict`.
     """
 
-    _slots: tuple[str, ...] = ()
     _counter = "step"
     _lazy_slots = False  # True: a needed slot may stay None until the first step
 
@@ -57,7 +54,8 @@ class Optimizer:
                 group.setdefault(key, value)
         n_groups = len(self._groups.groups)
         self._checked: list = [None] * n_groups
-        self._kernel_groups: list = [None] * n_groups  # per-group tuples for the kernels
+        self._records: list = [None] * n_groups  # per-group records for the kernels
+        self._group_counts = [len(g["params"]) for g in self._groups.groups]
         self._lrs: list = [None] * n_groups
         self._state: dict = {}
         self._check_groups()
@@ -78,22 +76,12 @@ class Optimizer:
     def _check_group(self, group: dict) -> None:
         raise NotImplementedError
 
-    def _group_options(self, group: dict) -> tuple:
-        """The options the kernels read, as a tuple (compared to skip re-checks)."""
-        raise NotImplementedError
-
-    def _kernel_group(self, group: dict) -> tuple:
-        """The group's tuple for the native step, less its learning rate."""
-        raise NotImplementedError
-
-    def _slot_needed(self, slot: str, group: dict) -> bool:
-        return True
-
     def _on_group_change(self, index: int, group: dict) -> None:
         """Called after group ``index`` was edited and checked (and at construction)."""
 
     def _apply(self, grads: list) -> None:
-        raise NotImplementedError
+        """One native call updating every tensor."""
+        self._run_kernel(self._records, self._lrs, grads, None)
 
     # -- public API ---------------------------------------------------------------
     def step(self, grads: Any) -> None:
@@ -239,12 +227,20 @@ class Optimizer:
                         raise
                     raise type(e)(f"param_groups[{i}]: {e}") from None
                 self._checked[i] = options
-                self._kernel_groups[i] = self._kernel_group(group)
+                self._records[i] = self._make_record(group)
                 self._lrs[i] = float(group["lr"])
                 self._on_group_change(i, group)
 
-    def _counts(self) -> list[int]:
-        return [len(g["params"]) for g in self._groups.groups]
+    def _group_options(self, group: dict) -> tuple:
+        """The group's options as a tuple, compared to skip re-checks."""
+        return tuple(tuple(v) if isinstance(v, (list, tuple, np.ndarray)) else v
+                     for v in (group[k] for k in self.defaults))
+
+    def _make_record(self, group: dict) -> Any:
+        """The group's native record (its own fields may override the common ones)."""
+        common = dict(convention=_core.Convention.torch, weight_decay_mode=_core.WeightDecay.l2,
+                      weight_decay=float(group["weight_decay"]), maximize=bool(group["maximize"]))
+        return self._record(common, group)
 
     def __repr__(self) -> str:
         return (f"optkern.torch.{type(self).__name__}("

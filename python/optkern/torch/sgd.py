@@ -6,9 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import _core
 from .._params import check_flag, check_number
-from .optimizer import L2, TORCH, Optimizer, check_common
+from .optimizer import Optimizer, check_common
 
 
 class SGD(Optimizer):
@@ -43,6 +42,7 @@ class SGD(Optimizer):
     step a ValueError naming the key; see `optkern.torch.Optimizer`.
     """
 
+    _kernel = "sgd"
     _slots = ("momentum_buffer",)
     _lazy_slots = True
 
@@ -56,10 +56,6 @@ class SGD(Optimizer):
         # (torch: a missing momentum_buffer): momentum > 0 and no step yet.
         self._first_pending = [g["momentum"] != 0 for g in self.param_groups]
 
-    def _group_options(self, group: dict) -> tuple:
-        return (group["lr"], group["momentum"], group["dampening"], group["weight_decay"],
-                group["nesterov"], group["maximize"])
-
     def _check_group(self, group: dict) -> None:
         check_common(group)
         check_number("momentum", group["momentum"])
@@ -71,42 +67,47 @@ class SGD(Optimizer):
     def _slot_needed(self, slot: str, group: dict) -> bool:
         return group["momentum"] > 0
 
-    def _kernel_group(self, g: dict, first_step: bool = False) -> tuple:
-        return (len(g["params"]), float(g["momentum"]), float(g["dampening"]),
-                float(g["weight_decay"]), 0.0, TORCH, L2, bool(g["nesterov"]), first_step,
-                bool(g["maximize"]))
+    def _kernel_fields(self, g: dict) -> dict:
+        return dict(momentum=float(g["momentum"]), dampening=float(g["dampening"]),
+                    nesterov=bool(g["nesterov"]))
+
+    def _step_records(self, records: list) -> list:
+        if not any(self._first_pending):
+            return records
+        out = []
+        for record, group, first in zip(records, self.param_groups, self._first_pending):
+            if first:
+                record = self._make_record(group)
+                record.first_step = True
+            out.append(record)
+        return out
 
     def _on_group_change(self, index: int, group: dict) -> None:
         buffers = self._state.get("momentum_buffer")
         if buffers is None:  # construction: the buffers are made next
             return
-        start = sum(self._counts()[:index])
+        start = sum(self._group_counts[:index])
         if group["momentum"] != 0 and group["params"] and buffers[start] is None:
             self._first_pending[index] = True  # momentum switched on after construction
 
     def _apply(self, grads: list) -> None:
-        buffers = self._state["momentum_buffer"]
-        groups, created = self._kernel_groups, []
-        if any(self._first_pending):
-            groups, start = list(groups), 0
-            for gi, g in enumerate(self.param_groups):
-                count = len(g["params"])
-                if self._first_pending[gi]:
-                    for i in range(start, start + count):
-                        if buffers[i] is None:
-                            buffers[i] = np.zeros_like(self.params[i])
-                            created.append(i)
-                    groups[gi] = self._kernel_group(g, first_step=True)
-                start += count
+        # A group starting its momentum gets its buffers now (torch makes them
+        # on the first step), and loses them again if the step is refused.
+        buffers, created, start = self._state["momentum_buffer"], [], 0
+        for first, count in zip(self._first_pending, self._group_counts):
+            if first:
+                for i in range(start, start + count):
+                    if buffers[i] is None:
+                        buffers[i] = np.zeros_like(self.params[i])
+                        created.append(i)
+            start += count
         try:
-            _core.sgd_step(groups, self._lrs, self.params, grads, buffers, None,
-                           self._groups.labels)
+            super()._apply(grads)
         except BaseException:
             for i in created:
                 buffers[i] = None
             raise
-        if groups is not self._kernel_groups:
-            self._first_pending = [False] * len(groups)
+        self._first_pending = [False] * len(self._first_pending)
 
     def _after_load(self) -> None:
         # The next step starts a group's buffers with b <- g when the state dict

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _core
-from ._params import check_flag, check_number
-from .optimizer import DECOUPLED_KERAS, KERAS, Fixed, LearningRate, Optimizer
+from .._params import check_flag, check_number
+from .optimizer import Fixed, LearningRate, Optimizer
 
 
 class SGD(Optimizer):
@@ -36,6 +35,9 @@ class SGD(Optimizer):
     ValueError naming the key; see `optkern.Optimizer`.
     """
 
+    _kernel = "sgd"
+    _slots = ("momentum",)
+
     momentum = Fixed()
     nesterov = Fixed()
 
@@ -45,15 +47,11 @@ class SGD(Optimizer):
                  global_clipnorm: float | None = None):
         self._momentum = check_number("momentum", momentum, 0.0, 1.0)
         self._nesterov = check_flag("nesterov", nesterov)
-        self._slots = ("momentum",) if self._momentum > 0 else ()
         super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
                          global_clipnorm)
-        # Per-group tuples for the kernels (the learning rates come per step).
-        self._kernel_groups = [(count, self._momentum, 0.0, wd, self._clip, KERAS,
-                                DECOUPLED_KERAS, self._nesterov, False, False)
-                               for count, wd in zip(self._counts, self._group_decays)]
-        self._buffers = self._state["momentum"] if self._slots else None
 
-    def _apply(self, grads: list, lrs: list[float], grad_scales: Any) -> None:
-        _core.sgd_step(self._kernel_groups, lrs, self._groups.params, grads, self._buffers,
-                       grad_scales, self._groups.labels)
+    def _slot_needed(self, slot: str, group: dict | None) -> bool:
+        return self._momentum > 0
+
+    def _kernel_fields(self, group: dict | None) -> dict:
+        return dict(momentum=self._momentum, nesterov=self._nesterov)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _core
-from ._params import check_flag, check_number
-from .optimizer import DECOUPLED_KERAS, KERAS, Fixed, LearningRate, Optimizer
+from .._params import check_flag, check_number
+from .optimizer import Fixed, LearningRate, Optimizer
 
 
 class Adam(Optimizer):
@@ -43,6 +42,9 @@ class Adam(Optimizer):
     ValueError naming the key; see `optkern.Optimizer`.
     """
 
+    _kernel = "adam"
+    _slots = ("momentum", "velocity", "velocity_hat")
+
     beta_1 = Fixed()
     beta_2 = Fixed()
     epsilon = Fixed()
@@ -56,20 +58,15 @@ class Adam(Optimizer):
         self._beta_2 = check_number("beta_2", beta_2, 0.0, 1.0, high_open=True)
         self._epsilon = check_number("epsilon", epsilon)
         self._amsgrad = check_flag("amsgrad", amsgrad)
-        self._slots = ("momentum", "velocity") + (("velocity_hat",) if self._amsgrad else ())
         super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
                          global_clipnorm)
-        # Per-group tuples for the kernels (step and learning rates come per step).
-        self._kernel_groups = [(count, self._beta_1, self._beta_2, self._epsilon, wd,
-                                self._clip, KERAS, DECOUPLED_KERAS, self._amsgrad, False)
-                               for count, wd in zip(self._counts, self._group_decays)]
-        s = self._state
-        self._slot_lists = (s["momentum"], s["velocity"], s.get("velocity_hat"))
 
-    def _apply(self, grads: list, lrs: list[float], grad_scales: Any) -> None:
-        m, v, v_hat = self._slot_lists
-        _core.adam_step(self._kernel_groups, self.iterations + 1, lrs, self._groups.params,
-                        grads, m, v, v_hat, grad_scales, self._groups.labels)
+    def _slot_needed(self, slot: str, group: dict | None) -> bool:
+        return slot != "velocity_hat" or self._amsgrad
+
+    def _kernel_fields(self, group: dict | None) -> dict:
+        return dict(beta1=self._beta_1, beta2=self._beta_2, eps=self._epsilon,
+                    amsgrad=self._amsgrad)
 
 
 class AdamW(Adam):

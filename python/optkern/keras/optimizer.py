@@ -1,5 +1,5 @@
 """The Keras-convention optimizer base: clipping, learning rate, weight decay,
-iterations and state; subclasses supply the fused native update.
+iterations and state; each optimizer fills in the hooks of `FusedStep`.
 """
 
 from __future__ import annotations
@@ -9,14 +9,12 @@ from typing import Any, Callable, Union
 
 import numpy as np
 
-from . import _core
-from ._params import ParamGroups, check_number, plural, zeros_like_all
-from ._state import HasState
+from .. import _core
+from .._fused import FusedStep
+from .._params import ParamGroups, check_number, plural, zeros_like_all
+from .._state import HasState
 
 LearningRate = Union[float, Callable[[int], float]]
-
-KERAS = 0  # Convention::keras
-DECOUPLED_KERAS = 2  # WeightDecay::decoupled_keras
 
 
 def _norm_scale(norm: float, clip: float) -> float:
@@ -43,7 +41,7 @@ class Fixed:
                              f"(learning_rate may be reassigned)")
 
 
-class Optimizer(HasState):
+class Optimizer(FusedStep, HasState):
     """Base of the Keras-convention optimizers (``optkern.SGD``, ``optkern.Adam``, ...).
 
     Each ``step(grads)``, in this order (Keras 3):
@@ -77,7 +75,6 @@ class Optimizer(HasState):
     number, ``learning_rate``; see `state_dict`.
     """
 
-    _slots: tuple[str, ...] = ()
     _group_keys = frozenset({"learning_rate", "weight_decay"})
 
     weight_decay = Fixed()
@@ -110,15 +107,18 @@ class Optimizer(HasState):
             wd = group.get("weight_decay", self._weight_decay)
             self._group_decays.append(0.0 if wd is None else check_number(
                 f"param group {i} weight_decay", wd))
-        self._counts = [len(g["params"]) for g in self._groups.groups]
+        self._group_counts = [len(g["params"]) for g in self._groups.groups]
         self._refresh_lrs()
         self.iterations = 0
-        self._state = {slot: zeros_like_all(self._groups.params) for slot in self._slots}
-
-    # -- subclass hook -----------------------------------------------------------
-    def _apply(self, grads: list, lrs: list[float], grad_scales: Any) -> None:
-        """One native call updating every tensor; lrs has one float per group."""
-        raise NotImplementedError
+        # Keras's flags are the optimizer's, not a group's: a slot is kept for
+        # every tensor or for none.
+        self._state = {slot: zeros_like_all(self._groups.params) for slot in self._slots
+                       if self._slot_needed(slot, None)}
+        clip = 0.0 if self._clipvalue is None else self._clipvalue
+        self._records = [
+            self._record(dict(convention=_core.Convention.keras, weight_decay=wd, clip=clip,
+                              weight_decay_mode=_core.WeightDecay.decoupled_keras), group)
+            for group, wd in zip(self._groups.groups, self._group_decays)]
 
     # -- public API ----------------------------------------------------------------
     @property
@@ -151,7 +151,7 @@ class Optimizer(HasState):
         scales = None
         if self._clipnorm is not None or self._global_clipnorm is not None:
             scales = self._grad_scales(flat)
-        self._apply(flat, lrs, scales)
+        self._run_kernel(self._records, lrs, flat, scales)
         self.iterations += 1
 
     # -- helpers -------------------------------------------------------------------
@@ -173,11 +173,6 @@ class Optimizer(HasState):
         if not math.isfinite(norm):
             return math.nan
         return _norm_scale(norm, self._global_clipnorm)
-
-    @property
-    def _clip(self) -> float:
-        """clipvalue for the kernels (0: none)."""
-        return 0.0 if self._clipvalue is None else self._clipvalue
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({plural(len(self._groups.params), 'tensor')}, "

@@ -1,0 +1,5 @@
+// The sum-of-squares kernel for one instruction set (compiled once per ISA).
+#include "dispatch.hpp"
+#include "optkern/reduce.hpp"
+
+OPTKERN_EXPORT_KERNELS(SumSquares, sum_squares_lanes)

@@ -1,0 +1,58 @@
+"""The native step both front-ends share, and the hooks an optimizer fills in.
+
+An optimizer is a native kernel family (``_core.<kernel>_step`` with its group
+record ``_core.<Kernel>Group``, see the C++ descriptor of the same name) plus,
+per front-end, one small class over `FusedStep` that sets:
+
+``_kernel``
+    the family's name, e.g. ``"adam"``;
+``_slots``
+    the state slots in the kernel's order, under the front-end's names
+    (Keras ``momentum``, torch ``exp_avg``);
+``_slot_needed(slot, group)``
+    whether a group needs a slot (say, ``amsgrad`` for the third);
+``_kernel_fields(group)``
+    the optimizer's own hyperparameters for the record, by field name;
+``_step_records(records)``
+    the records of this step, for optimizers with per-step coefficients
+    (by default the records as they are).
+
+The front-end bases add the fields every optimizer has (convention, weight
+decay and its mode, clipvalue, maximize) and keep one record per group.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _core
+
+
+class FusedStep:
+    """Mixin: one native call updates every tensor of every group."""
+
+    _kernel: str = ""
+    _slots: tuple[str, ...] = ()
+
+    def _slot_needed(self, slot: str, group: dict | None) -> bool:
+        return True
+
+    def _kernel_fields(self, group: dict | None) -> dict:
+        return {}
+
+    def _step_records(self, records: list) -> list:
+        return records
+
+    # -- used by the front-end bases ---------------------------------------------
+    def _record(self, common: dict, group: dict | None) -> Any:
+        """The native group record: common fields plus the optimizer's own."""
+        cls = getattr(_core, self._kernel.capitalize() + "Group")
+        return cls(**{**common, **self._kernel_fields(group)})
+
+    def _run_kernel(self, records: list, lrs: list, grads: list, grad_scales: Any) -> None:
+        """One native call: step ``iterations + 1`` over all tensors, in place."""
+        state = self._state
+        step = getattr(_core, self._kernel + "_step")
+        step(self._step_records(records), self._group_counts, self.iterations + 1, lrs,
+             self._groups.params, grads, [state.get(s) for s in self._slots], grad_scales,
+             self._groups.labels)
