@@ -5,6 +5,7 @@ torch itself is never imported.
 
 from __future__ import annotations
 
+import operator
 from typing import Any, Mapping
 
 import numpy as np
@@ -48,6 +49,9 @@ class Optimizer(FusedStep):
 
     def __init__(self, params: Any, defaults: dict):
         self.defaults = dict(defaults)
+        self._read_options = operator.itemgetter(*self.defaults)
+        self._pair_options = [i for i, v in enumerate(self.defaults.values())
+                              if isinstance(v, (tuple, list))]
         self._groups = ParamGroups(params, frozenset(self.defaults))
         for group in self._groups.groups:
             for key, value in self.defaults.items():
@@ -232,9 +236,14 @@ class Optimizer(FusedStep):
                 self._on_group_change(i, group)
 
     def _group_options(self, group: dict) -> tuple:
-        """The group's options as a tuple, compared to skip re-checks."""
-        return tuple(tuple(v) if isinstance(v, (list, tuple, np.ndarray)) else v
-                     for v in (group[k] for k in self.defaults))
+        """The group's options as a tuple, compared to skip re-checks (runs every
+        step; a pair such as betas given as a list or array becomes a tuple)."""
+        options = self._read_options(group)
+        for i in self._pair_options:
+            if type(options[i]) is not tuple:
+                return tuple(tuple(v) if j in self._pair_options else v
+                             for j, v in enumerate(options))
+        return options
 
     def _make_record(self, group: dict) -> Any:
         """The group's native record (its own fields may override the common ones)."""
