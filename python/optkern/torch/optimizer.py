@@ -49,7 +49,7 @@ class Optimizer(FusedStep):
 
     def __init__(self, params: Any, defaults: dict):
         self.defaults = dict(defaults)
-        self._read_options = operator.itemgetter(*self.defaults)
+        self._options_of = operator.itemgetter(*self.defaults)
         self._pair_options = [i for i, v in enumerate(self.defaults.values())
                               if isinstance(v, (tuple, list))]
         self._groups = ParamGroups(params, frozenset(self.defaults))
@@ -238,7 +238,7 @@ class Optimizer(FusedStep):
     def _group_options(self, group: dict) -> tuple:
         """The group's options as a tuple, compared to skip re-checks (runs every
         step; a pair such as betas given as a list or array becomes a tuple)."""
-        options = self._read_options(group)
+        options = self._options_of(group)
         for i in self._pair_options:
             if type(options[i]) is not tuple:
                 return tuple(tuple(v) if j in self._pair_options else v
