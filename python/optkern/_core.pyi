@@ -50,6 +50,17 @@ class SgdGroup(_Group):
     first_step: bool
     def __init__(self, **fields: object) -> None: ...
 
+class AdamaxGroup(_Group):
+    beta1: float
+    beta2: float
+    eps: float
+    def __init__(self, **fields: object) -> None: ...
+
+class LionGroup(_Group):
+    beta1: float
+    beta2: float
+    def __init__(self, **fields: object) -> None: ...
+
 # <name>_step: groups[k] holds counts[k] consecutive tensors and runs at lrs[k];
 # slots holds one list (or None) per state slot, in the kernel's order; step t is 1-based.
 def adam_step(
@@ -72,6 +83,30 @@ def sgd_step(
     params: list[np.ndarray],
     grads: list[np.ndarray],
     slots: Sequence[list[np.ndarray | None] | None],  # momentum_buffer
+    grad_scales: float | list[float] | None,
+    names: list[str],
+) -> None: ...
+
+def adamax_step(
+    groups: list[AdamaxGroup],
+    counts: list[int],
+    step: int,
+    lrs: list[float],
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    slots: Sequence[list[np.ndarray | None] | None],  # exp_avg, exp_inf
+    grad_scales: float | list[float] | None,
+    names: list[str],
+) -> None: ...
+
+def lion_step(
+    groups: list[LionGroup],
+    counts: list[int],
+    step: int,
+    lrs: list[float],
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    slots: Sequence[list[np.ndarray | None] | None],  # exp_avg
     grad_scales: float | list[float] | None,
     names: list[str],
 ) -> None: ...

@@ -3,7 +3,9 @@ NumPy arrays (also at the top level: ``optkern.Adam`` is ``optkern.keras.Adam``)
 """
 
 from .adam import Adam, AdamW
+from .adamax import Adamax
+from .lion import Lion
 from .optimizer import Optimizer
 from .sgd import SGD
 
-__all__ = ["Adam", "AdamW", "Optimizer", "SGD"]
+__all__ = ["Adam", "AdamW", "Optimizer", "SGD", "Adamax", "Lion"]
