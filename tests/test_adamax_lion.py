@@ -275,3 +275,10 @@ def test_adamax_nonfinite_grad_follows_reference(isa):
             opt.step([np.full(19, 0.5, F32)])
         np.testing.assert_array_equal(p, want)
         assert np.isnan(p[7])
+
+
+def test_keras_names_resolve_through_optimizers_get():
+    assert ok.optimizers.get("adamax") is ok.Adamax is ok.optimizers.Adamax
+    assert ok.optimizers.get("Lion") is ok.Lion is ok.optimizers.Lion
+    opt = ok.optimizers.get({"class_name": "Lion", "config": {"beta_1": 0.5}}, _params())
+    assert isinstance(opt, ok.Lion) and opt.beta_1 == 0.5

@@ -34,15 +34,9 @@ struct AdamaxCoeffs {
   T step_size;         // torch: η/(1 − β1ᵗ)
 };
 
-struct Adamax {
+struct Adamax : Descriptor<AdamaxGroup, AdamaxCoeffs, 2> {
   static constexpr const char* name = "adamax";
-  static constexpr std::size_t kSlots = 2;
   static constexpr std::array<const char*, kSlots> slot_names = {"exp_avg", "exp_inf"};
-  using Group = AdamaxGroup;
-  template <class T>
-  using Coeffs = AdamaxCoeffs<T>;
-  template <class T>
-  using Fn = UpdateFn<T, Coeffs<T>>;
 
   static constexpr auto fields() {
     return std::tuple_cat(base_fields(),

@@ -32,15 +32,9 @@ struct LionCoeffs {
   T one_minus_beta2;  // 1 − β2
 };
 
-struct Lion {
+struct Lion : Descriptor<LionGroup, LionCoeffs, 1> {
   static constexpr const char* name = "lion";
-  static constexpr std::size_t kSlots = 1;
   static constexpr std::array<const char*, kSlots> slot_names = {"exp_avg"};
-  using Group = LionGroup;
-  template <class T>
-  using Coeffs = LionCoeffs<T>;
-  template <class T>
-  using Fn = UpdateFn<T, Coeffs<T>>;
 
   static constexpr auto fields() {
     return std::tuple_cat(base_fields(),
