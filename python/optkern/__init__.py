@@ -14,6 +14,8 @@ _LAZY = {
     "SGD": "keras.sgd",
     "Adam": "keras.adam",
     "AdamW": "keras.adam",
+    "Adamax": "keras.adamax",
+    "Lion": "keras.lion",
     "Checkpoint": "checkpoint",
     "CheckpointManager": "checkpoint",
     "CorruptCheckpointError": "checkpoint",

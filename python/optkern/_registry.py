@@ -36,7 +36,7 @@ class Case:
         a norm is summed in another order: clipnorm, global_clipnorm).
     torch : tuple (name, kwargs) or None
         The ``torch.optim`` class and kwargs computing the same update, for
-        the parity tests.
+        the parity tests; None where torch has no such optimizer (Lion).
     bench : bool
         Whether the benchmark times this row (one per optimizer and front end).
     bytes_per_element : int
@@ -82,8 +82,9 @@ def _keras(id: str, name: str, slots: tuple, bench: bool = False, bytes_per_elem
 
 def _torch(id: str, name: str, slots: tuple, torch: Any = None, bench: bool = False,
            bytes_per_element: int = 0, converge: Any = None, **kwargs: Any) -> Case:
+    """``torch=None``: torch.optim's class of the same name and kwargs; ``False``: none."""
     return Case("torch-" + id, "torch", name, kwargs, slots, True,
-                torch if torch is not None else (name, kwargs), bench, bytes_per_element,
+                (name, kwargs) if torch is None else (torch or None), bench, bytes_per_element,
                 converge)
 
 
@@ -92,6 +93,12 @@ _ADAM = ("momentum", "velocity")
 _TORCH_ADAM = ("exp_avg", "exp_avg_sq")
 _RMS = ("velocity",)
 _TORCH_RMS = ("square_avg",)
+_ADAMAX = ("momentum", "norm")
+_TORCH_ADAMAX = ("exp_avg", "exp_inf")
+ADAMAX_CONVERGE = dict(learning_rate=0.02)
+ADAMAX_TORCH_CONVERGE = dict(lr=0.02)
+LION_CONVERGE = dict(learning_rate=7e-4)  # sign steps: |x - c| stays below η
+LION_TORCH_CONVERGE = dict(lr=7e-4)
 
 CASES: list[Case] = [
     # -- Keras front end --------------------------------------------------------------
@@ -159,6 +166,35 @@ CASES: list[Case] = [
     _torch("rmsprop-centered-momentum-l2-maximize", "RMSprop",
            _TORCH_RMS + ("momentum_buffer", "grad_avg"), lr=0.01, momentum=0.9, centered=True,
            weight_decay=0.05, maximize=True),
+    # -- Adamax and Lion ------------------------------------------------------------
+    _keras("adamax", "Adamax", _ADAMAX, learning_rate=0.01, bench=True, bytes_per_element=28,
+           converge=ADAMAX_CONVERGE),
+    _keras("adamax-wd-betas-eps", "Adamax", _ADAMAX, learning_rate=0.02, weight_decay=0.05,
+           beta_1=0.5, beta_2=0.9, epsilon=1e-3),
+    _keras("adamax-clipvalue", "Adamax", _ADAMAX, clipvalue=0.5),
+    _keras("adamax-clipnorm", "Adamax", _ADAMAX, exact=False, learning_rate=0.01,
+           clipnorm=0.5),
+    _keras("lion", "Lion", ("momentum",), learning_rate=0.01, bench=True,
+           bytes_per_element=20, converge=LION_CONVERGE),
+    _keras("lion-wd-betas", "Lion", ("momentum",), learning_rate=0.01, weight_decay=0.1,
+           beta_1=0.5, beta_2=0.9),
+    _keras("lion-beta1-one", "Lion", ("momentum",), beta_1=1.0, beta_2=0.0),
+    _keras("lion-clipvalue", "Lion", ("momentum",), clipvalue=0.5),
+    _keras("lion-global-clipnorm", "Lion", ("momentum",), exact=False, learning_rate=0.01,
+           global_clipnorm=0.8),
+    _torch("adamax", "Adamax", _TORCH_ADAMAX, lr=0.01, bench=True, bytes_per_element=28,
+           converge=ADAMAX_TORCH_CONVERGE),
+    _torch("adamax-l2", "Adamax", _TORCH_ADAMAX, lr=0.01, weight_decay=0.05),
+    _torch("adamax-maximize", "Adamax", _TORCH_ADAMAX, lr=0.01, maximize=True),
+    _torch("adamax-l2-maximize-betas-eps", "Adamax", _TORCH_ADAMAX, lr=0.02,
+           betas=(0.5, 0.9), eps=1e-3, weight_decay=0.05, maximize=True),
+    _torch("adamax-defaults", "Adamax", _TORCH_ADAMAX),
+    _torch("lion", "Lion", ("exp_avg",), torch=False, lr=0.01, bench=True,
+           bytes_per_element=20, converge=LION_TORCH_CONVERGE),
+    _torch("lion-decoupled", "Lion", ("exp_avg",), torch=False, lr=0.01, weight_decay=0.1),
+    _torch("lion-maximize", "Lion", ("exp_avg",), torch=False, lr=0.01, maximize=True),
+    _torch("lion-decoupled-maximize-betas", "Lion", ("exp_avg",), torch=False, lr=0.01,
+           betas=(0.5, 0.9), weight_decay=0.1, maximize=True),
 ]
 
 

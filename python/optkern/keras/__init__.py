@@ -3,8 +3,18 @@ NumPy arrays (also at the top level: ``optkern.Adam`` is ``optkern.keras.Adam``)
 """
 
 from .adam import Adam, AdamW
+from .adamax import Adamax
+from .lion import Lion
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Adam", "AdamW", "Optimizer", "SGD", "RMSprop"]
+__all__ = [
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Lion",
+    "Optimizer",
+    "RMSprop",
+    "SGD",
+]

@@ -1,5 +1,6 @@
 """Keras 3 optimizers in plain NumPy (reference for ``optkern.SGD``, ``Adam``,
-``AdamW``, ``RMSprop``). Each takes a list of arrays and updates them in place.
+``AdamW``, ``RMSprop``, ``Adamax``, ``Lion``, ...). Each takes a list of
+arrays and updates them in place.
 
 Every step: clip the grads; if ``weight_decay``: ``p <- p - p*(lr*wd)``; apply
 the rule; ``iterations += 1``. Python-float scalars meet float32 arrays as
@@ -135,3 +136,42 @@ class RMSprop(_Base):
                 p[...] = p - b
             else:
                 p[...] = p - delta
+
+
+class Adamax(_Base):
+    """Keras Adamax: ``m += (g-m)*(1-b1)``; ``u = max(u*b2, |g|)``;
+    ``p -= (lr*m) / ((1-b1^t)*(u+eps))`` (``1-b1^t`` in double)."""
+
+    def __init__(self, params, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
+                         global_clipnorm)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self.m = [np.zeros_like(p) for p in self.params]
+        self.u = [np.zeros_like(p) for p in self.params]
+
+    def _rule(self, grads, lr):
+        b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
+        bias_correction1 = 1 - b1 ** (self.iterations + 1)
+        for p, g, m, u in zip(self.params, grads, self.m, self.u):
+            m[...] = m + (g - m) * (1 - b1)
+            u[...] = np.maximum(u * b2, np.abs(g))
+            p[...] = p - (lr * m) / (bias_correction1 * (u + eps))
+
+
+class Lion(_Base):
+    """Keras Lion: ``p -= lr*sign(m*b1 + g*(1-b1))``, then ``m = m*b2 + g*(1-b2)``
+    (``np.sign``: 0 at ±0, NaN at NaN)."""
+
+    def __init__(self, params, learning_rate=0.001, beta_1=0.9, beta_2=0.99,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
+                         global_clipnorm)
+        self.beta_1, self.beta_2 = beta_1, beta_2
+        self.m = [np.zeros_like(p) for p in self.params]
+
+    def _rule(self, grads, lr):
+        b1, b2 = self.beta_1, self.beta_2
+        for p, g, m in zip(self.params, grads, self.m):
+            p[...] = p - lr * np.sign(m * b1 + g * (1 - b1))
+            m[...] = m * b2 + g * (1 - b2)

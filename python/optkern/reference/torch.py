@@ -128,3 +128,53 @@ class RMSprop:
             else:
                 p[...] = p - lr * (g / denom)
         self.iterations += 1
+
+
+class Adamax:
+    """torch Adamax: ``m += (1-b1)*(g-m)``; ``u = max(u*b2, |g|+eps)``;
+    ``p -= (lr/(1-b1^t)) * (m/u)``."""
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 maximize=False):
+        self.params = list(params)
+        self.lr, self.betas, self.eps = lr, betas, eps
+        self.weight_decay, self.maximize = weight_decay, maximize
+        self.exp_avg = [np.zeros_like(p) for p in self.params]
+        self.exp_inf = [np.zeros_like(p) for p in self.params]
+        self.iterations = 0
+
+    def step(self, grads):
+        lr, (b1, b2), eps, wd = self.lr, self.betas, self.eps, self.weight_decay
+        step_size = lr / (1 - b1 ** (self.iterations + 1))
+        for p, g, m, u in zip(self.params, grads, self.exp_avg, self.exp_inf):
+            if self.maximize:
+                g = -g
+            if wd != 0:
+                g = g + wd * p
+            m[...] = m + (1 - b1) * (g - m)
+            u[...] = np.maximum(u * b2, np.abs(g) + eps)
+            p[...] = p - step_size * (m / u)
+        self.iterations += 1
+
+
+class Lion:
+    """Lion (the paper's and optax's rule; torch has none), torch conventions:
+    ``p *= 1 - lr*wd`` (decoupled); ``p -= lr*sign(m*b1 + g*(1-b1))``;
+    ``m = m*b2 + g*(1-b2)`` (``np.sign``: 0 at ±0, NaN at NaN)."""
+
+    def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, maximize=False):
+        self.params = list(params)
+        self.lr, self.betas, self.weight_decay, self.maximize = lr, betas, weight_decay, maximize
+        self.exp_avg = [np.zeros_like(p) for p in self.params]
+        self.iterations = 0
+
+    def step(self, grads):
+        lr, (b1, b2), wd = self.lr, self.betas, self.weight_decay
+        for p, g, m in zip(self.params, grads, self.exp_avg):
+            if self.maximize:
+                g = -g
+            if wd != 0:
+                p[...] = p * (1 - lr * wd)
+            p[...] = p - lr * np.sign(m * b1 + g * (1 - b1))
+            m[...] = m * b2 + g * (1 - b2)
+        self.iterations += 1

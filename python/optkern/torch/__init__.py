@@ -4,9 +4,20 @@ NumPy arrays, through the same fused kernels. torch need not be installed.
 
 from . import lr_scheduler  # pure Python, imports nothing heavy
 from .adam import Adam, AdamW
+from .adamax import Adamax
 from .clip import clip_grad_norm_
+from .lion import Lion
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "clip_grad_norm_", "RMSprop"]
+__all__ = [
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Lion",
+    "Optimizer",
+    "RMSprop",
+    "SGD",
+    "clip_grad_norm_",
+]
