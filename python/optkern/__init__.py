@@ -14,6 +14,7 @@ _LAZY = {
     "SGD": "keras.sgd",
     "Adam": "keras.adam",
     "AdamW": "keras.adam",
+    "Nadam": "keras.nadam",
     "Checkpoint": "checkpoint",
     "CheckpointManager": "checkpoint",
     "CorruptCheckpointError": "checkpoint",

@@ -3,7 +3,8 @@ NumPy arrays (also at the top level: ``optkern.Adam`` is ``optkern.keras.Adam``)
 """
 
 from .adam import Adam, AdamW
+from .nadam import Nadam
 from .optimizer import Optimizer
 from .sgd import SGD
 
-__all__ = ["Adam", "AdamW", "Optimizer", "SGD"]
+__all__ = ["Adam", "AdamW", "Optimizer", "SGD", "Nadam"]

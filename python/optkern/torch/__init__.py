@@ -5,7 +5,8 @@ NumPy arrays, through the same fused kernels. torch need not be installed.
 from . import lr_scheduler  # pure Python, imports nothing heavy
 from .adam import Adam, AdamW
 from .clip import clip_grad_norm_
+from .nadam import NAdam
 from .optimizer import Optimizer
 from .sgd import SGD
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "clip_grad_norm_"]
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "clip_grad_norm_", "NAdam"]
