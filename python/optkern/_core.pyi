@@ -50,6 +50,15 @@ class SgdGroup(_Group):
     first_step: bool
     def __init__(self, **fields: object) -> None: ...
 
+class NadamGroup(_Group):
+    beta1: float
+    beta2: float
+    eps: float
+    mu: float  # μₜ of this step
+    mu_next: float  # μₜ₊₁
+    mu_product: float  # Π after this step's update
+    def __init__(self, **fields: object) -> None: ...
+
 # <name>_step: groups[k] holds counts[k] consecutive tensors and runs at lrs[k];
 # slots holds one list (or None) per state slot, in the kernel's order; step t is 1-based.
 def adam_step(
@@ -72,6 +81,18 @@ def sgd_step(
     params: list[np.ndarray],
     grads: list[np.ndarray],
     slots: Sequence[list[np.ndarray | None] | None],  # momentum_buffer
+    grad_scales: float | list[float] | None,
+    names: list[str],
+) -> None: ...
+
+def nadam_step(
+    groups: list[NadamGroup],
+    counts: list[int],
+    step: int,
+    lrs: list[float],
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    slots: Sequence[list[np.ndarray | None] | None],  # exp_avg, exp_avg_sq
     grad_scales: float | list[float] | None,
     names: list[str],
 ) -> None: ...
