@@ -77,42 +77,40 @@ class Nadam(Optimizer):
         super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
                          global_clipnorm)
         self._u_product = 1.0
-        self._pending_u_product = 1.0
+        # (t, Π after step t) of the last step handed to the kernel: it counts
+        # once ``iterations`` reaches t, which the base does only after the
+        # kernel applied the step (a refused step leaves Π as it was).
+        self._u_pending = (-1, 1.0)
 
     @property
     def u_product(self) -> float:
         """Π, the product of uₜ over the steps applied so far (1 before the first)."""
+        return self._settled_u_product()
+
+    def _settled_u_product(self) -> float:
+        t, product = self._u_pending
+        if t == self.iterations:
+            self._u_product = product
+            self._u_pending = (-1, 1.0)
         return self._u_product
 
     def _kernel_fields(self, group: dict | None) -> dict:
-        return dict(beta1=self._beta_1, beta2=self._beta_2, eps=self._epsilon)
+        # The kernel computes uₜ and uₜ₊₁ as β1(1 − ½·0.96^(t·ψ)) with ψ = 1.
+        return dict(beta1=self._beta_1, beta2=self._beta_2, eps=self._epsilon,
+                    momentum_decay=1.0)
 
     def _step_records(self, records: list) -> list:
         t = self.iterations + 1
-        u_t = _u(self._beta_1, t)
-        u_next = _u(self._beta_1, t + 1)
-        product = self._u_product * u_t
+        product = self._settled_u_product() * (self._beta_1 * (1.0 - 0.5 * 0.96 ** t))
         for record in records:
-            record.mu = u_t
-            record.mu_next = u_next
             record.mu_product = product
-        self._pending_u_product = product
+        self._u_pending = (t, product)
         return records
-
-    def step(self, grads: Any) -> None:
-        """Apply one update in place; ``grads`` mirrors the params' structure.
-
-        Π is updated only when the step is applied (a refused step changes
-        nothing). Raises ValueError if a params dict no longer binds its keys
-        to the arrays given at construction.
-        """
-        super().step(grads)
-        self._u_product = self._pending_u_product
 
     def state_dict(self) -> dict:
         """`optkern.Optimizer.state_dict` plus ``"u_product"``: Π, a float."""
         out = super().state_dict()
-        out["u_product"] = float(self._u_product)
+        out["u_product"] = float(self._settled_u_product())
         return out
 
     def load_state_dict(self, state_dict: dict, strict: bool = True) -> None:
@@ -132,7 +130,9 @@ class Nadam(Optimizer):
         else:
             product = check_number("state_dict['u_product']", product, 0.0, 1.0)
         rest = {k: v for k, v in state_dict.items() if k != "u_product"}
+        self._settled_u_product()
         super().load_state_dict(rest, strict)
+        self._u_pending = (-1, 1.0)
         if product is None and "iterations" in state_dict:
             product = 1.0
             for t in range(1, self.iterations + 1):

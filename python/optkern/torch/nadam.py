@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from typing import Any
 
 import numpy as np
@@ -74,13 +75,16 @@ class NAdam(Optimizer):
     def __init__(self, params: Any, lr: float = 2e-3, betas: tuple = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, *, maximize: bool = False):
+        self._schedules: list = []  # (β1, ψ) of each group, as checked
+        self._f32 = array("f", [0.0])  # rounds a double to float32 on assignment
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       momentum_decay=momentum_decay,
                                       decoupled_weight_decay=decoupled_weight_decay,
                                       maximize=maximize))
-        # Π per group: one np.float32 when all its tensors share it (always,
-        # unless a state dict gave them different ones), else a list, one per tensor.
-        self._mu_products: list = [np.float32(1.0)] * len(self._group_counts)
+        # Π per group: one float (a float32 value) when all its tensors share it
+        # (always, unless a state dict gave them different ones), else a list of
+        # one per tensor.
+        self._mu_products: list = [1.0] * len(self._group_counts)
 
     def _check_group(self, group: dict) -> None:
         check_common(group)
@@ -89,42 +93,65 @@ class NAdam(Optimizer):
         check_number("momentum_decay", group["momentum_decay"])
         check_flag("decoupled_weight_decay", group["decoupled_weight_decay"])
 
+    def _on_group_change(self, index: int, group: dict) -> None:
+        schedule = (float(group["betas"][0]), float(group["momentum_decay"]))
+        if index == len(self._schedules):  # construction checks the groups in order
+            self._schedules.append(schedule)
+        else:
+            self._schedules[index] = schedule
+
     def _kernel_fields(self, g: dict) -> dict:
         decoupled = g["decoupled_weight_decay"]
         return dict(beta1=float(g["betas"][0]), beta2=float(g["betas"][1]), eps=float(g["eps"]),
+                    momentum_decay=float(g["momentum_decay"]),
                     weight_decay_mode=(_core.WeightDecay.decoupled_torch if decoupled
                                        else _core.WeightDecay.l2))
 
     def _apply(self, grads: list) -> None:
-        step = self.iterations + 1
-        t = float(step)
-        records, counts, lrs, products = [], [], [], []
-        for i, (group, count) in enumerate(zip(self.param_groups, self._group_counts)):
-            beta1, psi = float(group["betas"][0]), float(group["momentum_decay"])
-            mu = _mu(beta1, psi, t)
-            mu_next = _mu(beta1, psi, t + 1.0)
-            mu32 = np.float32(mu)
-            old = self._mu_products[i]
-            if not isinstance(old, list):
-                new = old * mu32
-                record = self._records[i]
-                record.mu, record.mu_next, record.mu_product = mu, mu_next, float(new)
-                records.append(record)
-                counts.append(count)
-                lrs.append(self._lrs[i])
-            else:  # one record per tensor
-                new = [x * mu32 for x in old]
-                for x in new:
+        # Π ← f32(Π·f32(μₜ)) for every group (the kernel computes μₜ, μₜ₊₁ and
+        # the coefficients in double from Π); kept only once the step is applied.
+        t = float(self.iterations + 1)
+        f32 = self._f32
+        products, split = [], False
+        for record, (beta1, psi), old in zip(self._records, self._schedules,
+                                             self._mu_products):
+            f32[0] = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))  # μₜ, as _mu
+            mu32 = f32[0]
+            if type(old) is float:
+                f32[0] = old * mu32  # exact in double, then rounded once
+                new = record.mu_product = f32[0]
+            else:
+                new = []
+                for x in old:
+                    f32[0] = x * mu32
+                    new.append(f32[0])
+                split = True
+            products.append(new)
+        if split:
+            self._apply_split(grads, products)
+        else:
+            self._run_kernel(self._records, self._lrs, grads, None)
+        self._mu_products = products
+
+    def _apply_split(self, grads: list, products: list) -> None:
+        """The step when some group's tensors carry different products: those
+        tensors get one record each."""
+        records, counts, lrs = [], [], []
+        for i, (group, count, product) in enumerate(zip(self.param_groups, self._group_counts,
+                                                        products)):
+            if isinstance(product, list):
+                for x in product:
                     record = self._make_record(group)
-                    record.mu, record.mu_next, record.mu_product = mu, mu_next, float(x)
+                    record.mu_product = x
                     records.append(record)
                     counts.append(1)
                     lrs.append(self._lrs[i])
-            products.append(new)
-        state = self._state
-        _core.nadam_step(records, counts, step, lrs, self._groups.params, grads,
-                         [state[s] for s in self._slots], None, self._groups.labels)
-        self._mu_products = products
+            else:  # its record already holds the product
+                records.append(self._records[i])
+                counts.append(count)
+                lrs.append(self._lrs[i])
+        _core.nadam_step(records, counts, self.iterations + 1, lrs, self._groups.params, grads,
+                         [self._state[s] for s in self._slots], None, self._groups.labels)
 
     # -- state ----------------------------------------------------------------------
     def _products_per_tensor(self) -> list:
@@ -159,8 +186,8 @@ class NAdam(Optimizer):
         found = plan_arrays(ours, set(), templates if strict else {},
                             {} if strict else templates, strict)
         values = {}
-        for name, array in found.items():
-            values[name] = np.float32(check_number(f"state_dict[{name!r}]", array, 0.0, 1.0))
+        for name, entry in found.items():
+            values[name] = float(check_number(f"state_dict[{name!r}]", entry, 0.0, 1.0))
         rest = {k: v for k, v in state_dict.items() if k not in ours}
         super().load_state_dict(rest, strict)
         # -- nothing below can fail ---------------------------------------------------
@@ -174,10 +201,7 @@ class NAdam(Optimizer):
                     continue
                 if "step" in state_dict:
                     if implied is None:
-                        implied = np.float32(1.0)
-                        beta1, psi = float(group["betas"][0]), float(group["momentum_decay"])
-                        for s in range(1, self.iterations + 1):
-                            implied = implied * np.float32(_mu(beta1, psi, float(s)))
+                        implied = self._implied_product(group)
                     per_tensor.append(implied)
                 else:
                     per_tensor.append(current[len(per_tensor)])
@@ -187,6 +211,16 @@ class NAdam(Optimizer):
             mine = per_tensor[flat:flat + count]
             flat += count
             uniform = all(x == mine[0] for x in mine)  # (Π is never NaN here)
-            products.append(mine[0] if uniform and mine else
-                            (np.float32(1.0) if not mine else list(mine)))
+            products.append(1.0 if not mine else mine[0] if uniform else list(mine))
         self._mu_products = products
+
+    def _implied_product(self, group: dict) -> float:
+        """Π after ``step`` steps under the group's current options."""
+        f32, product = self._f32, 1.0
+        beta1, psi = float(group["betas"][0]), float(group["momentum_decay"])
+        for step in range(1, self.iterations + 1):
+            f32[0] = _mu(beta1, psi, float(step))
+            mu32 = f32[0]
+            f32[0] = product * mu32
+            product = f32[0]
+        return product

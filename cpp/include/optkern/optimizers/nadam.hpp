@@ -1,11 +1,11 @@
 // Nadam (Keras) / NAdam (torch): group record, per-step constants and the
 // fused single-pass kernel loop.
 //
-// The momentum schedule μₜ, μₜ₊₁ and the running product Π are per-step
-// scalars kept by the front-end (Keras: one Π per optimizer, in double; torch:
-// one float32 Π per tensor) and handed over in the group record; the
-// coefficients below are computed from them once per group and step, in
-// double. One read of p, g, m, v and one write of p, m, v per element.
+// The running product Π of the momentum schedule is state kept by the
+// front-end (Keras: one Π per optimizer, in double; torch: one float32 Π per
+// tensor), which hands over Π after this step's update in the group record;
+// μₜ, μₜ₊₁ and the coefficients are computed from it once per group and step,
+// in double. One read of p, g, m, v and one write of p, m, v per element.
 // Operations are written in the order the reference applies them, without
 // contraction (-ffp-contract=off), so every ISA and thread count produces the
 // same bits as optkern.reference.
@@ -24,10 +24,15 @@ namespace optkern {
 
 struct NadamGroup : GroupBase {
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-7;
-  double mu = 0.0;          // μₜ of this step
-  double mu_next = 0.0;     // μₜ₊₁
-  double mu_product = 1.0;  // Π after this step's update Π ← Π·μₜ
+  double momentum_decay = 1.0;  // ψ in μₜ = β1(1 − ½·0.96^(tψ)); Keras: 1
+  double mu_product = 1.0;      // Π after this step's update Π ← Π·μₜ
 };
+
+// The momentum schedule μₜ = β1(1 − ½·0.96^(tψ)), in double (t a double, as
+// the front-ends compute it).
+inline double nadam_mu(double beta1, double momentum_decay, double t) {
+  return beta1 * (1.0 - 0.5 * std::pow(0.96, t * momentum_decay));
+}
 
 template <class T>
 struct NadamCoeffs {
@@ -57,8 +62,7 @@ struct Nadam {
                           std::make_tuple(field("beta1", &Group::beta1),
                                           field("beta2", &Group::beta2),
                                           field("eps", &Group::eps),
-                                          field("mu", &Group::mu),
-                                          field("mu_next", &Group::mu_next),
+                                          field("momentum_decay", &Group::momentum_decay),
                                           field("mu_product", &Group::mu_product)));
   }
 
@@ -67,7 +71,9 @@ struct Nadam {
   template <class T>
   static Coeffs<T> coeffs(const Group& g, std::int64_t step) {
     const double t = static_cast<double>(step);
-    const double product_next = g.mu_product * g.mu_next;
+    const double mu = nadam_mu(g.beta1, g.momentum_decay, t);
+    const double mu_next = nadam_mu(g.beta1, g.momentum_decay, t + 1.0);
+    const double product_next = g.mu_product * mu_next;
     Coeffs<T> k{};
     k.prep = grad_prep<T>(g);
     k.convention = g.convention;
@@ -77,11 +83,11 @@ struct Nadam {
     k.eps = static_cast<T>(g.eps);
     k.bias_correction2 = static_cast<T>(1.0 - std::pow(g.beta2, t));
     if (g.convention == Convention::keras) {
-      k.coef_m = static_cast<T>(g.lr * g.mu_next / (1.0 - product_next));
-      k.coef_g = static_cast<T>(g.lr * (1.0 - g.mu) / (1.0 - g.mu_product));
+      k.coef_m = static_cast<T>(g.lr * mu_next / (1.0 - product_next));
+      k.coef_g = static_cast<T>(g.lr * (1.0 - mu) / (1.0 - g.mu_product));
     } else {
-      k.coef_m = static_cast<T>(-g.lr * g.mu_next / (1.0 - product_next));
-      k.coef_g = static_cast<T>(-g.lr * (1.0 - g.mu) / (1.0 - g.mu_product));
+      k.coef_m = static_cast<T>(-g.lr * mu_next / (1.0 - product_next));
+      k.coef_g = static_cast<T>(-g.lr * (1.0 - mu) / (1.0 - g.mu_product));
     }
     return k;
   }
