@@ -421,3 +421,9 @@ def test_torch_tensors_of_one_group_may_carry_different_products(dtype):
     sd = opt.state_dict()
     for i in range(3):
         assert sd[f"mu_product/{i}"].tobytes() == np.float32(ref.mu_product[i]).tobytes()
+
+
+def test_exported_names():
+    assert ok.Nadam is ok.keras.Nadam and "Nadam" in ok.__all__ and "Nadam" in dir(ok)
+    assert "Nadam" in ok.keras.__all__ and "NAdam" in ok.torch.__all__
+    assert ok.reference.keras.Nadam and ok.reference.torch.NAdam
