@@ -47,6 +47,7 @@ void register_optimizers(py::module_& m) {
 
   bind_optimizer<Adam>(m);
   bind_optimizer<Sgd>(m);
+  bind_optimizer<Rmsprop>(m);
   bind_optimizer<Nadam>(m);
 }
 

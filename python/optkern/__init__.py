@@ -19,8 +19,9 @@ _LAZY = {
     "CheckpointManager": "checkpoint",
     "CorruptCheckpointError": "checkpoint",
     "latest_checkpoint": "checkpoint",
+    "RMSprop": "keras.rmsprop",
 }
-_SUBMODULES = {"keras", "torch", "reference", "checkpoint", "losses", "schedules"}
+_SUBMODULES = {"keras", "torch", "optimizers", "reference", "checkpoint", "losses", "schedules"}
 
 __all__ = ["build_info", "get_num_threads", "set_num_threads", *_LAZY, *sorted(_SUBMODULES)]
 

@@ -50,13 +50,19 @@ class SgdGroup(_Group):
     first_step: bool
     def __init__(self, **fields: object) -> None: ...
 
+class RmspropGroup(_Group):
+    rho: float  # Keras rho, torch alpha
+    momentum: float
+    eps: float
+    centered: bool
+    def __init__(self, **fields: object) -> None: ...
+
 class NadamGroup(_Group):
     beta1: float
     beta2: float
     eps: float
-    mu: float  # μₜ of this step
-    mu_next: float  # μₜ₊₁
-    mu_product: float  # Π after this step's update
+    momentum_decay: float  # ψ in μₜ = β1(1 − ½·0.96^(tψ)); 1 for the Keras form
+    mu_product: float  # Π after this step's update Π ← Π·μₜ
     def __init__(self, **fields: object) -> None: ...
 
 # <name>_step: groups[k] holds counts[k] consecutive tensors and runs at lrs[k];
@@ -81,6 +87,18 @@ def sgd_step(
     params: list[np.ndarray],
     grads: list[np.ndarray],
     slots: Sequence[list[np.ndarray | None] | None],  # momentum_buffer
+    grad_scales: float | list[float] | None,
+    names: list[str],
+) -> None: ...
+
+def rmsprop_step(
+    groups: list[RmspropGroup],
+    counts: list[int],
+    step: int,
+    lrs: list[float],
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    slots: Sequence[list[np.ndarray | None] | None],  # square_avg, momentum_buffer, grad_avg
     grad_scales: float | list[float] | None,
     names: list[str],
 ) -> None: ...

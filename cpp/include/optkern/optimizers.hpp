@@ -3,4 +3,5 @@
 
 #include "optkern/optimizers/adam.hpp"
 #include "optkern/optimizers/sgd.hpp"
+#include "optkern/optimizers/rmsprop.hpp"
 #include "optkern/optimizers/nadam.hpp"

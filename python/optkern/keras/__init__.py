@@ -5,6 +5,7 @@ NumPy arrays (also at the top level: ``optkern.Adam`` is ``optkern.keras.Adam``)
 from .adam import Adam, AdamW
 from .nadam import Nadam
 from .optimizer import Optimizer
+from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Adam", "AdamW", "Optimizer", "SGD", "Nadam"]
+__all__ = ["Adam", "AdamW", "Optimizer", "SGD", "RMSprop", "Nadam"]

@@ -7,6 +7,7 @@ from .adam import Adam, AdamW
 from .clip import clip_grad_norm_
 from .nadam import NAdam
 from .optimizer import Optimizer
+from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "clip_grad_norm_", "NAdam"]
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "clip_grad_norm_", "RMSprop", "NAdam"]

@@ -47,15 +47,9 @@ struct NadamCoeffs {
   T coef_g;             // keras: η(1 − μₜ)/(1 − Π);  torch: −η(1 − μₜ)/(1 − Π)
 };
 
-struct Nadam {
+struct Nadam : Descriptor<NadamGroup, NadamCoeffs, 2> {
   static constexpr const char* name = "nadam";
-  static constexpr std::size_t kSlots = 2;
   static constexpr std::array<const char*, kSlots> slot_names = {"exp_avg", "exp_avg_sq"};
-  using Group = NadamGroup;
-  template <class T>
-  using Coeffs = NadamCoeffs<T>;
-  template <class T>
-  using Fn = UpdateFn<T, Coeffs<T>>;
 
   static constexpr auto fields() {
     return std::tuple_cat(base_fields(),
