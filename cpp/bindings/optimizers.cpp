@@ -50,6 +50,7 @@ void register_optimizers(py::module_& m) {
   bind_optimizer<Rmsprop>(m);
   bind_optimizer<Adamax>(m);
   bind_optimizer<Lion>(m);
+  bind_optimizer<Nadam>(m);
 }
 
 }  // namespace optkern::bindings

@@ -16,6 +16,7 @@ _LAZY = {
     "AdamW": "keras.adam",
     "Adamax": "keras.adamax",
     "Lion": "keras.lion",
+    "Nadam": "keras.nadam",
     "Checkpoint": "checkpoint",
     "CheckpointManager": "checkpoint",
     "CorruptCheckpointError": "checkpoint",

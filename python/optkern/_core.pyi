@@ -68,6 +68,14 @@ class LionGroup(_Group):
     beta2: float
     def __init__(self, **fields: object) -> None: ...
 
+class NadamGroup(_Group):
+    beta1: float
+    beta2: float
+    eps: float
+    momentum_decay: float  # ψ in μₜ = β1(1 − ½·0.96^(tψ)); 1 for the Keras form
+    mu_product: float  # Π after this step's update Π ← Π·μₜ
+    def __init__(self, **fields: object) -> None: ...
+
 # <name>_step: groups[k] holds counts[k] consecutive tensors and runs at lrs[k];
 # slots holds one list (or None) per state slot, in the kernel's order; step t is 1-based.
 _G = TypeVar("_G", bound=_Group, contravariant=True)
@@ -91,6 +99,8 @@ sgd_step: _Step[SgdGroup]  # slots: momentum_buffer
 rmsprop_step: _Step[RmspropGroup]  # slots: square_avg, momentum_buffer, grad_avg
 adamax_step: _Step[AdamaxGroup]  # slots: exp_avg, exp_inf
 lion_step: _Step[LionGroup]  # slots: exp_avg
+
+nadam_step: _Step[NadamGroup]  # slots: exp_avg, exp_avg_sq
 
 def sum_squares(arrays: Sequence[np.ndarray], names: Sequence[str]) -> list[float]: ...
 

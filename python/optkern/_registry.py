@@ -99,6 +99,7 @@ ADAMAX_CONVERGE = dict(learning_rate=0.02)
 ADAMAX_TORCH_CONVERGE = dict(lr=0.02)
 LION_CONVERGE = dict(learning_rate=7e-4)  # sign steps: |x - c| stays below η
 LION_TORCH_CONVERGE = dict(lr=7e-4)
+_TORCH_NADAM = ("exp_avg", "exp_avg_sq", "mu_product")
 
 CASES: list[Case] = [
     # -- Keras front end --------------------------------------------------------------
@@ -195,6 +196,36 @@ CASES: list[Case] = [
     _torch("lion-maximize", "Lion", ("exp_avg",), torch=False, lr=0.01, maximize=True),
     _torch("lion-decoupled-maximize-betas", "Lion", ("exp_avg",), torch=False, lr=0.01,
            betas=(0.5, 0.9), weight_decay=0.1, maximize=True),
+    # -- Nadam (Keras) / NAdam (torch) ---------------------------------------------------
+    _keras("nadam", "Nadam", _ADAM, learning_rate=0.01, bench=True, bytes_per_element=28,
+           converge=dict(learning_rate=0.01)),
+    _keras("nadam-wd-betas-eps", "Nadam", _ADAM, learning_rate=0.02, beta_1=0.5, beta_2=0.9,
+           epsilon=1e-3, weight_decay=0.05),
+    _keras("nadam-clipvalue", "Nadam", _ADAM, clipvalue=0.5),
+    _keras("nadam-clipnorm", "Nadam", _ADAM, exact=False, learning_rate=0.01, clipnorm=0.5),
+    _keras("nadam-global-clipnorm", "Nadam", _ADAM, exact=False, learning_rate=0.01,
+           global_clipnorm=0.8),
+    # every combination of weight decay (none, L2, decoupled), maximize and momentum_decay
+    _torch("nadam", "NAdam", _TORCH_NADAM, lr=0.01, bench=True, bytes_per_element=28,
+           converge=dict(lr=0.01, momentum_decay=0.04)),
+    _torch("nadam-maximize", "NAdam", _TORCH_NADAM, lr=0.01, maximize=True),
+    _torch("nadam-psi", "NAdam", _TORCH_NADAM, lr=0.01, momentum_decay=0.1),
+    _torch("nadam-psi0-maximize", "NAdam", _TORCH_NADAM, momentum_decay=0.0, maximize=True),
+    _torch("nadam-l2", "NAdam", _TORCH_NADAM, lr=0.01, weight_decay=0.05),
+    _torch("nadam-l2-maximize", "NAdam", _TORCH_NADAM, lr=0.01, weight_decay=0.05,
+           maximize=True),
+    _torch("nadam-l2-psi-betas", "NAdam", _TORCH_NADAM, lr=0.01, weight_decay=0.05,
+           momentum_decay=0.1, betas=(0.5, 0.9), eps=1e-3),
+    _torch("nadam-l2-psi-maximize", "NAdam", _TORCH_NADAM, weight_decay=0.05,
+           momentum_decay=0.1, maximize=True),
+    _torch("nadam-decoupled", "NAdam", _TORCH_NADAM, lr=0.01, weight_decay=0.05,
+           decoupled_weight_decay=True),
+    _torch("nadam-decoupled-maximize", "NAdam", _TORCH_NADAM, lr=0.01, weight_decay=0.05,
+           decoupled_weight_decay=True, maximize=True),
+    _torch("nadam-decoupled-psi", "NAdam", _TORCH_NADAM, lr=0.01, weight_decay=0.05,
+           decoupled_weight_decay=True, momentum_decay=0.1),
+    _torch("nadam-decoupled-psi-maximize", "NAdam", _TORCH_NADAM, weight_decay=0.05,
+           decoupled_weight_decay=True, momentum_decay=0.1, maximize=True),
 ]
 
 

@@ -6,3 +6,4 @@
 #include "optkern/optimizers/rmsprop.hpp"
 #include "optkern/optimizers/adamax.hpp"
 #include "optkern/optimizers/lion.hpp"
+#include "optkern/optimizers/nadam.hpp"

@@ -5,6 +5,7 @@ NumPy arrays (also at the top level: ``optkern.Adam`` is ``optkern.keras.Adam``)
 from .adam import Adam, AdamW
 from .adamax import Adamax
 from .lion import Lion
+from .nadam import Nadam
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
@@ -14,6 +15,7 @@ __all__ = [
     "AdamW",
     "Adamax",
     "Lion",
+    "Nadam",
     "Optimizer",
     "RMSprop",
     "SGD",

@@ -175,3 +175,35 @@ class Lion(_Base):
         for p, g, m in zip(self.params, grads, self.m):
             p[...] = p - lr * np.sign(m * b1 + g * (1 - b1))
             m[...] = m * b2 + g * (1 - b2)
+
+
+class Nadam(_Base):
+    """Keras Nadam: ``u_t = b1*(1 - 0.5*0.96^t)``, ``u_t1`` likewise for t+1;
+    ``u_product *= u_t`` (one double scalar, starting at 1); ``m += (1-b1)*(g-m)``;
+    ``v += (g*g-v)*(1-b2)``; ``c_m = lr*u_t1/(1 - u_product*u_t1)``,
+    ``c_g = lr*(1-u_t)/(1 - u_product)``;
+    ``p -= (m*c_m + g*c_g) / (sqrt(v/(1-b2^t)) + eps)``."""
+
+    def __init__(self, params, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
+                         global_clipnorm)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self.u_product = 1.0
+        self.m = [np.zeros_like(p) for p in self.params]
+        self.v = [np.zeros_like(p) for p in self.params]
+
+    def _rule(self, grads, lr):
+        b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
+        t = self.iterations + 1
+        u_t = b1 * (1.0 - 0.5 * 0.96 ** t)
+        u_t1 = b1 * (1.0 - 0.5 * 0.96 ** (t + 1))
+        self.u_product = self.u_product * u_t
+        c_m = lr * u_t1 / (1.0 - self.u_product * u_t1)
+        c_g = lr * (1.0 - u_t) / (1.0 - self.u_product)
+        bias_correction2 = 1.0 - b2 ** t
+        for p, g, m, v in zip(self.params, grads, self.m, self.v):
+            m[...] = m + (1 - b1) * (g - m)
+            v[...] = v + (g * g - v) * (1 - b2)
+            d = np.sqrt(v / bias_correction2) + eps
+            p[...] = p - (m * c_m + g * c_g) / d

@@ -127,6 +127,52 @@ class RMSprop:
                 p[...] = p - lr * b
             else:
                 p[...] = p - lr * (g / denom)
+
+
+class NAdam:
+    """torch NAdam: ``mu = b1*(1 - 0.5*0.96^(t*psi))``, ``mu_next`` likewise for t+1;
+    per tensor ``mu_product = f32(mu_product * f32(mu))`` (a float32 scalar, starting
+    at 1); ``m += (1-b1)*(g-m)``; ``v = v*b2 + (1-b2)*(g*g)``;
+    ``d = sqrt(v/(1-b2^t)) + eps``; ``p += (c_g*g)/d``; ``p += (c_m*m)/d`` with
+    ``c_g = -lr*(1-mu)/(1-mu_product)`` and
+    ``c_m = -lr*mu_next/(1-mu_product*mu_next)``, both in double."""
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 momentum_decay=4e-3, decoupled_weight_decay=False, maximize=False):
+        self.params = list(params)
+        self.lr, self.betas, self.eps = lr, betas, eps
+        self.weight_decay, self.momentum_decay = weight_decay, momentum_decay
+        self.decoupled, self.maximize = decoupled_weight_decay, maximize
+        self.exp_avg = [np.zeros_like(p) for p in self.params]
+        self.exp_avg_sq = [np.zeros_like(p) for p in self.params]
+        self.mu_product = [np.float32(1.0) for _ in self.params]
+        self.iterations = 0
+
+    def step(self, grads):
+        lr, (b1, b2), eps, wd = self.lr, self.betas, self.eps, self.weight_decay
+        t = float(self.iterations + 1)
+        psi = self.momentum_decay
+        mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+        mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1.0) * psi))
+        bias_correction2 = 1.0 - b2 ** t
+        for i, (p, g, m, v) in enumerate(zip(self.params, grads, self.exp_avg,
+                                             self.exp_avg_sq)):
+            if self.maximize:
+                g = -g
+            if wd != 0:
+                if self.decoupled:
+                    p[...] = p * (1 - lr * wd)
+                else:
+                    g = g + wd * p
+            self.mu_product[i] = np.float32(self.mu_product[i] * np.float32(mu))
+            product = float(self.mu_product[i])
+            c_g = -lr * (1.0 - mu) / (1.0 - product)
+            c_m = -lr * mu_next / (1.0 - product * mu_next)
+            m[...] = m + (1 - b1) * (g - m)
+            v[...] = v * b2 + (1 - b2) * (g * g)
+            d = np.sqrt(v / bias_correction2) + eps
+            p[...] = p + (c_g * g) / d
+            p[...] = p + (c_m * m) / d
         self.iterations += 1
 
 

@@ -7,6 +7,7 @@ from .adam import Adam, AdamW
 from .adamax import Adamax
 from .clip import clip_grad_norm_
 from .lion import Lion
+from .nadam import NAdam
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
@@ -16,6 +17,7 @@ __all__ = [
     "AdamW",
     "Adamax",
     "Lion",
+    "NAdam",
     "Optimizer",
     "RMSprop",
     "SGD",
