@@ -14,6 +14,8 @@ _LAZY = {
     "SGD": "keras.sgd",
     "Adam": "keras.adam",
     "AdamW": "keras.adam",
+    "Adagrad": "keras.adagrad",
+    "Adadelta": "keras.adadelta",
     "Checkpoint": "checkpoint",
     "CheckpointManager": "checkpoint",
     "CorruptCheckpointError": "checkpoint",

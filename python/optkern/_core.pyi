@@ -95,6 +95,40 @@ def rmsprop_step(
     names: list[str],
 ) -> None: ...
 
+class AdagradGroup(_Group):
+    lr_decay: float
+    eps: float
+    def __init__(self, **fields: object) -> None: ...
+
+def adagrad_step(
+    groups: list[AdagradGroup],
+    counts: list[int],
+    step: int,
+    lrs: list[float],
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    slots: Sequence[list[np.ndarray | None] | None],  # sum
+    grad_scales: float | list[float] | None,
+    names: list[str],
+) -> None: ...
+
+class AdadeltaGroup(_Group):
+    rho: float
+    eps: float
+    def __init__(self, **fields: object) -> None: ...
+
+def adadelta_step(
+    groups: list[AdadeltaGroup],
+    counts: list[int],
+    step: int,
+    lrs: list[float],
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    slots: Sequence[list[np.ndarray | None] | None],  # square_avg, acc_delta
+    grad_scales: float | list[float] | None,
+    names: list[str],
+) -> None: ...
+
 def sum_squares(arrays: Sequence[np.ndarray], names: Sequence[str]) -> list[float]: ...
 
 # ---- losses (optkern.losses) -------------------------------------------------

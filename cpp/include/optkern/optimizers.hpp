@@ -4,3 +4,5 @@
 #include "optkern/optimizers/adam.hpp"
 #include "optkern/optimizers/sgd.hpp"
 #include "optkern/optimizers/rmsprop.hpp"
+#include "optkern/optimizers/adagrad.hpp"
+#include "optkern/optimizers/adadelta.hpp"

@@ -6,5 +6,7 @@ from .adam import Adam, AdamW
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
+from .adagrad import Adagrad
+from .adadelta import Adadelta
 
-__all__ = ["Adam", "AdamW", "Optimizer", "SGD", "RMSprop"]
+__all__ = ["Adam", "AdamW", "Optimizer", "SGD", "RMSprop", "Adagrad", "Adadelta"]

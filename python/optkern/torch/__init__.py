@@ -8,5 +8,7 @@ from .clip import clip_grad_norm_
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
+from .adagrad import Adagrad
+from .adadelta import Adadelta
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "clip_grad_norm_", "RMSprop"]
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "clip_grad_norm_", "RMSprop", "Adagrad", "Adadelta"]
