@@ -21,8 +21,10 @@ class Adagrad(Optimizer):
         s <- s + g*g
         p <- p - (η'*g) / (sqrt(s) + ε)
 
-    The sum s starts at ``initial_accumulator_value`` (read at construction,
-    as torch does); ε is added outside the square root, as in torch.
+    The sum s of every parameter starts at the constructor's
+    ``initial_accumulator_value``, as in torch (a group's own entry of that
+    name is checked and saved but, as in torch, not used); ε is added outside
+    the square root, as in torch.
 
     Parameters
     ----------
@@ -56,6 +58,7 @@ class Adagrad(Optimizer):
     def __init__(self, params: Any, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10, *, maximize: bool = False):
+        check_number("initial_accumulator_value", initial_accumulator_value)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
                                       eps=eps, maximize=maximize))
@@ -68,12 +71,8 @@ class Adagrad(Optimizer):
 
     def _make_slot(self, slot: str) -> list:
         sums = super()._make_slot(slot)
-        start = 0
-        for group in self.param_groups:
-            count = len(group["params"])
-            for s in sums[start:start + count]:
-                s.fill(float(group["initial_accumulator_value"]))
-            start += count
+        for s in sums:
+            s.fill(float(self.defaults["initial_accumulator_value"]))
         return sums
 
     def _kernel_fields(self, g: dict) -> dict:
