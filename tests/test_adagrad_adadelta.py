@@ -303,3 +303,9 @@ def test_keras_hyperparameters_are_fixed(cls, attr):
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_found_by_name():
+    assert ok.optimizers.get("adagrad") is ok.Adagrad is ok.optimizers.Adagrad
+    opt = ok.optimizers.get({"class_name": "Adadelta", "config": {"rho": 0.5}}, [np.ones(2)])
+    assert isinstance(opt, ok.Adadelta) and opt.rho == 0.5

@@ -31,15 +31,9 @@ struct AdadeltaCoeffs {
   T eps;            // ε
 };
 
-struct Adadelta {
+struct Adadelta : Descriptor<AdadeltaGroup, AdadeltaCoeffs, 2> {
   static constexpr const char* name = "adadelta";
-  static constexpr std::size_t kSlots = 2;
   static constexpr std::array<const char*, kSlots> slot_names = {"square_avg", "acc_delta"};
-  using Group = AdadeltaGroup;
-  template <class T>
-  using Coeffs = AdadeltaCoeffs<T>;
-  template <class T>
-  using Fn = UpdateFn<T, Coeffs<T>>;
 
   static constexpr auto fields() {
     return std::tuple_cat(base_fields(), std::make_tuple(field("rho", &Group::rho),

@@ -31,15 +31,9 @@ struct AdagradCoeffs {
   T eps;  // ε
 };
 
-struct Adagrad {
+struct Adagrad : Descriptor<AdagradGroup, AdagradCoeffs, 1> {
   static constexpr const char* name = "adagrad";
-  static constexpr std::size_t kSlots = 1;
   static constexpr std::array<const char*, kSlots> slot_names = {"sum"};
-  using Group = AdagradGroup;
-  template <class T>
-  using Coeffs = AdagradCoeffs<T>;
-  template <class T>
-  using Fn = UpdateFn<T, Coeffs<T>>;
 
   static constexpr auto fields() {
     return std::tuple_cat(base_fields(),
