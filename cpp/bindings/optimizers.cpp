@@ -51,6 +51,8 @@ void register_optimizers(py::module_& m) {
   bind_optimizer<Adamax>(m);
   bind_optimizer<Lion>(m);
   bind_optimizer<Nadam>(m);
+  bind_optimizer<Adagrad>(m);
+  bind_optimizer<Adadelta>(m);
 }
 
 }  // namespace optkern::bindings

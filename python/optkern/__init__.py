@@ -17,6 +17,8 @@ _LAZY = {
     "Adamax": "keras.adamax",
     "Lion": "keras.lion",
     "Nadam": "keras.nadam",
+    "Adagrad": "keras.adagrad",
+    "Adadelta": "keras.adadelta",
     "Checkpoint": "checkpoint",
     "CheckpointManager": "checkpoint",
     "CorruptCheckpointError": "checkpoint",

@@ -76,6 +76,16 @@ class NadamGroup(_Group):
     mu_product: float  # Π after this step's update Π ← Π·μₜ
     def __init__(self, **fields: object) -> None: ...
 
+class AdagradGroup(_Group):
+    lr_decay: float
+    eps: float
+    def __init__(self, **fields: object) -> None: ...
+
+class AdadeltaGroup(_Group):
+    rho: float
+    eps: float
+    def __init__(self, **fields: object) -> None: ...
+
 # <name>_step: groups[k] holds counts[k] consecutive tensors and runs at lrs[k];
 # slots holds one list (or None) per state slot, in the kernel's order; step t is 1-based.
 _G = TypeVar("_G", bound=_Group, contravariant=True)
@@ -101,6 +111,8 @@ adamax_step: _Step[AdamaxGroup]  # slots: exp_avg, exp_inf
 lion_step: _Step[LionGroup]  # slots: exp_avg
 
 nadam_step: _Step[NadamGroup]  # slots: exp_avg, exp_avg_sq
+adagrad_step: _Step[AdagradGroup]  # slots: sum
+adadelta_step: _Step[AdadeltaGroup]  # slots: square_avg, acc_delta
 
 def sum_squares(arrays: Sequence[np.ndarray], names: Sequence[str]) -> list[float]: ...
 

@@ -45,6 +45,10 @@ class Case:
     converge : dict or None
         On one row per class: the kwargs with which the convergence tests
         drive a convex quadratic and the Rosenbrock function to the minimum.
+    rosenbrock_steps : int or None
+        On a converge row: the steps the Rosenbrock test allows, where the
+        optimizer needs more than the common budget (Adadelta); None for the
+        common budget.
     """
 
     id: str
@@ -57,6 +61,7 @@ class Case:
     bench: bool = False
     bytes_per_element: int = 0
     converge: Any = None
+    rosenbrock_steps: Any = None
 
     @property
     def cls(self) -> type:
@@ -74,18 +79,25 @@ class Case:
         return self.id
 
 
-def _keras(id: str, name: str, slots: tuple, bench: bool = False, bytes_per_element: int = 0,
-           exact: bool = True, converge: Any = None, **kwargs: Any) -> Case:
-    return Case("keras-" + id, "keras", name, kwargs, slots, exact, None, bench,
-                bytes_per_element, converge)
+# Keyword arguments of a row that describe the case rather than configure the optimizer.
+_CASE_OPTIONS = ("exact", "bench", "bytes_per_element", "converge", "rosenbrock_steps")
 
 
-def _torch(id: str, name: str, slots: tuple, torch: Any = None, bench: bool = False,
-           bytes_per_element: int = 0, converge: Any = None, **kwargs: Any) -> Case:
+def _split(kwargs: dict) -> tuple[dict, dict]:
+    case = {k: kwargs.pop(k) for k in _CASE_OPTIONS if k in kwargs}
+    return kwargs, case
+
+
+def _keras(id: str, name: str, slots: tuple, **kwargs: Any) -> Case:
+    kwargs, case = _split(kwargs)
+    return Case("keras-" + id, "keras", name, kwargs, slots, **case)
+
+
+def _torch(id: str, name: str, slots: tuple, torch: Any = None, **kwargs: Any) -> Case:
     """``torch=None``: torch.optim's class of the same name and kwargs; ``False``: none."""
-    return Case("torch-" + id, "torch", name, kwargs, slots, True,
-                (name, kwargs) if torch is None else (torch or None), bench, bytes_per_element,
-                converge)
+    kwargs, case = _split(kwargs)
+    parity = (name, kwargs) if torch is None else (torch or None)
+    return Case("torch-" + id, "torch", name, kwargs, slots, torch=parity, **case)
 
 
 _SGD_M = ("momentum",)
@@ -100,6 +112,8 @@ ADAMAX_TORCH_CONVERGE = dict(lr=0.02)
 LION_CONVERGE = dict(learning_rate=7e-4)  # sign steps: |x - c| stays below η
 LION_TORCH_CONVERGE = dict(lr=7e-4)
 _TORCH_NADAM = ("exp_avg", "exp_avg_sq", "mu_product")
+_ADADELTA = ("accumulated_grad", "accumulated_delta_var")
+_TORCH_ADADELTA = ("square_avg", "acc_delta")
 
 CASES: list[Case] = [
     # -- Keras front end --------------------------------------------------------------
@@ -226,6 +240,47 @@ CASES: list[Case] = [
            decoupled_weight_decay=True, momentum_decay=0.1),
     _torch("nadam-decoupled-psi-maximize", "NAdam", _TORCH_NADAM, weight_decay=0.05,
            decoupled_weight_decay=True, momentum_decay=0.1, maximize=True),
+    # -- Adagrad and Adadelta ---------------------------------------------------------
+    # Adadelta settles within 1e-2 of Rosenbrock's minimum only after ~10 000 steps
+    # (its step size grows from sqrt(ε)); every other test uses the common budgets.
+    _keras("adagrad", "Adagrad", ("accumulator",), learning_rate=0.1, bench=True,
+           bytes_per_element=20, converge=dict(learning_rate=1.5)),
+    _keras("adagrad-init-eps-wd", "Adagrad", ("accumulator",), learning_rate=0.05,
+           initial_accumulator_value=0.5, epsilon=1e-3, weight_decay=0.05),
+    _keras("adagrad-clipvalue", "Adagrad", ("accumulator",), learning_rate=0.1, clipvalue=0.5),
+    _keras("adagrad-clipnorm", "Adagrad", ("accumulator",), exact=False, learning_rate=0.1,
+           clipnorm=0.5),
+    _keras("adagrad-global-clipnorm", "Adagrad", ("accumulator",), exact=False,
+           learning_rate=0.1, global_clipnorm=0.8),
+    _keras("adadelta", "Adadelta", _ADADELTA, learning_rate=1.0, bench=True,
+           bytes_per_element=28, converge=dict(learning_rate=0.3, rho=0.5, epsilon=1e-8),
+           rosenbrock_steps=10_000),
+    _keras("adadelta-rho-eps-wd", "Adadelta", _ADADELTA, learning_rate=0.5, rho=0.8,
+           epsilon=1e-4, weight_decay=0.05),
+    _keras("adadelta-clipvalue", "Adadelta", _ADADELTA, learning_rate=1.0, clipvalue=0.5),
+    _keras("adadelta-clipnorm", "Adadelta", _ADADELTA, exact=False, learning_rate=1.0,
+           clipnorm=0.5),
+    # torch: every combination of lr_decay, weight_decay and maximize
+    _torch("adagrad", "Adagrad", ("sum",), lr=0.05, bench=True, bytes_per_element=20,
+           converge=dict(lr=1.5)),
+    _torch("adagrad-lr-decay", "Adagrad", ("sum",), lr=0.05, lr_decay=0.1),
+    _torch("adagrad-wd-init", "Adagrad", ("sum",), lr=0.05, weight_decay=0.05,
+           initial_accumulator_value=0.3),
+    _torch("adagrad-maximize-eps", "Adagrad", ("sum",), lr=0.05, maximize=True, eps=1e-3),
+    _torch("adagrad-lr-decay-wd", "Adagrad", ("sum",), lr=0.05, lr_decay=0.05,
+           weight_decay=0.05),
+    _torch("adagrad-lr-decay-maximize-init", "Adagrad", ("sum",), lr=0.05, lr_decay=0.2,
+           maximize=True, initial_accumulator_value=0.1),
+    _torch("adagrad-wd-maximize", "Adagrad", ("sum",), lr=0.05, weight_decay=0.1,
+           maximize=True),
+    _torch("adagrad-lr-decay-wd-maximize-init", "Adagrad", ("sum",), lr=0.05, lr_decay=0.01,
+           weight_decay=0.02, maximize=True, initial_accumulator_value=1.0, eps=1e-6),
+    _torch("adadelta", "Adadelta", _TORCH_ADADELTA, bench=True, bytes_per_element=28,
+           converge=dict(lr=0.3, rho=0.5, eps=1e-8), rosenbrock_steps=10_000),
+    _torch("adadelta-wd-rho", "Adadelta", _TORCH_ADADELTA, lr=0.5, rho=0.8, weight_decay=0.05),
+    _torch("adadelta-maximize-eps", "Adadelta", _TORCH_ADADELTA, maximize=True, eps=1e-4),
+    _torch("adadelta-wd-maximize", "Adadelta", _TORCH_ADADELTA, lr=2.0, weight_decay=0.1,
+           maximize=True),
 ]
 
 

@@ -7,3 +7,5 @@
 #include "optkern/optimizers/adamax.hpp"
 #include "optkern/optimizers/lion.hpp"
 #include "optkern/optimizers/nadam.hpp"
+#include "optkern/optimizers/adagrad.hpp"
+#include "optkern/optimizers/adadelta.hpp"

@@ -9,8 +9,12 @@ from .nadam import Nadam
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
+from .adagrad import Adagrad
+from .adadelta import Adadelta
 
 __all__ = [
+    "Adadelta",
+    "Adagrad",
     "Adam",
     "AdamW",
     "Adamax",

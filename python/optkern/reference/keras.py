@@ -207,3 +207,44 @@ class Nadam(_Base):
             v[...] = v + (g * g - v) * (1 - b2)
             d = np.sqrt(v / bias_correction2) + eps
             p[...] = p - (m * c_m + g * c_g) / d
+
+
+class Adagrad(_Base):
+    """Keras Adagrad: ``s += g*g`` (s starts at initial_accumulator_value);
+    ``p -= (lr*g)/sqrt(s + eps)``."""
+
+    def __init__(self, params, learning_rate=0.001, initial_accumulator_value=0.1,
+                 epsilon=1e-7, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None):
+        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
+                         global_clipnorm)
+        self.epsilon = epsilon
+        self.accumulator = [np.full_like(p, initial_accumulator_value) for p in self.params]
+
+    def _rule(self, grads, lr):
+        for p, g, s in zip(self.params, grads, self.accumulator):
+            s[...] = s + g * g
+            p[...] = p - (lr * g) / np.sqrt(s + self.epsilon)
+
+
+class Adadelta(_Base):
+    """Keras Adadelta: ``a = rho*a + (1-rho)*(g*g)``;
+    ``delta = -((sqrt(d+eps)*g)/sqrt(a+eps))``; ``d = rho*d + (1-rho)*(delta*delta)``;
+    ``p += lr*delta``."""
+
+    def __init__(self, params, learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
+                         global_clipnorm)
+        self.rho, self.epsilon = rho, epsilon
+        self.accumulated_grad = [np.zeros_like(p) for p in self.params]
+        self.accumulated_delta_var = [np.zeros_like(p) for p in self.params]
+
+    def _rule(self, grads, lr):
+        rho, eps = self.rho, self.epsilon
+        for p, g, a, d in zip(self.params, grads, self.accumulated_grad,
+                              self.accumulated_delta_var):
+            a[...] = rho * a + (1 - rho) * (g * g)
+            delta = -((np.sqrt(d + eps) * g) / np.sqrt(a + eps))
+            d[...] = rho * d + (1 - rho) * (delta * delta)
+            p[...] = p + lr * delta

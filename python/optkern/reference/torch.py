@@ -224,3 +224,58 @@ class Lion:
             p[...] = p - lr * np.sign(m * b1 + g * (1 - b1))
             m[...] = m * b2 + g * (1 - b2)
         self.iterations += 1
+
+
+def _prepare(g, p, maximize, weight_decay):
+    """torch's gradient head: ``g <- -g`` if maximize, then ``g <- g + wd*p``."""
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        g = g + weight_decay * p
+    return g
+
+
+class Adagrad:
+    """torch Adagrad: ``clr = lr/(1 + (t-1)*lr_decay)``; ``s += g*g`` (s starts at
+    initial_accumulator_value); ``p -= (clr*g)/(sqrt(s) + eps)``."""
+
+    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
+                 initial_accumulator_value=0.0, eps=1e-10, maximize=False):
+        self.params = list(params)
+        self.lr, self.lr_decay, self.weight_decay = lr, lr_decay, weight_decay
+        self.eps, self.maximize = eps, maximize
+        self.sum = [np.full_like(p, initial_accumulator_value) for p in self.params]
+        self.iterations = 0
+
+    def step(self, grads):
+        t = self.iterations + 1
+        clr = self.lr / (1 + (t - 1) * self.lr_decay)
+        for p, g, s in zip(self.params, grads, self.sum):
+            g = _prepare(g, p, self.maximize, self.weight_decay)
+            s[...] = s + g * g
+            p[...] = p - (clr * g) / (np.sqrt(s) + self.eps)
+        self.iterations += 1
+
+
+class Adadelta:
+    """torch Adadelta: ``a = a*rho + ((1-rho)*g)*g``;
+    ``delta = (sqrt(d+eps)/sqrt(a+eps))*g``; ``d = d*rho + ((1-rho)*delta)*delta``;
+    ``p -= lr*delta``."""
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False):
+        self.params = list(params)
+        self.lr, self.rho, self.eps = lr, rho, eps
+        self.weight_decay, self.maximize = weight_decay, maximize
+        self.square_avg = [np.zeros_like(p) for p in self.params]
+        self.acc_delta = [np.zeros_like(p) for p in self.params]
+        self.iterations = 0
+
+    def step(self, grads):
+        lr, rho, eps = self.lr, self.rho, self.eps
+        for p, g, a, d in zip(self.params, grads, self.square_avg, self.acc_delta):
+            g = _prepare(g, p, self.maximize, self.weight_decay)
+            a[...] = a * rho + ((1 - rho) * g) * g
+            delta = (np.sqrt(d + eps) / np.sqrt(a + eps)) * g
+            d[...] = d * rho + ((1 - rho) * delta) * delta
+            p[...] = p - lr * delta
+        self.iterations += 1

@@ -11,8 +11,12 @@ from .nadam import NAdam
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
+from .adagrad import Adagrad
+from .adadelta import Adadelta
 
 __all__ = [
+    "Adadelta",
+    "Adagrad",
     "Adam",
     "AdamW",
     "Adamax",
