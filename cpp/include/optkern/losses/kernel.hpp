@@ -25,6 +25,10 @@
 #include "optkern/losses/call.hpp"
 #include "optkern/vmath.hpp"
 
+#if OPTKERN_VECTOR_BYTES >= 32
+#include <immintrin.h>
+#endif
+
 namespace optkern::OPTKERN_TARGET {
 
 template <class T>
@@ -102,27 +106,34 @@ OPTKERN_VINLINE typename simd<T>::I lanes_below(std::size_t n) {
 // Part h of a vector in double: lanes h·DW .. h·DW+DW−1 (DW doubles per
 // native vector; a float vector has two parts, a double vector one).
 OPTKERN_VINLINE vd part_in_double(vf v, std::size_t h) {
-  vf_half half;
 #if OPTKERN_VECTOR_BYTES == 64
-  half = h == 0 ? __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7)
-                : __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  // One vcvtps2pd of a 256-bit half (GCC lowers the generic form below
+  // through four 128-bit conversions and inserts).
+  const __m512d bits = (__m512d)v;
+  const __m256 half = h == 0 ? _mm512_castps512_ps256((__m512)v)
+                             : (__m256)_mm512_extractf64x4_pd(bits, 1);
+  return (vd)_mm512_cvtps_pd(half);
 #elif OPTKERN_VECTOR_BYTES == 32
-  half = h == 0 ? __builtin_shufflevector(v, v, 0, 1, 2, 3) : __builtin_shufflevector(v, v, 4, 5, 6, 7);
+  const __m128 half = h == 0 ? _mm256_castps256_ps128((__m256)v) : _mm256_extractf128_ps((__m256)v, 1);
+  return (vd)_mm256_cvtps_pd(half);
 #else
-  half = h == 0 ? __builtin_shufflevector(v, v, 0, 1) : __builtin_shufflevector(v, v, 2, 3);
-#endif
+  const vf_half half = h == 0 ? __builtin_shufflevector(v, v, 0, 1) : __builtin_shufflevector(v, v, 2, 3);
   return __builtin_convertvector(half, vd);
+#endif
 }
 OPTKERN_VINLINE vd part_in_double(vd v, std::size_t) { return v; }
 
-// Eight double lanes that vectors of a row add into, element j into lane
-// j mod 8 (vectors added in order from j = 0), summed in a fixed tree: the
-// same additions in the same order whatever the native width. Every sum over
-// a row uses it (declare `DoubleLanes acc;`, then acc.add(v),
-// acc.add_products(a, b), acc.sum()).
-struct DoubleLanes {
+// L double lanes (8 or 16) that vectors of a row add into, element j into
+// lane j mod L (vectors added in order from j = 0), summed in a fixed tree
+// (pairwise halves): the same additions in the same order whatever the native
+// width. Every sum over a row uses one (declare `DoubleLanes acc;`, then
+// acc.add(v), acc.add_products(a, b), acc.sum()). The softmax sums use 16
+// lanes, so that consecutive additions on AVX-512 go to two registers rather
+// than one chain.
+template <std::size_t L>
+struct DoubleLanesOf {
   static constexpr std::size_t DW = simd<double>::W;  // doubles per vector
-  static constexpr std::size_t NV = 8 / DW;           // vectors holding the 8 lanes
+  static constexpr std::size_t NV = L / DW;           // vectors holding the L lanes
   vd v[NV] = {};
   std::size_t rot = 0;  // v[k] holds lane group (k + rot) mod NV
 
@@ -153,12 +164,23 @@ struct DoubleLanes {
   }
 
   OPTKERN_VINLINE double sum() const {
-    double l[8];
+    double l[L];
     for (std::size_t g = 0; g < NV; ++g)
       for (std::size_t j = 0; j < DW; ++j) l[g * DW + j] = v[(g + NV - rot) % NV][j];
-    return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+    return tree<L>(l);
+  }
+
+ private:
+  template <std::size_t N>
+  static OPTKERN_VINLINE double tree(const double* l) {
+    if constexpr (N == 1) {
+      return l[0];
+    } else {
+      return tree<N / 2>(l) + tree<N / 2>(l + N / 2);
+    }
   }
 };
+using DoubleLanes = DoubleLanesOf<8>;
 
 // The largest lane (NaN lanes may be skipped: a NaN row gives NaN anyway).
 template <class V>
