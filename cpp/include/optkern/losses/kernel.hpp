@@ -239,6 +239,18 @@ struct ElementwiseLoss {
       const T gs = static_cast<T>(kSum ? grad_factor(c, w) : grad_factor(c, w) / d);
       DoubleLanes acc;
       std::size_t j = 0;
+      // Two vectors at a time: two independent evaluations to overlap.
+      for (; j + 2 * W <= d; j += 2 * W) {
+        V f0, df0, f1, df1;
+        F::eval(load(y + j), load(p + j), c.k, f0, df0);
+        F::eval(load(y + j + W), load(p + j + W), c.k, f1, df1);
+        if constexpr (GRAD) {
+          store(g + j, df0 * gs);
+          store(g + j + W, df1 * gs);
+        }
+        acc.add(f0);
+        acc.add(f1);
+      }
       for (; j + W <= d; j += W) {
         V f, df;
         F::eval(load(y + j), load(p + j), c.k, f, df);
