@@ -25,8 +25,11 @@
 #include "optkern/losses/call.hpp"
 #include "optkern/vmath.hpp"
 
-#if OPTKERN_VECTOR_BYTES >= 32
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#define OPTKERN_LOSS_STREAMING 1
+#else
+#define OPTKERN_LOSS_STREAMING 0
 #endif
 
 namespace optkern::OPTKERN_TARGET {
@@ -205,12 +208,53 @@ struct sums_over_last_axis<F, std::void_t<decltype(F::kSumOverLastAxis)>> {
   static constexpr bool value = F::kSumOverLastAxis;
 };
 
+// ---- streaming stores ---------------------------------------------------------
+// A gradient much larger than the last-level cache is written with
+// non-temporal stores, 16 bytes at a time (NumPy's large arrays are 16-byte
+// aligned, rarely 64): the lines are written without first being read, which
+// saves a third of an elementwise loss's memory traffic. Such stores are
+// weakly ordered, so a kernel piece that made them ends with a store fence
+// before it returns (and before any thread's barrier). Only the way the bytes
+// reach memory changes, never their values.
+inline constexpr std::size_t kStreamMinBytes = std::size_t{32} << 20;
+
+template <class T>
+OPTKERN_VINLINE bool streams_grad(const LossCall<T>& c) {
+  const std::size_t bytes = c.in.rows * c.in.cols * sizeof(T);
+  return OPTKERN_LOSS_STREAMING && bytes >= kStreamMinBytes && reinterpret_cast<std::uintptr_t>(c.in.grad) % 16 == 0 &&
+         c.in.cols * sizeof(T) % 16 == 0 && sizeof(vec_t<T>) % 16 == 0;
+}
+
+template <bool STREAM, class T, class V>
+OPTKERN_VINLINE void store_grad(T* p, V v) {
+#if OPTKERN_LOSS_STREAMING
+  if constexpr (STREAM) {
+    for (std::size_t q = 0; q < sizeof(V) / 16; ++q) {
+      __m128 part;
+      std::memcpy(&part, reinterpret_cast<const char*>(&v) + 16 * q, 16);
+      _mm_stream_ps(reinterpret_cast<float*>(p) + 4 * q, part);
+    }
+    return;
+  }
+#endif
+  store(p, v);
+}
+
+OPTKERN_VINLINE void stream_fence() {
+#if OPTKERN_LOSS_STREAMING
+  _mm_sfence();
+#endif
+}
+
 template <class F>
 struct ElementwiseLoss {
   template <class T>
   static double rows(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
-    if (c.in.grad) return run<T, true>(c, r0, r1);
-    return run<T, false>(c, r0, r1);
+    if (!c.in.grad) return run<T, false, false>(c, r0, r1);
+    if (!streams_grad(c)) return run<T, true, false>(c, r0, r1);
+    const double total = run<T, true, true>(c, r0, r1);
+    stream_fence();
+    return total;
   }
 
  private:
@@ -224,12 +268,13 @@ struct ElementwiseLoss {
   }
 
   // Rows of at least one vector: each row in vectors, its sum in 8 lanes.
-  template <class T, bool GRAD>
+  template <class T, bool GRAD, bool STREAM>
   [[gnu::flatten]] static double run(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
     using V = vec_t<T>;
     constexpr std::size_t W = simd<T>::W;
     const std::size_t d = c.in.cols;
     if (d < kLongRow) return run_short<T, GRAD>(c, r0, r1);
+    static_assert(!STREAM || GRAD);
     double total = 0.0;
     for (std::size_t r = r0; r < r1; ++r) {
       const T* y = c.in.y_true + r * d;
@@ -245,8 +290,8 @@ struct ElementwiseLoss {
         F::eval(load(y + j), load(p + j), c.k, f0, df0);
         F::eval(load(y + j + W), load(p + j + W), c.k, f1, df1);
         if constexpr (GRAD) {
-          store(g + j, df0 * gs);
-          store(g + j + W, df1 * gs);
+          store_grad<STREAM>(g + j, df0 * gs);
+          store_grad<STREAM>(g + j + W, df1 * gs);
         }
         acc.add(f0);
         acc.add(f1);
@@ -254,7 +299,7 @@ struct ElementwiseLoss {
       for (; j + W <= d; j += W) {
         V f, df;
         F::eval(load(y + j), load(p + j), c.k, f, df);
-        if constexpr (GRAD) store(g + j, df * gs);
+        if constexpr (GRAD) store_grad<STREAM>(g + j, df * gs);
         acc.add(f);
       }
       if (j < d) {
