@@ -32,6 +32,10 @@
 
 #include "optkern/target.hpp"
 
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
+
 // Forces inlining: a vector passed to a call may go through memory.
 #define OPTKERN_VINLINE inline __attribute__((always_inline))
 
@@ -117,13 +121,40 @@ OPTKERN_VINLINE V int_to_float(I k) {
   return (V)((I)magic + k) - magic;
 }
 
+// x < lo ? lo : x and x > hi ? hi : x (a NaN x stays): one vmaxp / vminp
+// with lo (hi) first, whose semantics these are exactly.
+template <class V>
+OPTKERN_VINLINE V clamp_below(V x, elem_t<V> lo) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(elem_t<V>) == 4) return (V)_mm512_max_ps((__m512)splat<V>(lo), (__m512)x);
+  else return (V)_mm512_max_pd((__m512d)splat<V>(lo), (__m512d)x);
+#elif defined(__AVX__)
+  if constexpr (sizeof(elem_t<V>) == 4) return (V)_mm256_max_ps((__m256)splat<V>(lo), (__m256)x);
+  else return (V)_mm256_max_pd((__m256d)splat<V>(lo), (__m256d)x);
+#else
+  return x < lo ? splat<V>(lo) : x;
+#endif
+}
+template <class V>
+OPTKERN_VINLINE V clamp_above(V x, elem_t<V> hi) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(elem_t<V>) == 4) return (V)_mm512_min_ps((__m512)splat<V>(hi), (__m512)x);
+  else return (V)_mm512_min_pd((__m512d)splat<V>(hi), (__m512d)x);
+#elif defined(__AVX__)
+  if constexpr (sizeof(elem_t<V>) == 4) return (V)_mm256_min_ps((__m256)splat<V>(hi), (__m256)x);
+  else return (V)_mm256_min_pd((__m256d)splat<V>(hi), (__m256d)x);
+#else
+  return x > hi ? splat<V>(hi) : x;
+#endif
+}
+
 template <class V>
 OPTKERN_VINLINE V vexp(V x) {
   using T = elem_t<V>;
   using S = simd<T>;
   using I = typename S::I;
-  x = x < S::kExpLo ? splat<V>(S::kExpLo) : x;  // NaN passes both selects
-  x = x > S::kExpHi ? splat<V>(S::kExpHi) : x;
+  x = clamp_below(x, S::kExpLo);  // NaN passes both
+  x = clamp_above(x, S::kExpHi);
   const V magic = splat<V>(S::kRoundMagic);
   const V t = x * T(1.4426950408889634) + magic;  // n in the low bits of t
   const V n = t - magic;
@@ -149,6 +180,15 @@ OPTKERN_VINLINE V vexp(V x) {
     p = p * r + T(0.5);
   }
   p = T(1) + (r + (r * r) * p);
+#if defined(__AVX512F__)
+  // p·2^n rounded once (p·2^n is finite and normal, or subnormal, or inf):
+  // what the two factors below give, in one vscalefp[sd].
+  if constexpr (sizeof(T) == 4) {
+    return (V)_mm512_scalef_ps((__m512)p, (__m512)n);
+  } else {
+    return (V)_mm512_scalef_pd((__m512d)p, (__m512d)n);
+  }
+#endif
   using U = typename S::U;
   const I k = (I)t - (I)magic;
   const I k1 = (I)((U)(k + 4096) >> 1) - 2048;  // floor(k/2), no 64-bit arithmetic shift
