@@ -14,9 +14,11 @@
 //             ln2 split in a short head and a tail); e^r by its Taylor series
 //             (degree 7 for float, 13 for double; |r| ≤ ln2/2); times 2^n
 //             built from exponent bits, in two factors so that subnormal
-//             results round once and overflow gives inf.
+//             results round once and overflow gives inf (on AVX-512 one
+//             vscalefp, which rounds p·2^n once: the same bits).
 //   log(x):   x = m·2^e with m in [√½, √2) read from the bits (subnormals
-//             scaled by 2^p first); with f = m − 1 and s = f/(2 + f),
+//             scaled by 2^p first; on AVX-512 vgetmantp and vgetexpp, which
+//             give the same exact m and e); with f = m − 1 and s = f/(2 + f),
 //             log m = 2·atanh(s) = f − s·(f − R(s²)),
 //             R(z) = Σ 2zᵏ/(2k+1) (k = 1..4 float, 1..10 double);
 //             then + e·ln2 (head and tail).
@@ -202,6 +204,21 @@ template <class V>
 OPTKERN_VINLINE V vlog(V x) {
   using T = elem_t<V>;
   using S = simd<T>;
+#if defined(__AVX512F__)
+  // The same x = m·2^e (m in [1, 2), subnormals included), read by
+  // vgetmantp and vgetexpp; 0, inf, NaN and negative x are replaced below.
+  V m, ef;
+  if constexpr (sizeof(T) == 4) {
+    m = (V)_mm512_getmant_ps((__m512)x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
+    ef = (V)_mm512_getexp_ps((__m512)x);
+  } else {
+    m = (V)_mm512_getmant_pd((__m512d)x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
+    ef = (V)_mm512_getexp_pd((__m512d)x);
+  }
+  const auto big = m > T(1.4142135623730951);
+  m = big ? m * T(0.5) : m;
+  ef = big ? ef + T(1) : ef;
+#else
   using I = typename S::I;
   const auto tiny = x < S::kMinNormal;
   const V xs = tiny ? x * S::kTwoToP : x;
@@ -213,6 +230,8 @@ OPTKERN_VINLINE V vlog(V x) {
   const auto big = m > T(1.4142135623730951);
   m = big ? m * T(0.5) : m;
   e = big ? e + 1 : e;
+  const V ef = int_to_float<V>(e);
+#endif
   const V f = m - T(1);
   const V s = f / (f + T(2));
   const V z = s * s;
@@ -233,7 +252,6 @@ OPTKERN_VINLINE V vlog(V x) {
     R = R * z + T(2.0 / 3);
   }
   R = R * z;
-  const V ef = int_to_float<V>(e);
   V y = (f - s * (f - R)) + ef * S::kLn2Lo;
   y = y + ef * S::kLn2Hi;
   const V inf = splat<V>(T(__builtin_inf()));

@@ -9,9 +9,10 @@
 // The gradient is written as e·a − y'·b with e = e^(x−m), a = gf(Σy' + 2z·lse)/s
 // and b = gf in T (gf = w/divisor).
 //
-// Many classes: per row, one sweep for the max (and Σy', Σy'x), one sweep
-// writing e into the gradient while summing s, and one sweep scaling it in
-// place, each over a row still in cache: one exp per element, no temporary.
+// Many classes: per row, one sweep for the max (and Σy', Σy'x; sparse: four
+// independent max chains), one sweep writing e into the gradient while summing
+// s (in 16 double lanes) and prefetching the next row, and one sweep scaling it
+// in place, each over a row still in cache: one exp per element, no temporary.
 // The label's logit is read before the gradient is written, so grad may be
 // the logits themselves. Few classes (K ≤ 16): blocks of one row per vector
 // lane (as many rows as a native vector has lanes), transposed through a small stack buffer, so
