@@ -10,7 +10,9 @@ same thread count; its time is forward plus backward (``F.cross_entropy``,
 ``.backward()``). NumPy is the straightforward float32 NumPy code a training
 loop would use. Each optkern row is also given as a fraction of the
 memory-bandwidth bound: the bytes the call must move (stated per row) over the
-bandwidth of a large NumPy copy measured in the same run.
+bandwidth of a large NumPy copy measured in the same run. The last column is
+the CPU time other processes used while the case ran, in cores: a figure above
+~0.1 means the timings of that row were disturbed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import statistics
 import time
 
 import numpy as np
+
+from .timing import cpu_snapshot, foreign_load
 
 now = time.perf_counter
 
@@ -205,12 +209,15 @@ def main(argv: list[str]) -> int:
           f"torch {torch.__version__ if torch else 'not installed'}; "
           f"copy bandwidth {bandwidth / 1e9:.1f} GB/s; {args.rounds} round(s), medians")
     header = (f"{'loss (value + gradient)':<24}{'shape':>14}{'optkern':>11}{'torch':>11}"
-              f"{'numpy':>11}{'x torch':>9}{'x numpy':>9}{'B/elem':>8}{'of bound':>9}  goal")
+              f"{'numpy':>11}{'x torch':>9}{'x numpy':>9}{'B/elem':>8}{'of bound':>9}{'others':>8}  goal")
     print(header)
     print("-" * len(header))
     met_all = True
     for name, shape, bytes_per, targets, limit_us in cases(args.quick):
+        before = cpu_snapshot()
         medians = run_rounds(make_blocks(name, shape, torch, threads), args.rounds, budget)
+        others = foreign_load(before, cpu_snapshot())
+        others_s = f"{others:>8.2f}" if others is not None else f"{'-':>8}"
         mine = medians["optkern"]
         bound = shape[0] * shape[1] * bytes_per / bandwidth
         cells = []
@@ -232,9 +239,10 @@ def main(argv: list[str]) -> int:
                          f"{'met' if ok_ else 'not met'}")
         shape_s = f"{shape[0]}x{shape[1]}"
         print(f"{name:<24}{shape_s:>14}{mine * 1e3:>9.3f}ms{cells[0]}{cells[1]}"
-              f"{ratios[0]}{ratios[1]}{bytes_per:>8}{bound / mine:>8.0%}  {'; '.join(goals)}")
+              f"{ratios[0]}{ratios[1]}{bytes_per:>8}{bound / mine:>8.0%}{others_s}  {'; '.join(goals)}")
     print("bytes per element: sparse CE reads the logits and writes the gradient (8); "
-          "BCE and MSE read target and prediction and write the gradient (12)")
+          "BCE and MSE read target and prediction and write the gradient (12); "
+          "others: cores used by other processes meanwhile")
     print("all goals met" if met_all else "some goals not met on this run")
     return 0
 
