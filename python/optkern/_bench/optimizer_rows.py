@@ -167,11 +167,13 @@ def compare_with_foundation(rows: list[dict]) -> None:
 
 # ---------------------------------------------------------------- goals -----
 def row_goals(rows: list[dict]) -> list[dict]:
-    """The goals of every row but the foundation, judged on this run's medians."""
+    """The goals of every row but the foundation, judged on this run's medians: dicts
+    with ``kind`` ("numpy", "torch" or "bytes"), ``row``, ``size``, ``what``,
+    ``value`` (as printed), ``ratio`` and ``met``."""
     goals = []
 
-    def add(row, case, what, value, r, met):
-        goals.append(dict(row=row["id"], size=case["name"], what=what, value=value,
+    def add(kind, row, case, what, value, r, met):
+        goals.append(dict(kind=kind, row=row["id"], size=case["name"], what=what, value=value,
                           ratio=r, met=bool(met)))
 
     for row in rows:
@@ -182,18 +184,18 @@ def row_goals(rows: list[dict]) -> list[dict]:
             model = c.get("model", False)
             if not model and c["elements"] >= 1 << 14:
                 r = c["numpy"]["median"] / ok_s
-                add(row, c, f"at least {NUMPY_GOAL:g}x as fast as the NumPy reference",
+                add("numpy", row, c, f"at least {NUMPY_GOAL:g}x as fast as the NumPy reference",
                     f"{r:.1f}x", r, r >= NUMPY_GOAL)
             if c.get("torch"):
                 goal = MODEL_TORCH_GOAL if model else (
                     TORCH_GOAL if c["k"] == TORCH_GOAL_K else None)
                 if goal is not None:
                     r = c["torch"]["median"] / ok_s
-                    add(row, c, f"at least {goal:g}x as fast as torch "
+                    add("torch", row, c, f"at least {goal:g}x as fast as torch "
                                 f"({torch_label(row['torch'])})", f"{r:.2f}x", r, r >= goal)
             v = c.get("vs_foundation_gbs")
             if v is not None:
-                add(row, c, f"GB/s within {PER_BYTE_GOAL:g}x of {FOUNDATION}'s",
+                add("bytes", row, c, f"GB/s within {PER_BYTE_GOAL:g}x of {FOUNDATION}'s",
                     f"{v:.2f} of {FOUNDATION}'s", v, v * PER_BYTE_GOAL >= 1.0)
     return goals
 
