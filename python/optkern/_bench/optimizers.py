@@ -263,9 +263,10 @@ def main(argv=None):
     ap = argparse.ArgumentParser(
         prog="python -m optkern bench optimizers",
         description="One float32 step of every optimizer of the registry (both front ends): "
-                    "optkern vs the NumPy reference vs torch's fastest path; Adam at 2^10 to "
-                    "2^26 elements and a 1000-tensor model, the others at 2^14, 2^18, 2^22 "
-                    "and the model.",
+                    "optkern vs the NumPy reference vs torch's fastest path; keras-adam at "
+                    "2^10 to 2^26 elements and a 1000-tensor model, the other rows at 2^14, "
+                    f"2^18, 2^22 and the model (in blocks of {ROW_BUDGET_S:g} s, "
+                    f"{ROW_ROUNDS} rounds, unless --budget or --rounds is given).",
         epilog="The method is described in docs/benchmarks.md of the optkern repository.")
     add_timing_options(ap)
     ap.add_argument("--only", metavar="SUBSTRING",
