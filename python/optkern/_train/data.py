@@ -103,9 +103,13 @@ def load_npz(path: str) -> tuple[np.ndarray, np.ndarray]:
     if os.path.isdir(path):
         raise _fail(path, f"is a directory; {hint}")
     try:
+        with open(path, "rb") as f:
+            magic = f.read(6)
+        if magic == b"\x93NUMPY":
+            raise _fail(path, f"holds a single array (np.save), not an .npz archive; {hint}")
+        if not magic.startswith(b"PK"):
+            raise _fail(path, f"is not a valid .npz file (not a zip archive); {hint}")
         with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise _fail(path, f"holds a single array, not an .npz archive; {hint}")
             missing = [k for k in ("x", "y") if k not in archive.files]
             if missing:
                 raise _fail(path, f"has no array {' or '.join(repr(m) for m in missing)} "
