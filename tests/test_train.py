@@ -246,3 +246,27 @@ def test_help_lists_the_options():
                    "--max-to-keep", "--resume", "cosine_decay"):
         assert option in out.stdout
     assert "``" not in out.stdout
+
+
+def _small_classes(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((600, 4))
+    path = tmp_path / "classes.npz"
+    np.savez(path, x=x, y=(x[:, 0] > 0).astype(np.int32) + (x[:, 1] > 0))
+    return path
+
+
+@pytest.mark.parametrize("option", [
+    *[("--schedule", s) for s in ("constant", "cosine_decay_restarts", "exponential_decay",
+                                  "inverse_time_decay", "polynomial_decay",
+                                  "piecewise_constant_decay", "CosineDecay")],
+    *[("--loss", s) for s in ("categorical_crossentropy", "categorical_focal_crossentropy",
+                              "categorical_hinge")],
+    *[("--optimizer", s) for s in ("sgd", "adamw", "torch.sgd", "torch.adam")],
+])
+def test_names_train(tmp_path, option):
+    out = train("--data", str(_small_classes(tmp_path)), *option, "--epochs", "3",
+                "--hidden", "8", "--compare-steps", "5", "--checkpoint-dir", str(tmp_path / "c"))
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert re.search(r"final accuracy: training [0-9.]+, held-out [0-9.]+", out.stdout)
+    assert "nan" not in out.stdout.lower()

@@ -15,10 +15,10 @@ from .errors import TrainError
 EXIT_USAGE = 2
 DESCRIPTION = """\
 Train a multilayer perceptron (NumPy, ReLU) end to end with optkern's fused
-loss and optimizer, on the embedded spirals data set (5 interleaved arms,
-two turns each, 50 000 points, 1/6 held out) or on --data FILE.npz. A checkpoint is written
-after every epoch; Ctrl-C saves the position within the epoch and stops.
-Rerun with --resume to continue: the result is bit for bit that of an
+loss and optimizer, on the embedded spirals data set (5 interleaved arms of
+two turns, 50 000 points, 1/6 held out) or on --data FILE.npz. A checkpoint
+is written after every epoch; Ctrl-C saves the position within the epoch and
+stops. Rerun with --resume to continue: the result is bit for bit that of an
 uninterrupted run. At the end the same steps are timed with optkern.reference
 (NumPy) for comparison."""
 
@@ -78,7 +78,7 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
                        "--learning-rate):\n" + describe_schedules() + """
 
 examples:
-  optkern train                                   the defaults: Adam, cosine decay, 64,64
+  optkern train                                   the defaults: Adam, cosine decay, 128,128
   optkern train --optimizer torch.adamw --learning-rate 3e-3
   optkern train --data points.npz --loss huber    regression when y is float
   optkern train --resume                          continue after Ctrl-C or a crash""")

@@ -144,24 +144,23 @@ def _schedules() -> dict[str, tuple[str, Callable[[float, int], Any]]]:
     from .. import schedules as s
 
     return {
-        "constant": ("the learning rate throughout", lambda lr, n: lr),
-        "cosine_decay": ("CosineDecay(lr, decay_steps=total steps): half a cosine from lr to 0",
+        "constant": ("lr throughout", lambda lr, n: lr),
+        "cosine_decay": ("CosineDecay(lr, decay_steps=n): half a cosine from lr to 0",
                          lambda lr, n: s.CosineDecay(lr, decay_steps=n)),
         "cosine_decay_restarts": (
-            "CosineDecayRestarts(lr, first_decay_steps=total steps/7, t_mul=2): "
-            "three cosine cycles, 1/7, 2/7 and 4/7 of the run",
+            "CosineDecayRestarts(lr, first_decay_steps=n/7): cycles of n/7, 2n/7, 4n/7",
             lambda lr, n: s.CosineDecayRestarts(lr, first_decay_steps=max(1.0, n / 7))),
         "exponential_decay": (
-            "ExponentialDecay(lr, decay_steps=total steps, decay_rate=0.01): lr/100 at the end",
+            "ExponentialDecay(lr, decay_steps=n, decay_rate=0.01): lr/100 at the end",
             lambda lr, n: s.ExponentialDecay(lr, decay_steps=n, decay_rate=0.01)),
         "inverse_time_decay": (
-            "InverseTimeDecay(lr, decay_steps=total steps, decay_rate=9): lr/10 at the end",
+            "InverseTimeDecay(lr, decay_steps=n, decay_rate=9): lr/10 at the end",
             lambda lr, n: s.InverseTimeDecay(lr, decay_steps=n, decay_rate=9.0)),
         "polynomial_decay": (
-            "PolynomialDecay(lr, decay_steps=total steps, end_learning_rate=lr/100): linear",
+            "PolynomialDecay(lr, decay_steps=n, end_learning_rate=lr/100): linear",
             lambda lr, n: s.PolynomialDecay(lr, decay_steps=n, end_learning_rate=lr / 100)),
         "piecewise_constant_decay": (
-            "PiecewiseConstantDecay(boundaries=[n/2, 3n/4], values=[lr, lr/10, lr/100])",
+            "PiecewiseConstantDecay([n/2, 3n/4], [lr, lr/10, lr/100])",
             lambda lr, n: s.PiecewiseConstantDecay([n // 2, (3 * n) // 4],
                                                    [lr, lr / 10, lr / 100])),
     }
