@@ -242,8 +242,10 @@ def _open_manager(checkpoint: Any, directory: str, max_to_keep: int) -> Any:
     try:
         return CheckpointManager(checkpoint, directory, max_to_keep=max_to_keep)
     except RuntimeError as e:  # another process holds the directory
-        raise TrainError(f"{e}; wait for that run to end, or choose another --checkpoint-dir") \
-            from None
+        pid = re.search(r"pid (\d+)", str(e))
+        who = f"another process (pid {pid.group(1)})" if pid else "another process"
+        raise TrainError(f"the checkpoint directory {directory!r} is in use by {who}; wait for "
+                         "that run to end, or choose another --checkpoint-dir") from None
     except OSError as e:
         raise TrainError(f"cannot use the checkpoint directory {directory!r} ({e.strerror or e}); "
                          f"{advice}") from None
