@@ -30,7 +30,12 @@ class OptimizerSpec:
 
     @property
     def default_learning_rate(self) -> float:
-        return float(inspect.signature(self.cls).parameters[self.lr_arg].default)
+        """The class's default ``learning_rate``/``lr``; a TrainError if it has none."""
+        param = inspect.signature(self.cls).parameters.get(self.lr_arg)
+        if param is None or not isinstance(param.default, (int, float)):
+            raise TrainError(f"--optimizer {self.name} has no default learning rate; "
+                             "give one with --learning-rate")
+        return float(param.default)
 
     def reference(self) -> type | None:
         """The pure-NumPy twin in optkern.reference, or None if there is none."""
