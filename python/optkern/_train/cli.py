@@ -172,8 +172,13 @@ def _stored_config(directory: str) -> tuple[str, Any]:
         with np.load(path, allow_pickle=False) as f:
             return path, Config.from_array(f["config"])
     except Exception as e:  # noqa: BLE001 - any unreadable file gets the same advice
-        raise TrainError(f"--resume: {path} is not a checkpoint of optkern train ({e}); "
+        raise TrainError(f"--resume: {path} cannot be read as a checkpoint of optkern train "
+                         f"({e}); move it out of the directory to resume from the one before, or "
                          "point --checkpoint-dir at a directory written by optkern train") from None
+
+
+def _show(value: Any) -> str:
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def _resolve_config(args: argparse.Namespace):
@@ -198,9 +203,9 @@ def _resolve_config(args: argparse.Namespace):
             if value is not None and value != getattr(stored, key):
                 option = "--" + key.replace("_", "-")
                 raise TrainError(
-                    f"{option} {value} differs from the run being resumed "
-                    f"({option} {getattr(stored, key)}); leave it out to resume that run, "
-                    "or start a new run in another --checkpoint-dir")
+                    f"{option} {_show(value)} differs from the run being resumed "
+                    f"({option} {_show(getattr(stored, key))}); leave it out to resume that "
+                    "run, or start a new run in another --checkpoint-dir")
         path = stored.data
     else:
         path = None if args.data is None else os.path.abspath(args.data)
