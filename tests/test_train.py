@@ -144,21 +144,24 @@ def test_sigkill_then_resume_gives_the_same_weights(tmp_path, uninterrupted):
     assert_same_bits(final_state(d), uninterrupted("adam"))
 
 
-def test_sigint_saves_the_position_and_resume_gives_the_same_weights(tmp_path, uninterrupted):
+@pytest.mark.parametrize("sig, optimizer", [(signal.SIGINT, "torch.adamw"),
+                                            (signal.SIGTERM, "adam")])
+def test_sigint_saves_the_position_and_resume_gives_the_same_weights(tmp_path, uninterrupted,
+                                                                      sig, optimizer):
     d = tmp_path / "ckpt"
-    args = [*SMALL, "--optimizer", "torch.adamw", "--checkpoint-dir", str(d)]
+    args = [*SMALL, "--optimizer", optimizer, "--checkpoint-dir", str(d)]
     proc = start(*args)
     try:
         wait_for(d / "ckpt-1.npz", proc)
         time.sleep(0.05)
         assert proc.poll() is None, "the run finished before it could be interrupted"
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         _, err = proc.communicate(timeout=120)
     finally:
         proc.kill()
-    assert proc.returncode == 130, err
+    assert proc.returncode == 128 + sig, err
     assert "Traceback" not in err
-    assert re.search(r"stopped by SIGINT at epoch \d+/8, step \d+/652 of the epoch; saved "
+    assert re.search(rf"stopped by {sig.name} at epoch \d+/8, step \d+/652 of the epoch; saved "
                      r".*ckpt-\d+\.npz\. Run the same command with --resume", err), err
     with np.load(ok.latest_checkpoint(str(d))) as f:
         epoch, batch = int(f["position/epoch"]), int(f["position/batch"])
@@ -167,7 +170,7 @@ def test_sigint_saves_the_position_and_resume_gives_the_same_weights(tmp_path, u
     assert out.returncode == 0, out.stderr[-3000:]
     first = out.stdout.splitlines()[0]
     assert first.startswith("resuming ") and (f"step {batch}/652" in first or batch == 0), first
-    assert_same_bits(final_state(d), uninterrupted("torch.adamw"))
+    assert_same_bits(final_state(d), uninterrupted(optimizer))
 
 
 def test_resume_refuses_other_options(tmp_path):
