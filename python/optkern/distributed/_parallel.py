@@ -1,0 +1,543 @@
+"""`DataParallel`: data-parallel steps and ZeRO-1 sharded state over MPI."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+import numpy as np
+
+from .._fused import FusedStep
+from .._params import check_number
+from . import _describe
+from ._comm import agree, allgather_bytes, check_comm, mpi, mpi_type
+from ._layout import Layout
+from ._norms import GlobalSums
+
+
+def _mirror(groups: Any, arrays: list) -> Any:
+    """``arrays`` (one per parameter, flat order) in the structure of ``groups``'
+    params: a list, a dict, or one list/dict per group."""
+    out, start = [], 0
+    for group, names in zip(groups.groups, groups._member_names):
+        n = len(group["params"])
+        part = arrays[start:start + n]
+        start += n
+        out.append(dict(zip(names, part)) if names is not None else list(part))
+    return out if groups.kind == "groups" else out[0]
+
+
+class DataParallel:
+    r"""Data-parallel training of an optkern optimizer over MPI ranks.
+
+    Wraps any optkern optimizer (``optkern.Adam``, ``optkern.torch.SGD``, ...)
+    built on every rank over that rank's copy of the parameters. ``step(grads)``
+    takes this rank's gradients (the layout ``opt.step`` takes), averages them
+    over the ranks and applies the optimizer's step:
+
+    .. code-block:: text
+
+        ḡ = (((g_0 + g_1) + g_2) + ... + g_{W-1}) / W     (per element, in the
+                                                          parameters' dtype)
+        opt.step(ḡ)
+
+    The sum runs in rank order, in NumPy, on buffers exchanged with
+    ``Alltoallv`` (each rank sums the slice it owns) and ``Allgatherv``: MPI's
+    ``Allreduce`` adds in an unspecified order that may change with the message
+    size, the algorithm or the number of ranks, so it could leave ranks, or
+    runs, a rounding apart. Here the result is a fixed function of the
+    gradients, and the parameters are bit-identical on every rank after every
+    step. ``/ W`` is a true division (correctly rounded), not a product with
+    ``1/W``.
+
+    Parameters
+    ----------
+    opt : optkern optimizer
+        Either front-end. Built on every rank with the same class,
+        hyperparameters, parameter shapes and dtypes; checked at construction,
+        where a mismatch is a ValueError on every rank naming what differs.
+        Rank 0's parameters and optimizer state are then broadcast to all.
+    comm : mpi4py intracommunicator, optional
+        Default ``MPI.COMM_WORLD``.
+    zero : bool, default False
+        ZeRO-1: each rank keeps the optimizer state of, and steps, only its
+        slice of the flat parameter space (about 1/W of it; slices may cut
+        tensors, at multiples of 8192 elements from a tensor's start), then
+        the parameters are all-gathered. The gradients are reduced to the
+        owner of each slice in the same fixed order, and norms for
+        ``clipnorm`` / ``global_clipnorm`` / ``clip_grad_norm`` are summed from
+        the same fixed pieces as on one process: the results equal
+        ``zero=False`` bit for bit. The wrapped optimizer's own state arrays
+        are released (it keeps its hyperparameters); use this object to step,
+        save and load.
+
+    Notes
+    -----
+    All methods are collective: every rank calls them, in the same order.
+    Buffers are allocated at construction; a step allocates none.
+    """
+
+    def __init__(self, opt: Any, comm: Any = None, zero: bool = False):
+        if not isinstance(opt, FusedStep) or not hasattr(opt, "_groups"):
+            raise TypeError(f"opt must be an optkern optimizer, got {type(opt).__name__}")
+        if not isinstance(zero, (bool, np.bool_)):
+            raise TypeError(f"zero must be a bool, got {zero!r}")
+        self.comm = comm = check_comm(comm)
+        self.optimizer = opt
+        self.zero = bool(zero)
+        self.rank, self.world_size = comm.Get_rank(), comm.Get_size()
+        self._check_same(opt)
+        groups = opt._groups
+        params = groups.params
+        by_dtype: dict = {}
+        for i, p in enumerate(params):
+            by_dtype.setdefault(p.dtype, []).append(i)
+        self._layouts = [Layout(dt, idx, [params[i].shape for i in idx], self.world_size,
+                                self.rank) for dt, idx in by_dtype.items()]
+        # flat[d]: parameters / averaged gradients of dtype d, end to end;
+        # recv[d]: the W copies of this rank's slice, one per rank, in rank order.
+        self._flat = [np.zeros(L.total, L.dtype) for L in self._layouts]
+        self._recv = [np.zeros(L.counts[self.rank] * self.world_size, L.dtype)
+                      for L in self._layouts]
+        self._views = [None] * len(params)  # per parameter: its part of flat, shaped
+        for L, flat in zip(self._layouts, self._flat):
+            for k, i in enumerate(L.indices):
+                off, n = L.offsets[k], L.sizes[k]
+                self._views[i] = flat[off:off + n].reshape(L.shapes[k])
+        self._mine = [recv[:L.counts[self.rank]] for L, recv in zip(self._layouts, self._recv)]
+        self._status = np.zeros(1, np.int32)
+        self._status_all = np.zeros(1, np.int32)
+        self._broadcast_from_root()
+        self._grads = _mirror(groups, self._views)
+        self._sums = None  # GlobalSums per layout, made when a norm is first needed
+        if self.zero:
+            self._build_shards()
+
+    # -- construction ---------------------------------------------------------------
+    def _check_same(self, opt: Any) -> None:
+        error = None
+        try:
+            mine = _describe.describe(opt, self.zero)
+        except Exception as e:  # noqa: BLE001 - reported on every rank
+            error, mine = e, {}
+        descs = allgather_bytes(self.comm, _describe.encode(mine))
+        agree(self.comm, error, "describing the optimizer")
+        ref = _describe.decode(descs[0])
+        for r, d in enumerate(descs):
+            if d != descs[0]:
+                diffs = _describe.differences(ref, _describe.decode(d))
+                raise ValueError(
+                    f"DataParallel: rank {r} is configured differently from rank 0 "
+                    f"(rank {r}'s value vs rank 0's): " + "; ".join(diffs))
+
+    def _pack(self, arrays: list) -> None:
+        for i, a in enumerate(arrays):
+            if a is not None:
+                np.copyto(self._views[i], a)
+
+    def _unpack(self, arrays: list) -> None:
+        for i, a in enumerate(arrays):
+            if a is not None:
+                np.copyto(a, self._views[i])
+
+    def _bcast_arrays(self, arrays: list) -> None:
+        self._pack(arrays)
+        for L, flat in zip(self._layouts, self._flat):
+            if L.total:
+                self.comm.Bcast([flat, mpi_type(L.dtype)], root=0)
+        if self.rank != 0:
+            self._unpack(arrays)
+
+    def _broadcast_from_root(self) -> None:
+        opt = self.optimizer
+        self._bcast_arrays(opt._groups.params)
+        for slot in opt._state:
+            self._bcast_arrays(opt._state[slot])
+
+    def _build_shards(self) -> None:
+        """The inner optimizer: same class and hyperparameters, over 1-D views of
+        the owned ranges of the parameters (``"<key>[a:b]"``)."""
+        opt = self.optimizer
+        groups = opt._groups
+        params = groups.params
+        owned: dict[int, list] = {}  # parameter index -> [(a, b)]
+        for L in self._layouts:
+            for k, a, b in L.owner_ranges(self.rank):
+                owned.setdefault(L.indices[k], []).append((a, b))
+        self._pieces = []  # (parameter index, a, b), in the inner optimizer's order
+        specs, start = [], 0
+        torch_style = hasattr(opt, "defaults")
+        for g, group in enumerate(groups.groups):
+            members = {}
+            for i in range(start, start + len(group["params"])):
+                key = groups.keys[i]
+                name = key.split("/", 1)[1] if groups.kind == "groups" else key
+                for a, b in owned.get(i, []):
+                    members[f"{name}[{a}:{b}]"] = params[i].reshape(-1)[a:b]
+                    self._pieces.append((i, a, b))
+            start += len(group["params"])
+            options = {k: v for k, v in group.items() if k != "params"}
+            specs.append(dict(options, params=members))
+        args = _describe.constructor_arguments(opt)
+        args["params"] = specs if (torch_style or groups.kind == "groups") else specs[0]["params"]
+        inner = type(opt)(**args)
+        for slot, arrays in inner._state.items():
+            for a, (i, x, y) in zip(arrays, self._pieces):
+                if a is not None and a.shape != (y - x,):
+                    raise ValueError(f"zero=True needs elementwise optimizer state; "
+                                     f"{type(opt).__name__} keeps {slot!r} per tensor")
+        self._inner = inner
+        self._inner_keys = list(inner._groups.keys)
+        # the inner grads: views of this rank's averaged slice
+        piece_grads = []
+        where = {}
+        for L, mine in zip(self._layouts, self._mine):
+            for k, a, b in L.owner_ranges(self.rank):
+                where[(L.indices[k], a)] = mine[L.offsets[k] + a - L.begin:
+                                                L.offsets[k] + b - L.begin]
+        piece_grads = [where[(i, a)] for i, a, _ in self._pieces]
+        self._inner_grads = _mirror(inner._groups, piece_grads)
+        self._piece_of = [i for i, _, _ in self._pieces]
+        # the owned parts of the parameters, to pack before the all-gather; the
+        # others, to unpack after it
+        self._owned_copies = []
+        self._other_copies = []
+        for L, flat in zip(self._layouts, self._flat):
+            for k, i in enumerate(L.indices):
+                p = params[i].reshape(-1)
+                off, n = L.offsets[k], L.sizes[k]
+                a, b = max(L.begin, off) - off, min(L.end, off + n) - off
+                others = [(0, n)]
+                if a < b:
+                    self._owned_copies.append((flat[off + a:off + b], p[a:b]))
+                    others = [(0, a), (b, n)]
+                for lo, hi in others:
+                    if lo < hi:
+                        self._other_copies.append((p[lo:hi], flat[off + lo:off + hi]))
+        # keep the hyperparameters in the wrapped optimizer, release its state
+        for slot, arrays in opt._state.items():
+            opt._state[slot] = [None if a is None else
+                                np.broadcast_to(np.zeros((), a.dtype), a.shape)
+                                for a in arrays]
+        # norms for clipnorm / global_clipnorm: scales computed globally, handed in
+        self._scales: Any = None
+        if getattr(opt, "_clipnorm", None) is not None or \
+                getattr(opt, "_global_clipnorm", None) is not None:
+            inner._grad_scales = lambda flat: self._scales
+
+    # -- stepping -------------------------------------------------------------------
+    def _flatten_checked(self, grads: Any) -> list | None:
+        """The grads as a flat list, checked; None after an error on any rank."""
+        error = None
+        flat = None
+        try:
+            flat = self.optimizer._groups.flatten(grads)
+            for g, p, label in zip(flat, self.optimizer._groups.params,
+                                   self.optimizer._groups.labels):
+                if not isinstance(g, np.ndarray):
+                    raise TypeError(f"grads[{label}] must be a numpy.ndarray, "
+                                    f"got {type(g).__name__}")
+                if g.shape != p.shape or g.dtype != p.dtype:
+                    raise ValueError(f"grads[{label}] has shape {g.shape} and dtype {g.dtype}; "
+                                     f"expected {p.shape} and {p.dtype}")
+        except (TypeError, ValueError) as e:
+            error = e
+        self._status[0] = 1 if error is not None else 0
+        self.comm.Allreduce(self._status, self._status_all, op=mpi().MAX)
+        if self._status_all[0]:
+            agree(self.comm, error, "DataParallel.step")
+        return flat
+
+    def _reduce(self) -> None:
+        """Sum the packed gradients of all ranks slice by slice in rank order, / W."""
+        W = self.world_size
+        for L, flat, recv, mine in zip(self._layouts, self._flat, self._recv, self._mine):
+            if not L.total:
+                continue
+            t = mpi_type(L.dtype)
+            n = L.counts[self.rank]
+            self.comm.Alltoallv([flat, (L.counts, L.bounds[:-1]), t],
+                                [recv, ([n] * W, [n * r for r in range(W)]), t])
+            for r in range(1, W):
+                np.add(mine, recv[n * r:n * (r + 1)], out=mine)
+            if W > 1:
+                np.divide(mine, W, out=mine)
+
+    def _allgather(self) -> None:
+        for L, flat, mine in zip(self._layouts, self._flat, self._mine):
+            if L.total:
+                t = mpi_type(L.dtype)
+                self.comm.Allgatherv([mine, t], [flat, (L.counts, L.bounds[:-1]), t])
+
+    def _allgather_in_place(self) -> None:
+        MPI = mpi()
+        for L, flat in zip(self._layouts, self._flat):
+            if L.total:
+                self.comm.Allgatherv(MPI.IN_PLACE,
+                                     [flat, (L.counts, L.bounds[:-1]), mpi_type(L.dtype)])
+
+    def _global_sums(self) -> list[float]:
+        """Every parameter's sum of squares of the averaged gradient (collective),
+        bit for bit ``_core.sum_squares`` of the whole averaged tensors."""
+        if self._sums is None:
+            self._sums = [GlobalSums(self.comm, L) for L in self._layouts]
+        out = [0.0] * len(self.optimizer._groups.params)
+        for L, S, mine in zip(self._layouts, self._sums, self._mine):
+            def slice_of(k: int, a: int, b: int, L: Layout = L, mine: np.ndarray = mine) -> Any:
+                s = L.offsets[k] + a - L.begin
+                return mine[s:s + b - a]
+            for k, s in enumerate(S.sums(slice_of)):
+                out[L.indices[k]] = s
+        return out
+
+    def step(self, grads: Any, clip_grad_norm: float | None = None) -> float | None:
+        """Average ``grads`` over the ranks and apply one step (collective).
+
+        Parameters
+        ----------
+        grads : like ``opt.step``'s
+            This rank's gradients; not modified.
+        clip_grad_norm : float >= 0, optional
+            Before the step, scale the averaged gradients as
+            ``optkern.torch.clip_grad_norm_`` does (L2 norm N over all of them,
+            ``ḡ <- ḡ * min(1, c / (N + 1e-6))``).
+
+        Returns
+        -------
+        float or None
+            N when ``clip_grad_norm`` is given, else None.
+
+        A gradient of the wrong layout, shape or dtype on any rank is an error
+        on every rank, raised before anything is modified.
+        """
+        if clip_grad_norm is not None:
+            clip_grad_norm = check_number("clip_grad_norm", clip_grad_norm)
+        flat = self._flatten_checked(grads)
+        self._pack(flat)
+        self._reduce()
+        norm = None
+        if self.zero:
+            opt, inner = self.optimizer, self._inner
+            if clip_grad_norm is not None or opt.__dict__.get("_clipnorm") is not None \
+                    or opt.__dict__.get("_global_clipnorm") is not None:
+                sums = self._global_sums()
+                if clip_grad_norm is not None:
+                    norm = math.sqrt(math.fsum(sums))
+                    coef = clip_grad_norm / (norm + 1e-6)
+                    if not coef >= 1.0:
+                        for mine in self._mine:
+                            np.multiply(mine, coef, out=mine)
+                        if opt.__dict__.get("_clipnorm") is not None or \
+                                opt.__dict__.get("_global_clipnorm") is not None:
+                            sums = self._global_sums()
+                self._scales = self._keras_scales(sums)
+            self._sync_inner()
+            inner.step(self._inner_grads)
+            opt.iterations = inner.iterations
+            for dst, src in self._owned_copies:
+                np.copyto(dst, src)
+            self._allgather_in_place()
+            for dst, src in self._other_copies:
+                np.copyto(dst, src)
+        else:
+            self._allgather()
+            if clip_grad_norm is not None:
+                from ..torch.clip import clip_grad_norm_
+                norm = clip_grad_norm_(self._views, clip_grad_norm)
+            self.optimizer.step(self._grads)
+        return norm
+
+    def _keras_scales(self, sums: list[float]) -> Any:
+        """The Keras clip factors from global per-tensor sums (as the base computes)."""
+        from ..keras.optimizer import _norm_scale
+        opt = self.optimizer
+        clipnorm = opt.__dict__.get("_clipnorm")
+        if clipnorm is not None:
+            per_param = [_norm_scale(math.sqrt(s), clipnorm) for s in sums]
+            return [per_param[i] for i in self._piece_of]
+        gclip = opt.__dict__.get("_global_clipnorm")
+        if gclip is None:
+            return None
+        norm = math.sqrt(math.fsum(sums))
+        if not math.isfinite(norm):
+            return math.nan
+        return _norm_scale(norm, gclip)
+
+    def _sync_inner(self) -> None:
+        """Carry hyperparameters changed on the wrapped optimizer to the shard."""
+        opt, inner = self.optimizer, self._inner
+        inner.iterations = opt.iterations
+        if hasattr(opt, "defaults"):
+            for go, gi in zip(opt.param_groups, inner.param_groups):
+                for k in opt.defaults:
+                    if gi[k] is not go[k]:
+                        gi[k] = go[k]
+        elif inner._learning_rate is not opt._learning_rate:
+            inner.learning_rate = opt._learning_rate
+
+    # -- state ----------------------------------------------------------------------
+    @property
+    def params(self) -> list[np.ndarray]:
+        """The wrapped optimizer's parameters (identical on every rank)."""
+        return self.optimizer.params
+
+    @property
+    def iterations(self) -> int:
+        return self.optimizer.iterations
+
+    @property
+    def _checkpoint_comm(self) -> Any:
+        return self.comm
+
+    def state_dict(self, root: int | None = None) -> dict | None:
+        """The wrapped optimizer's state dict as on one process (collective).
+
+        The same flat format, entry names and values as ``opt.state_dict()``
+        of the same optimizer trained on one process: a checkpoint written by
+        any number of ranks loads anywhere. With ``zero=True`` the shards are
+        gathered. ``root=None`` returns it on every rank; ``root=r`` only on
+        rank r (others get None), which spares the others the memory.
+        """
+        if self._checkpoint_root is not None and root is None:
+            root = self._checkpoint_root
+        if not self.zero:
+            sd = self.optimizer.state_dict()
+            return sd if root is None or root == self.rank else None
+        return self._gather_state(root)
+
+    _checkpoint_root: int | None = None
+
+    def _gather_state(self, root: int | None) -> dict | None:
+        opt, inner = self.optimizer, self._inner
+        self._sync_inner()
+        inner_sd = inner.state_dict()
+        keys = opt._groups.keys
+        params = opt._groups.params
+        slot_names = {f"{s}/{k}" for s in inner._state for k in self._inner_keys}
+        out: dict = {}
+        for slot, arrays in inner._state.items():
+            # which parameters have the slot: a parameter has it if its pieces do
+            flags = bytes(int(a is not None) for a in arrays)
+            every = allgather_bytes(self.comm, flags)
+            present = [True] * len(params)
+            seen = [False] * len(params)
+            for r, f in enumerate(every):
+                for j, i in enumerate(self._pieces_of_rank(r)):
+                    present[i] = present[i] and bool(f[j])
+                    seen[i] = True
+            full = [np.zeros(L.total, L.dtype) if (root is None or root == self.rank) else None
+                    for L in self._layouts]
+            for L, buf in zip(self._layouts, full):
+                n = L.counts[self.rank]
+                send = np.zeros(n, L.dtype)
+                for a, (i, x, y) in zip(arrays, self._pieces):
+                    if a is not None and params[i].dtype == L.dtype:
+                        k = L.indices.index(i)
+                        s = L.offsets[k] + x - L.begin
+                        send[s:s + y - x] = a
+                t = mpi_type(L.dtype)
+                spec = [buf, (L.counts, L.bounds[:-1]), t] if buf is not None else None
+                if root is None:
+                    self.comm.Allgatherv([send, t], spec)
+                else:
+                    self.comm.Gatherv([send, t], spec, root=root)
+            if root is not None and root != self.rank:
+                continue
+            for L, buf in zip(self._layouts, full):
+                for k, i in enumerate(L.indices):
+                    if present[i] and seen[i]:
+                        off = L.offsets[k]
+                        out[f"{slot}/{keys[i]}"] = buf[off:off + L.sizes[k]].reshape(L.shapes[k])
+        if root is not None and root != self.rank:
+            return None
+        # entries in the wrapped optimizer's order: counter, slots by parameter, the rest
+        ordered = {opt._counter: inner_sd[opt._counter]}
+        for slot in inner._state:
+            for key in keys:
+                name = f"{slot}/{key}"
+                if name in out:
+                    ordered[name] = out[name]
+        for k, v in inner_sd.items():
+            if k != opt._counter and k not in slot_names:
+                ordered[k] = v
+        return ordered
+
+    def _pieces_of_rank(self, r: int) -> list[int]:
+        """The parameter index of each inner tensor of rank r, in its order."""
+        if not hasattr(self, "_rank_pieces"):
+            every = []
+            for rank in range(self.world_size):
+                mine = {}
+                for L in self._layouts:
+                    for k, a, b in L.owner_ranges(rank):
+                        mine.setdefault(L.indices[k], []).append(a)
+                every.append([i for i in sorted(mine) for _ in mine[i]])
+            self._rank_pieces = every
+        return self._rank_pieces[r]
+
+    def load_state_dict(self, state_dict: Mapping, strict: bool = True) -> None:
+        """Load a state dict of the wrapped optimizer's format (collective).
+
+        Every rank must pass the same state dict (as ``Checkpoint.restore``
+        does, each rank reading the same file). With ``zero=True`` each rank
+        keeps its slices. An error on any rank raises on every rank, and then
+        no rank's state is modified.
+        """
+        target = self._inner if self.zero else self.optimizer
+        error = None
+        backup = target.state_dict()
+        try:
+            sd = self._to_shards(state_dict) if self.zero else state_dict
+            target.load_state_dict(sd, strict=strict)
+        except (TypeError, ValueError) as e:
+            error = e
+        try:
+            agree(self.comm, error, "DataParallel.load_state_dict")
+        except BaseException:
+            if error is None:
+                target.load_state_dict(backup, strict=False)
+            raise
+        if self.zero:
+            self.optimizer.iterations = self._inner.iterations
+            if hasattr(self.optimizer, "defaults"):
+                for go, gi in zip(self.optimizer.param_groups, self._inner.param_groups):
+                    for k in self.optimizer.defaults:
+                        go[k] = gi[k]
+            elif not callable(self.optimizer._learning_rate):
+                self.optimizer.learning_rate = self._inner._learning_rate
+
+    def _to_shards(self, sd: Any) -> dict:
+        """The entries for the owned slices under the shard's names."""
+        from .._state import check_mapping
+        check_mapping(sd)
+        opt = self.optimizer
+        keys, params = opt._groups.keys, opt._groups.params
+        index = {k: i for i, k in enumerate(keys)}
+        pieces: dict[int, list] = {}
+        for j, (i, a, b) in enumerate(self._pieces):
+            pieces.setdefault(i, []).append((self._inner_keys[j], a, b))
+        out = {}
+        for name, value in sd.items():
+            slot, sep, key = name.partition("/") if isinstance(name, str) else ("", "", "")
+            if sep and slot in self._inner._state and key in index:
+                i = index[key]
+                p = params[i]
+                if not isinstance(value, np.ndarray):
+                    raise TypeError(f"state_dict[{name!r}] must be a numpy.ndarray, "
+                                    f"got {type(value).__name__}")
+                if value.shape != p.shape:
+                    raise ValueError(f"state_dict[{name!r}] has shape {value.shape}; "
+                                     f"expected {p.shape}")
+                if value.dtype != p.dtype:
+                    raise TypeError(f"state_dict[{name!r}] has dtype {value.dtype}; "
+                                    f"expected {p.dtype}")
+                flat = value.reshape(-1)
+                for inner_key, a, b in pieces.get(i, []):
+                    out[f"{slot}/{inner_key}"] = flat[a:b]
+            else:
+                out[name] = value
+        return out
+
+    def __repr__(self) -> str:
+        return (f"DataParallel({self.optimizer!r}, rank {self.rank} of {self.world_size}"
+                f"{', zero=True' if self.zero else ''})")
