@@ -29,7 +29,8 @@ def piece_lanes(x: np.ndarray, scratch: np.ndarray, out: np.ndarray) -> None:
     """
     n = x.shape[0]
     sq = scratch[:n]
-    np.multiply(x, x, out=sq, dtype=np.float64)
+    np.copyto(sq, x)  # to double first: a casting ufunc would allocate iterator buffers
+    np.multiply(sq, sq, out=sq)
     full = n - n % LANES
     if full:
         np.add.reduce(sq[:full].reshape(-1, LANES), axis=0, out=out)
