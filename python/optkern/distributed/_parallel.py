@@ -202,25 +202,22 @@ class DataParallel:
         piece_grads = [where[(i, a)] for i, a, _ in self._pieces]
         self._inner_grads = _mirror(inner._groups, piece_grads)
         self._piece_of = [i for i, _, _ in self._pieces]
-        # the all-gather of the parameters, straight between the parameter arrays:
-        # each piece of a tensor goes from its owner to every other rank
-        W, me, comm = self.world_size, self.rank, self._comm
-        self._param_gather = []
-        for d, L in enumerate(self._layouts):
-            t, tag = mpi_type(L.dtype), 30 + d
+        # the owned parts of the parameters, to pack before the all-gather; the
+        # others, to unpack after it
+        self._owned_copies = []
+        self._other_copies = []
+        for L, flat in zip(self._layouts, self._flat):
             for k, i in enumerate(L.indices):
                 p = params[i].reshape(-1)
                 off, n = L.offsets[k], L.sizes[k]
-                for s in range(W):
-                    a, b = max(L.bounds[s], off) - off, min(L.bounds[s + 1], off + n) - off
-                    if a >= b:
-                        continue
-                    if s == me:
-                        self._param_gather += [comm.Send_init([p[a:b], t], dest=r, tag=tag)
-                                               for r in range(W) if r != me]
-                    else:
-                        self._param_gather.append(comm.Recv_init([p[a:b], t], source=s,
-                                                                 tag=tag))
+                a, b = max(L.begin, off) - off, min(L.end, off + n) - off
+                others = [(0, n)]
+                if a < b:
+                    self._owned_copies.append((flat[off + a:off + b], p[a:b]))
+                    others = [(0, a), (b, n)]
+                for lo, hi in others:
+                    if lo < hi:
+                        self._other_copies.append((p[lo:hi], flat[off + lo:off + hi]))
         # keep the hyperparameters in the wrapped optimizer, release its state
         for slot, arrays in opt._state.items():
             opt._state[slot] = [None if a is None else
@@ -373,7 +370,11 @@ class DataParallel:
             self._sync_inner()
             inner.step(self._inner_grads)
             opt.iterations = inner.iterations
-            self._run(self._param_gather)
+            for dst, src in self._owned_copies:
+                np.copyto(dst, src)
+            self._allgather()
+            for dst, src in self._other_copies:
+                np.copyto(dst, src)
         else:
             self._allgather()
             if clip_grad_norm is not None:
