@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import math
+import weakref
 from typing import Any, Mapping
 
 import numpy as np
@@ -13,6 +15,16 @@ from . import _describe
 from ._comm import agree, allgather_bytes, check_comm, mpi, mpi_type
 from ._layout import Layout
 from ._norms import GlobalSums
+
+
+_LIVE: "weakref.WeakSet[DataParallel]" = weakref.WeakSet()
+_HOOKED = False
+
+
+def _close_all() -> None:
+    """At exit, before mpi4py finalizes MPI: free what live instances hold."""
+    for dp in list(_LIVE):
+        dp.close()
 
 
 def _mirror(groups: Any, arrays: list) -> Any:
@@ -84,6 +96,13 @@ class DataParallel:
             raise TypeError(f"zero must be a bool, got {zero!r}")
         self.comm = comm = check_comm(comm)
         self._comm = comm.Dup()  # its own context: no clash with the caller's messages
+        self._exchange: list = []
+        self._gather: list = []
+        global _HOOKED
+        if not _HOOKED:
+            atexit.register(_close_all)  # registered after mpi4py's own exit hook: runs first
+            _HOOKED = True
+        _LIVE.add(self)
         self.optimizer = opt
         self.zero = bool(zero)
         self.rank, self.world_size = comm.Get_rank(), comm.Get_size()
@@ -279,6 +298,28 @@ class DataParallel:
                 if shi > slo:
                     self._gather.append(comm.Recv_init([flat[slo:shi], t], source=src, tag=tg))
 
+    def close(self) -> None:
+        """Free the persistent requests and the private communicator (idempotent;
+        also done at exit). The object cannot step afterwards."""
+        MPI = mpi()
+        if MPI.Is_finalized():
+            return
+        for r in self._exchange + self._gather:
+            if r != MPI.REQUEST_NULL:
+                r.Free()
+        self._exchange, self._gather = [], []
+        if self._comm != MPI.COMM_NULL:
+            self._comm.Free()
+        self._closed = True
+
+    _closed = False
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - nothing to report at collection time
+            pass
+
     @staticmethod
     def _run(requests: list) -> None:
         if requests:
@@ -348,6 +389,8 @@ class DataParallel:
         """
         if clip_grad_norm is not None:
             clip_grad_norm = check_number("clip_grad_norm", clip_grad_norm)
+        if self._closed:
+            raise RuntimeError("this DataParallel was closed")
         flat = self._flatten_checked(grads)
         self._pack(flat)
         self._reduce()
