@@ -172,6 +172,11 @@ class Checkpoint:
 
     Notes
     -----
+    With an ``optkern.distributed.DataParallel`` tracked (on more than one
+    rank), every rank calls ``save``/``write``/``restore``: the state is
+    gathered to rank 0, which alone writes (always blocking), and an error
+    there is raised on every rank; restoring reads the file on every rank.
+
     Arrays are stored under their object paths: ``Checkpoint(model={"W1": w},
     optimizer=opt)`` writes ``model/W1``, ``optimizer/iterations``,
     ``optimizer/momentum/W1``... Object arrays and other dtypes that would need

@@ -53,14 +53,15 @@ class DataParallel:
                                                           parameters' dtype)
         opt.step(ḡ)
 
-    The sum runs in rank order, in NumPy, on buffers exchanged with
-    ``Alltoallv`` (each rank sums the slice it owns) and ``Allgatherv``: MPI's
-    ``Allreduce`` adds in an unspecified order that may change with the message
-    size, the algorithm or the number of ranks, so it could leave ranks, or
-    runs, a rounding apart. Here the result is a fixed function of the
-    gradients, and the parameters are bit-identical on every rank after every
-    step. ``/ W`` is a true division (correctly rounded), not a product with
-    ``1/W``.
+    Each rank owns a slice of the flat parameter space; every rank sends each
+    owner its part of the gradients (point-to-point, on fixed buffers), the
+    owner adds the W copies in rank order in NumPy and divides, and the
+    averaged slices are gathered back. MPI's ``Allreduce`` adds in an
+    unspecified order that may change with the message size, the algorithm or
+    the number of ranks, so it could leave ranks, or runs, a rounding apart.
+    Here the result is a fixed function of the gradients, and the parameters
+    are bit-identical on every rank after every step. ``/ W`` is a true
+    division (correctly rounded), not a product with ``1/W``.
 
     Parameters
     ----------
@@ -87,6 +88,18 @@ class DataParallel:
     -----
     All methods are collective: every rank calls them, in the same order.
     Buffers are allocated at construction; a step allocates none.
+    ``optkern.Checkpoint(model=params, optimizer=dp)`` saves from every rank
+    (rank 0 writes one file in the one-process format) and restores on any
+    number of ranks. docs/distributed.md has the details.
+
+    Examples
+    --------
+    Run with ``mpiexec -n 2 python -m mpi4py train.py``:
+
+    >>> from optkern.distributed import DataParallel
+    >>> params = {"W": np.zeros((3, 4), np.float32)}
+    >>> dp = DataParallel(ok.Adam(params, learning_rate=1e-3), zero=True)
+    >>> dp.step({"W": local_gradient})   # doctest: +SKIP
     """
 
     def __init__(self, opt: Any, comm: Any = None, zero: bool = False):
