@@ -102,3 +102,17 @@ def test_killed_rank_ends_the_job(scenario, tmp_path):
         opt = ok.Adam(params, learning_rate=0.01, global_clipnorm=50.0)
         ok.Checkpoint(model=params, optimizer=opt).restore(latest)
         assert opt.iterations == 2
+
+
+def test_bench_distributed_runs_under_mpiexec():
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-m", "optkern", "bench",
+                           "distributed", "--quick", "--no-torch", "--elements", "100000",
+                           "--tensors", "7"], capture_output=True, text=True, timeout=TIMEOUT,
+                          env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    assert "| DataParallel step, zero=True |" in out and "docs/distributed.md" in out
+    assert "x of one process's" in out
+    for word in ("PASS", "MISS", "issue", "Issue"):
+        assert word not in out + proc.stderr

@@ -41,9 +41,9 @@ def digest(params):
 
 
 def same_on_all_ranks(params):
+    from optkern.distributed._comm import allgather_bytes
     d = digest(params)
-    everyone = comm.allgather(d)
-    return all(x == d for x in everyone)
+    return all(x == d for x in allgather_bytes(comm, d))
 
 
 CONFIGS = [
@@ -308,6 +308,20 @@ def scenario_save(out):
     params, dp = exact_run(True, 3, save_dir=os.path.join(out, "ckpt"))
     for _ in range(3):
         dp.step(exact_grads(params, dp.iterations, RANK))
+    # Checkpoint.write without a manager: rank 0 writes, every rank returns after it
+    ckpt = ok.Checkpoint(model=params, optimizer=dp)
+    path = ckpt.write(os.path.join(out, "plain", "w"))
+    assert os.path.exists(path)
+    # a failed write on rank 0 is an error on every rank
+    if RANK == 0:
+        with open(os.path.join(out, "blocker"), "w"):
+            pass
+    comm.Barrier()
+    try:
+        ckpt.write(os.path.join(out, "blocker", "w"))
+        raise AssertionError("no error")
+    except (OSError, RuntimeError) as e:
+        assert RANK == 0 or "rank 0" in str(e), e
     if RANK == 0:
         np.savez(os.path.join(out, "final.npz"), **params)
         print("PASS save")

@@ -58,7 +58,13 @@ def _model(elements: int, tensors: int, seed: int = 0) -> dict:
 
 def main(argv: list[str]) -> int:
     args = _parse(argv)
-    from mpi4py import MPI
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        print("python -m optkern bench distributed: error: needs mpi4py and an MPI library "
+              "(pip install 'optkern[mpi]'); run it as mpiexec -n 2 python -m optkern bench "
+              "distributed", file=sys.stderr)
+        return 2
 
     from ..distributed import DataParallel
 

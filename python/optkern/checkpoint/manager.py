@@ -451,14 +451,14 @@ class CheckpointManager:
         gathering the state and learn the outcome and the new list (blocking)."""
         comm, ckpt = self._comm, self._checkpoint
         plan, error = None, None
-        if not self._follower:
-            try:
+        try:
+            if self._follower:
+                self._check_open(writing=True)
+            else:
                 with ckpt._writer.lock:
                     plan = self._plan_save(checkpoint_number, check_interval)
-            except Exception as e:  # noqa: BLE001 - raised on every rank
-                error = e
-        else:
-            self._check_open(writing=True)
+        except Exception as e:  # noqa: BLE001 - raised on every rank
+            error = e
         _distributed.agree(comm, error, "CheckpointManager.save")
         plan = _distributed.bcast_json(comm, plan)
         if plan is None:

@@ -490,14 +490,10 @@ class DataParallel:
         gathered. ``root=None`` returns it on every rank; ``root=r`` only on
         rank r (others get None), which spares the others the memory.
         """
-        if self._checkpoint_root is not None and root is None:
-            root = self._checkpoint_root
         if not self.zero:
             sd = self.optimizer.state_dict()
             return sd if root is None or root == self.rank else None
         return self._gather_state(root)
-
-    _checkpoint_root: int | None = None
 
     def _gather_state(self, root: int | None) -> dict | None:
         opt, inner = self.optimizer, self._inner
@@ -507,6 +503,7 @@ class DataParallel:
         params = opt._groups.params
         slot_names = {f"{s}/{k}" for s in inner._state for k in self._inner_keys}
         out: dict = {}
+        position = {i: k for L in self._layouts for k, i in enumerate(L.indices)}
         for slot, arrays in inner._state.items():
             # which parameters have the slot: a parameter has it if its pieces do
             flags = bytes(int(a is not None) for a in arrays)
@@ -524,7 +521,7 @@ class DataParallel:
                 send = np.zeros(n, L.dtype)
                 for a, (i, x, y) in zip(arrays, self._pieces):
                     if a is not None and params[i].dtype == L.dtype:
-                        k = L.indices.index(i)
+                        k = position[i]
                         s = L.offsets[k] + x - L.begin
                         send[s:s + y - x] = a
                 t = mpi_type(L.dtype)
