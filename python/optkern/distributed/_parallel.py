@@ -140,6 +140,22 @@ class DataParallel:
                 off, n = L.offsets[k], L.sizes[k]
                 self._views[i] = flat[off:off + n].reshape(L.shapes[k])
         self._mine = [flat[L.begin:L.end] for L, flat in zip(self._layouts, self._flat)]
+        # the gradients to send (the parts other ranks own) and this rank's own
+        # parts, which are read in place: (parameter, a, b, buffer view)
+        self._send_parts: list = []
+        self._own_parts: list = []
+        for L, flat in zip(self._layouts, self._flat):
+            own = []
+            for k, i in enumerate(L.indices):
+                off, n = L.offsets[k], L.sizes[k]
+                a, b = max(L.begin, off) - off, min(L.end, off + n) - off
+                others = [(0, n)]
+                if a < b:
+                    own.append((i, a, b, off + a - L.begin, off + b - L.begin))
+                    others = [(0, a), (b, n)]
+                self._send_parts += [(i, lo, hi, flat[off + lo:off + hi])
+                                     for lo, hi in others if lo < hi]
+            self._own_parts.append(own)
         self._make_requests()
         self._status = np.zeros(1, np.int32)
         self._status_all = np.zeros(1, np.int32)
@@ -340,26 +356,35 @@ class DataParallel:
             MPI.Prequest.Startall(requests)
             MPI.Request.Waitall(requests)
 
-    def _reduce(self) -> None:
-        """Sum the packed gradients of all ranks slice by slice in rank order, / W."""
+    def _reduce(self, grads: list) -> None:
+        """Sum all ranks' gradients slice by slice in rank order, / W, into flat's
+        slice of this rank (this rank's own gradients are read where they are)."""
         W, me = self.world_size, self.rank
         if W == 1:
+            self._pack(grads)
             return
+        for i, lo, hi, dst in self._send_parts:
+            np.copyto(dst, grads[i].reshape(-1)[lo:hi])
         self._run(self._exchange)
-        for L, recv, mine in zip(self._layouts, self._recv, self._mine):
+        for L, recv, mine, own in zip(self._layouts, self._recv, self._mine, self._own_parts):
             n = L.counts[me]
             if not n:
                 continue
-            # acc holds g_0 + ... + g_{s-1}; addition commutes exactly, so
-            # acc + g_me may be formed in place in g_me's buffer
-            acc = mine if me == 0 else recv[:n]
-            for s in range(1, W):
-                if s == me:
-                    np.add(acc, mine, out=mine)
-                    acc = mine
-                else:
-                    slot = s if s < me else s - 1
-                    np.add(acc, recv[slot * n:(slot + 1) * n], out=acc)
+
+            def slot(s: int) -> np.ndarray:
+                j = s if s < me else s - 1
+                return recv[j * n:(j + 1) * n]
+
+            # acc = g_0 + ... + g_{me-1} (in rank 0's slot), then mine = acc + g_me;
+            # on rank 0, mine = g_0 + g_1 (addition commutes exactly)
+            first = 2 if me == 0 else me + 1
+            acc = slot(1) if me == 0 else slot(0)
+            for s in range(1, me):
+                np.add(acc, slot(s), out=acc)
+            for i, a, b, lo, hi in own:
+                np.add(acc[lo:hi], grads[i].reshape(-1)[a:b], out=mine[lo:hi])
+            for s in range(first, W):
+                np.add(mine, slot(s), out=mine)
             np.divide(mine, W, out=mine)
 
     def _allgather(self) -> None:
@@ -405,8 +430,7 @@ class DataParallel:
         if self._closed:
             raise RuntimeError("this DataParallel was closed")
         flat = self._flatten_checked(grads)
-        self._pack(flat)
-        self._reduce()
+        self._reduce(flat)
         norm = None
         if self.zero:
             opt, inner = self.optimizer, self._inner
