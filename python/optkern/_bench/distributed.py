@@ -120,6 +120,7 @@ def main(argv: list[str]) -> int:
             tbuf = torch.ones(args.elements, dtype=torch.float32)
             modes["torch.distributed all_reduce (gloo)"] = lambda: tdist.all_reduce(tbuf)
 
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     times: dict[str, list[float]] = {m: [] for m in modes}
     tick = np.zeros(1)
     slowest = np.zeros(1)
@@ -151,8 +152,10 @@ def main(argv: list[str]) -> int:
         print(f"optkern {ok.__version__} bench distributed: Adam, float32, "
               f"{args.elements:,} elements in {args.tensors} tensors, {world} ranks x "
               f"{threads} optkern thread(s), MPI: {MPI.Get_library_version().splitlines()[0]}")
+        load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         print(f"median of {args.rounds} rounds x {args.repeats} repetitions; each time is the "
-              f"slowest rank's\n")
+              f"slowest rank's; load average {load_before:.1f} before, {load_after:.1f} after "
+              f"on {cpus} CPUs (other processes slow MPI's polling ranks down)\n")
         print("| operation | ms per step | GB/s of the buffer |")
         print("|---|---:|---:|")
         nbytes = args.elements * 4
