@@ -128,8 +128,8 @@ class DataParallel:
             by_dtype.setdefault(p.dtype, []).append(i)
         self._layouts = [Layout(dt, idx, [params[i].shape for i in idx], self.world_size,
                                 self.rank) for dt, idx in by_dtype.items()]
-        # flat[d]: parameters / averaged gradients of dtype d, end to end;
-        # recv[d]: the W copies of this rank's slice, one per rank, in rank order.
+        # flat[d]: the gradients (then their average, then the parameters) of dtype d,
+        # end to end
         self._flat = [np.zeros(L.total, L.dtype) for L in self._layouts]
         # recv[d]: the other ranks' gradients for this rank's slice, in rank order
         # (this rank's own stay in place in flat, where their average is formed)
@@ -166,7 +166,12 @@ class DataParallel:
         self._grads = _mirror(groups, self._views)
         self._sums = None  # GlobalSums per layout, made when a norm is first needed
         if self.zero:
-            self._build_shards()
+            error = None
+            try:
+                self._build_shards()
+            except Exception as e:  # noqa: BLE001 - a rank without pieces would not see it
+                error = e
+            agree(self._comm, error, "DataParallel(zero=True)")
 
     # -- construction ---------------------------------------------------------------
     def _check_same(self, opt: Any) -> None:
