@@ -131,6 +131,14 @@ def scenario_train(out):
             for k in p_dp:
                 assert np.array_equal(p_dp[k], p_z[k]), (name, clip, "zero", k)
                 assert np.array_equal(p_dp[k], p_1[k]), (name, clip, "single", k)
+            # ZeRO-1 state: each element's state on exactly one rank
+            mine = sum(a.nbytes for arrays in z._inner._state.values() for a in arrays
+                       if a is not None)
+            full = sum(a.nbytes for arrays in opt1._state.values() for a in arrays
+                       if a is not None)
+            total = np.zeros(1, np.int64)
+            comm.Allreduce(np.array([mine], np.int64), total)
+            assert total[0] == full and (W == 1 or mine < full), (name, mine, full)
             sd_dp, sd_z, sd_1 = dp.state_dict(), z.state_dict(), opt1.state_dict()
             check_sd_equal(sd_dp, sd_1, name)
             check_sd_equal(sd_z, sd_1, name)
@@ -145,6 +153,18 @@ def scenario_train(out):
             z.step(grads_for(z.optimizer, rank_grads(p_z, 99, RANK)))
             for k in p_dp:
                 assert np.array_equal(p_dp[k], p_z[k]), (name, "after load", k)
+    # a model smaller than a piece: some ranks own nothing
+    for build in (lambda p: ok.Adam(p, clipnorm=0.1), lambda p: ok.torch.SGD(p, momentum=0.5)):
+        res = []
+        for zero in (False, True):
+            tiny = {"a": np.arange(10, dtype=np.float32), "b": np.ones(3, np.float32)}
+            d = DataParallel(build(tiny), zero=zero)
+            for step in range(3):
+                d.step({k: np.full_like(v, RANK + step) for k, v in tiny.items()})
+            res.append((tiny, d.state_dict()))
+        for k in res[0][0]:
+            assert np.array_equal(res[0][0][k], res[1][0][k]), k
+        check_sd_equal(res[0][1], res[1][1], "tiny")
     # a bad state dict raises on every rank and changes nothing
     p_z, z = train(CONFIGS[0][1], True)
     sd = z.state_dict()
