@@ -47,8 +47,9 @@ def test_ranks_identical_zero_equals_data_parallel_and_formula(n, tmp_path):
     # every optimizer family and front-end, clipping included: parameters
     # bit-identical on every rank, ZeRO-1 == data-parallel == one process
     # applying ((g0 + g1) + g2) / W; a mismatched configuration raises on every
-    # rank; a small model stays within rtol 1e-5 of one process
-    run(n, "train,exact,model,mismatch", tmp_path)
+    # rank; a small model stays within rtol 1e-5 of one process; steps after the
+    # first allocate no buffers
+    run(n, "train,exact,model,mismatch,alloc", tmp_path)
 
 
 def test_exact_gradients_one_rank(tmp_path):

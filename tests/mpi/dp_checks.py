@@ -243,6 +243,26 @@ def scenario_model(out):
         print("PASS model")
 
 
+def scenario_alloc(out):
+    """After the first step, a step allocates no buffers (only small objects)."""
+    import tracemalloc
+    for zero in (False, True):
+        rng = np.random.default_rng(0)
+        p = {"a": rng.standard_normal(300_000).astype(np.float32),
+             "b": rng.standard_normal((300, 100))}
+        dp = DataParallel(ok.Adam(p, clipnorm=1.0), zero=zero)
+        g = {k: np.ones_like(v) for k, v in p.items()}
+        dp.step(g, clip_grad_norm=1.0)  # the first step with each option may import
+        tracemalloc.start()
+        dp.step(g)
+        dp.step(g, clip_grad_norm=1.0)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert peak < 100_000, (zero, peak)  # the buffers are > 1 MB
+    if RANK == 0:
+        print("PASS alloc")
+
+
 def scenario_mismatch(out):
     cases = {
         "shape": ("'big'", lambda p: ok.Adam({**p, "big": p["big"][:100].copy()} if RANK == 1 else p)),
