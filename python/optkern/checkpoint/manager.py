@@ -587,13 +587,20 @@ class CheckpointManager:
         """
         self._check_open(writing=False)
         ckpt = self._checkpoint
-        with ckpt._writer.lock:
-            ckpt._writer.join()  # a write in flight finishes first (its error stays pending)
-            with self._mutex:
-                self._recover()
-                items = self._managed + self._preserved
-                items.sort()
+        error, items = None, []
+        try:
+            with ckpt._writer.lock:
+                ckpt._writer.join()  # a write in flight finishes first (its error stays pending)
+                with self._mutex:
+                    self._recover()
+                    items = self._managed + self._preserved
+                    items.sort()
+        except Exception as e:
+            if self._comm is None:
+                raise
+            error = e
         if self._comm is not None:  # every rank restores the file rank 0 found
+            _distributed.agree(self._comm, error, "CheckpointManager.restore_or_initialize")
             items = [tuple(x) for x in _distributed.bcast_json(self._comm, items)]
         if items:
             latest = os.path.join(self._directory, items[-1][1])
