@@ -362,6 +362,14 @@ def scenario_save(out):
         raise AssertionError("no error")
     except (OSError, RuntimeError) as e:
         assert RANK == 0 or "rank 0" in str(e), e
+    # a file one rank cannot open: an error on every rank, nothing restored
+    before = digest(params)
+    try:
+        ckpt.restore(path if RANK == 0 else os.path.join(out, "missing.npz"))
+        raise AssertionError("no error")
+    except (OSError, RuntimeError) as e:
+        assert RANK != 0 or "rank 1" in str(e), e
+    assert digest(params) == before
     if RANK == 0:
         np.savez(os.path.join(out, "final.npz"), **params)
         print("PASS save")

@@ -385,7 +385,22 @@ class Checkpoint:
         path = _existing_path(save_path)
         self._writer.join()  # never read while our own write is in flight (its error stays pending)
         objects = dict(self._objects)
-        with _format.CheckpointReader(path) as reader:
+        comm = _distributed.comm_of(objects)
+        if comm is None:
+            reader = _format.CheckpointReader(path)
+        else:  # every rank opens the file before the objects' collective calls below
+            reader, error = None, None
+            try:
+                reader = _format.CheckpointReader(path)
+            except Exception as e:  # noqa: BLE001 - raised on every rank
+                error = e
+            try:
+                _distributed.agree(comm, error, "opening the checkpoint")
+            except BaseException:
+                if reader is not None:
+                    reader.close()
+                raise
+        with reader:
             entries = reader.entries
             plan, missing, unexpected = plan_restore(objects, entries, strict, self._objects)
             if strict:
