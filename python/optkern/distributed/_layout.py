@@ -9,6 +9,8 @@ be summed from whole pieces in the same order whatever the number of ranks.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 PIECE = 8192  # the native reduction's piece size (kChunkElements)
@@ -71,3 +73,15 @@ class Layout:
             for s in range(a, b, PIECE):
                 out.append((k, s, min(b, s + PIECE)))
         return out
+
+
+def mirror(groups: Any, arrays: list) -> Any:
+    """``arrays`` (one per parameter, flat order) in the structure of ``groups``'
+    params: a list, a dict, or one list/dict per group."""
+    out, start = [], 0
+    for group, names in zip(groups.groups, groups._member_names):
+        n = len(group["params"])
+        part = arrays[start:start + n]
+        start += n
+        out.append(dict(zip(names, part)) if names is not None else list(part))
+    return out if groups.kind == "groups" else out[0]
