@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
-PIECE = 8192  # the native reduction's piece size (kChunkElements)
+from .. import _core
+
+PIECE = _core.chunk_elements  # the native reduction's piece size (8192)
 
 
 class Layout:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ._comm import mpi
+from ._layout import PIECE
 
 LANES = 8
 
@@ -58,7 +59,7 @@ class GlobalSums:
         self.all_pieces = [p for r in range(layout.world) for p in layout.pieces(r)]
         self.local = np.zeros((len(self.mine), LANES))
         self.gathered = np.zeros((max(len(self.all_pieces), 1), LANES))
-        self.scratch = np.empty(8192)
+        self.scratch = np.empty(PIECE)
         # per tensor k: the rows [first, last) of its pieces in `gathered` (consecutive)
         self.rows: list[tuple[int, int]] = [(0, 0)] * len(layout.sizes)
         for row, (k, _, _) in enumerate(self.all_pieces):
