@@ -207,3 +207,30 @@ def test_steps_after_the_first_allocate_no_buffers(zero):
     finally:
         tracemalloc.stop()
     assert peak < 100_000  # the buffers are > 1 MB; only small Python objects remain
+
+
+@pytest.mark.parametrize("torch_style", [False, True])
+def test_hyperparameters_changed_on_the_wrapped_optimizer_reach_the_shards(torch_style):
+    from optkern.distributed import DataParallel
+
+    def make(p):
+        return ok.torch.Adam(p, lr=0.01) if torch_style else ok.Adam(p, learning_rate=0.01)
+
+    p, q = _params(), _params()
+    dp = DataParallel(make(p), zero=True)
+    opt = make(q)
+    for s in range(4):
+        if s == 2:
+            for o in (dp.optimizer, opt):
+                if torch_style:
+                    o.param_groups[0]["lr"] = 0.5
+                    o.param_groups[0]["betas"] = (0.5, 0.9)
+                else:
+                    o.learning_rate = lambda step: 0.5 / (step + 1)
+        g = {k: np.full_like(v, s - 1.5) for k, v in p.items()}
+        dp.step(g)
+        opt.step(g)
+    for k in p:
+        np.testing.assert_array_equal(p[k], q[k])
+    with pytest.raises(ValueError):
+        dp.optimizer.step(g)  # the wrapped optimizer's state is released
