@@ -25,7 +25,8 @@ _LAZY = {
     "latest_checkpoint": "checkpoint",
     "RMSprop": "keras.rmsprop",
 }
-_SUBMODULES = {"keras", "torch", "optimizers", "reference", "checkpoint", "losses", "schedules"}
+_SUBMODULES = {"keras", "torch", "optimizers", "reference", "checkpoint", "losses", "schedules",
+               "distributed"}
 
 __all__ = ["build_info", "get_num_threads", "set_num_threads", *_LAZY, *sorted(_SUBMODULES)]
 

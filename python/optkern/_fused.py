@@ -34,6 +34,13 @@ class FusedStep:
     _kernel: str = ""
     _slots: tuple[str, ...] = ()
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # The constructor's arguments, so that optkern.distributed can build the
+        # same optimizer over other arrays (its ZeRO-1 shards).
+        self = super().__new__(cls)
+        self._init_args = (args, kwargs)
+        return self
+
     def _slot_needed(self, slot: str, group: dict | None) -> bool:
         return True
 

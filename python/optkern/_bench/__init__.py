@@ -23,6 +23,7 @@ SUITES = {
                   "(the default)",
     "losses": "loss value and gradient: optkern vs the NumPy reference vs torch",
     "checkpoint": "checkpoint save and restore vs np.savez and np.load",
+    "distributed": "DataParallel / ZeRO-1 step vs the MPI collectives (under mpiexec -n W)",
 }
 DEFAULT_SUITE = next(iter(SUITES))
 

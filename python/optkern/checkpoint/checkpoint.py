@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from . import _format
+from . import _distributed, _format
 from ._async import Writer
 from ._atomic import atomic_write
 from ._tree import apply_restore, flatten, object_kind, plan_restore
@@ -172,6 +172,11 @@ class Checkpoint:
 
     Notes
     -----
+    With an ``optkern.distributed.DataParallel`` tracked (on more than one
+    rank), every rank calls ``save``/``write``/``restore``: the state is
+    gathered to rank 0, which alone writes (always blocking), and an error
+    there is raised on every rank; restoring reads the file on every rank.
+
     Arrays are stored under their object paths: ``Checkpoint(model={"W1": w},
     optimizer=opt)`` writes ``model/W1``, ``optimizer/iterations``,
     ``optimizer/momentum/W1``... Object arrays and other dtypes that would need
@@ -251,6 +256,10 @@ class Checkpoint:
         directory = os.path.dirname(os.path.abspath(path))
         objects = dict(self._objects)
         kinds = {name: object_kind(obj) for name, obj in objects.items()}
+        comm = _distributed.comm_of(objects)
+        if comm is not None:
+            return self._write_distributed(comm, objects, kinds, path, directory, meta, compress,
+                                           on_commit)
         with self._writer.lock:
             self._writer.wait()  # surface an earlier async failure; never two writes at once
             entries = flatten(objects, copy=not blocking)  # validates; snapshot if async
@@ -268,6 +277,32 @@ class Checkpoint:
                 job()
             else:
                 self._writer.submit(job, path)
+        return path
+
+    def _write_distributed(self, comm, objects, kinds, path, directory, meta, compress, on_commit):
+        """Collective save: state gathered to rank 0, which writes; always blocking."""
+        rank = comm.Get_rank()
+        with self._writer.lock:
+            error = None
+            try:
+                self._writer.wait()
+            except Exception as e:  # noqa: BLE001 - raised on every rank below
+                error = e
+            _distributed.agree(comm, error, "saving the checkpoint")
+            objects = _distributed.gather_states(comm, objects)
+            error = None
+            if rank == 0:
+                try:
+                    entries = flatten(objects)
+                    os.makedirs(directory, exist_ok=True)
+                    atomic_write(path, lambda f: _format.write_checkpoint(f, entries, kinds, meta,
+                                                                         compress),
+                                 sync_directory=on_commit is None)
+                    if on_commit is not None:
+                        on_commit()
+                except Exception as e:  # noqa: BLE001 - raised on every rank below
+                    error = e
+            _distributed.agree(comm, error, "writing the checkpoint on rank 0")
         return path
 
     def write(self, file_prefix, *, compress=False, blocking=True):
@@ -350,7 +385,22 @@ class Checkpoint:
         path = _existing_path(save_path)
         self._writer.join()  # never read while our own write is in flight (its error stays pending)
         objects = dict(self._objects)
-        with _format.CheckpointReader(path) as reader:
+        comm = _distributed.comm_of(objects)
+        if comm is None:
+            reader = _format.CheckpointReader(path)
+        else:  # every rank opens the file before the objects' collective calls below
+            reader, error = None, None
+            try:
+                reader = _format.CheckpointReader(path)
+            except Exception as e:  # noqa: BLE001 - raised on every rank
+                error = e
+            try:
+                _distributed.agree(comm, error, "opening the checkpoint")
+            except BaseException:
+                if reader is not None:
+                    reader.close()
+                raise
+        with reader:
             entries = reader.entries
             plan, missing, unexpected = plan_restore(objects, entries, strict, self._objects)
             if strict:

@@ -13,7 +13,7 @@ import time
 import warnings
 import weakref
 
-from . import _ownership, _state
+from . import _distributed, _ownership, _state
 from ._atomic import fsync_directory, temp_name_pattern
 from ._errors import CorruptCheckpointError
 from ._lock import DirectoryLock
@@ -183,10 +183,28 @@ class CheckpointManager:
         self._closed = False
         self._others = {}  # {number: (filename, reason)}: named like ours, provably or possibly not
         self._others_reported = set()
-
+        # Distributed state (optkern.distributed): rank 0 holds the directory and writes;
+        # the other ranks (followers) only take part in saves and restores.
+        self._comm = _distributed.comm_of(checkpoint._objects)
+        self._follower = self._comm is not None and self._comm.Get_rank() != 0
+        error = None
         try:
-            os.makedirs(directory, exist_ok=True)
-            self._lock = DirectoryLock(directory, before_takeover=_finish_before_takeover(self))
+            self._open()
+        except BaseException as e:
+            if self._comm is None:
+                raise
+            error = e
+        if self._comm is not None:
+            _distributed.agree(self._comm, error, "opening the CheckpointManager")
+
+    def _open(self):
+        if self._follower:
+            self._recover()
+            return
+        try:
+            os.makedirs(self._directory, exist_ok=True)
+            self._lock = DirectoryLock(self._directory,
+                                       before_takeover=_finish_before_takeover(self))
         except OSError as e:
             if e.errno not in _READ_ONLY_ERRNOS:
                 raise
@@ -319,7 +337,7 @@ class CheckpointManager:
         if self._closed or (lock is not None and not lock.held):
             raise RuntimeError(f"this CheckpointManager for {self._directory!r} is closed; "
                                "create a new one to go on")
-        if writing and lock is None:
+        if writing and lock is None and not self._follower:
             e = self._read_only_error
             raise PermissionError(
                 e.errno, f"cannot save a checkpoint: the directory {self._directory!r} is not "
@@ -384,25 +402,13 @@ class CheckpointManager:
             if checkpoint_number < 0:
                 raise ValueError(f"checkpoint_number must be >= 0, got {checkpoint_number}")
         ckpt = self._checkpoint
+        if self._comm is not None:
+            return self._save_distributed(checkpoint_number, check_interval, compress)
         with ckpt._writer.lock:
-            self._check_open(writing=True)  # again: a newer manager may have taken over meanwhile
-            ckpt._writer.wait()  # an earlier async failure surfaces here; the list is now current
-            step = self._step() if self._step_counter is not None else None
-            if self._checkpoint_interval is not None and check_interval:
-                last = self._last_checkpoint_step
-                if last is not None and step < last + self._checkpoint_interval:
-                    return None
-            counter = ckpt.save_counter + 1
-            if checkpoint_number is not None:
-                number = checkpoint_number
-            else:
-                number = step if step is not None else counter
-            self._check_number(number)
-            filename = f"{self._name}-{number}.npz"
-            path = os.path.join(self._directory, filename)
-            now = self._clock()
-            meta = {"time": now, "step": step if step is not None else number, "save_counter": counter,
-                    "checkpoint_name": self._name}  # proves later that the file is this manager's
+            plan = self._plan_save(checkpoint_number, check_interval)
+            if plan is None:
+                return None
+            number, filename, path, now, meta, counter, step = plan
 
             def on_commit():
                 object.__setattr__(ckpt, "_save_counter", max(ckpt.save_counter, counter))
@@ -413,6 +419,69 @@ class CheckpointManager:
                 object.__setattr__(ckpt, "_save_counter", counter)
             if step is not None:
                 self._last_checkpoint_step = step
+        return path
+
+    def _plan_save(self, checkpoint_number, check_interval):
+        """Number, file and manifest of the next save; None when the interval skips it.
+
+        Call with the checkpoint's writer lock held."""
+        ckpt = self._checkpoint
+        self._check_open(writing=True)  # again: a newer manager may have taken over meanwhile
+        ckpt._writer.wait()  # an earlier async failure surfaces here; the list is now current
+        step = self._step() if self._step_counter is not None else None
+        if self._checkpoint_interval is not None and check_interval:
+            last = self._last_checkpoint_step
+            if last is not None and step < last + self._checkpoint_interval:
+                return None
+        counter = ckpt.save_counter + 1
+        if checkpoint_number is not None:
+            number = checkpoint_number
+        else:
+            number = step if step is not None else counter
+        self._check_number(number)
+        filename = f"{self._name}-{number}.npz"
+        path = os.path.join(self._directory, filename)
+        now = self._clock()
+        meta = {"time": now, "step": step if step is not None else number, "save_counter": counter,
+                "checkpoint_name": self._name}  # proves later that the file is this manager's
+        return number, filename, path, now, meta, counter, step
+
+    def _save_distributed(self, checkpoint_number, check_interval, compress):
+        """Every rank calls save: rank 0 plans and writes, the others take part in
+        gathering the state and learn the outcome and the new list (blocking)."""
+        comm, ckpt = self._comm, self._checkpoint
+        plan, error = None, None
+        try:
+            if self._follower:
+                self._check_open(writing=True)
+            else:
+                with ckpt._writer.lock:
+                    plan = self._plan_save(checkpoint_number, check_interval)
+        except Exception as e:  # noqa: BLE001 - raised on every rank
+            error = e
+        _distributed.agree(comm, error, "CheckpointManager.save")
+        plan = _distributed.bcast_json(comm, plan)
+        if plan is None:
+            return None
+        number, filename, path, now, meta, counter, step = plan
+        path = os.path.join(self._directory, filename)
+
+        def on_commit():
+            object.__setattr__(ckpt, "_save_counter", max(ckpt.save_counter, counter))
+            self._commit(number, filename, now)
+
+        ckpt._write(path, meta=meta, compress=compress, blocking=True,
+                    on_commit=None if self._follower else on_commit)
+        with self._mutex:
+            lists = _distributed.bcast_json(
+                comm, [self._managed, self._preserved, self._last_preserved_time])
+            if self._follower:
+                object.__setattr__(ckpt, "_save_counter", max(ckpt.save_counter, counter))
+                self._managed = [tuple(x) for x in lists[0]]
+                self._preserved = [tuple(x) for x in lists[1]]
+                self._last_preserved_time = lists[2]
+        if step is not None:
+            self._last_checkpoint_step = step
         return path
 
     def _check_number(self, number):
@@ -518,12 +587,21 @@ class CheckpointManager:
         """
         self._check_open(writing=False)
         ckpt = self._checkpoint
-        with ckpt._writer.lock:
-            ckpt._writer.join()  # a write in flight finishes first (its error stays pending)
-            with self._mutex:
-                self._recover()
-                items = self._managed + self._preserved
-                items.sort()
+        error, items = None, []
+        try:
+            with ckpt._writer.lock:
+                ckpt._writer.join()  # a write in flight finishes first (its error stays pending)
+                with self._mutex:
+                    self._recover()
+                    items = self._managed + self._preserved
+                    items.sort()
+        except Exception as e:
+            if self._comm is None:
+                raise
+            error = e
+        if self._comm is not None:  # every rank restores the file rank 0 found
+            _distributed.agree(self._comm, error, "CheckpointManager.restore_or_initialize")
+            items = [tuple(x) for x in _distributed.bcast_json(self._comm, items)]
         if items:
             latest = os.path.join(self._directory, items[-1][1])
             try:
