@@ -18,6 +18,7 @@ _LAZY = {
     "CheckpointManager": "checkpoint",
     "CorruptCheckpointError": "checkpoint",
     "latest_checkpoint": "checkpoint",
+    "global_norm": "_controls",
 }
 _SUBMODULES = {"keras", "torch", "optimizers", "reference", "checkpoint", "losses", "schedules"}
 
