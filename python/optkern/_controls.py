@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 import math
 import re
 from typing import Any, Mapping, Sequence
@@ -139,8 +138,12 @@ def global_norm(grads: Any) -> float:
 
 
 def schedule_entries(lr: Any) -> dict:
-    """The state-dict entries of a schedule with a config: its class name and
-    its ``get_config()`` as JSON, each a 0-d str array; {} otherwise."""
+    """The state-dict entries of a schedule with a config, NumPy and Python
+    values only: ``"learning_rate_schedule/class_name"`` (a 0-d str array)
+    and one ``"learning_rate_schedule/config/<key>"`` per config value: a
+    number as a Python bool, int or float, a string as a 0-d str array, a
+    list of numbers as a 1-d int64 or float64 array; None values are left out
+    (``from_config`` then uses the default). {} for anything else."""
     from .schedules import LearningRateSchedule
 
     if not isinstance(lr, LearningRateSchedule):
@@ -149,34 +152,75 @@ def schedule_entries(lr: Any) -> dict:
         config = lr.get_config()
     except NotImplementedError:
         return {}
-    return {SCHEDULE_CLASS: np.array(type(lr).__name__),
-            SCHEDULE_CONFIG: np.array(json.dumps(config, sort_keys=True, allow_nan=False))}
+    out = {SCHEDULE_CLASS: np.array(type(lr).__name__)}
+    for key, value in config.items():
+        name = f"{SCHEDULE_CONFIG}/{key}"
+        if value is None:
+            continue
+        if isinstance(value, (bool, np.bool_)):
+            out[name] = bool(value)
+        elif isinstance(value, (int, np.integer)):
+            out[name] = int(value)
+        elif isinstance(value, (float, np.floating)):
+            out[name] = float(value)
+        elif isinstance(value, str):
+            out[name] = np.array(value)
+        elif isinstance(value, (list, tuple)) and all(
+                isinstance(v, (int, float, np.integer, np.floating))
+                and not isinstance(v, (bool, np.bool_)) for v in value):
+            ints = all(isinstance(v, (int, np.integer)) for v in value)
+            out[name] = np.array(value, dtype=np.int64 if ints and value else np.float64)
+        else:
+            raise TypeError(f"learning rate schedule {type(lr).__name__}: config value "
+                            f"{key!r} ({type(value).__name__}) cannot be saved in a state "
+                            f"dict (numbers, strings and lists of numbers can)")
+    return out
+
+
+def schedule_keys(sd: Mapping) -> set:
+    """The schedule entries of a state dict."""
+    return {k for k in sd if isinstance(k, str) and k.startswith("learning_rate_schedule/")}
 
 
 def schedule_from_state(sd: Mapping, current: Any) -> Any:
-    """The schedule a state dict saved (None if it saved none), rebuilt with
-    the current schedule's class when the names match, else a built-in class.
-    Raises ValueError/TypeError naming the entry."""
-    if SCHEDULE_CLASS not in sd and SCHEDULE_CONFIG not in sd:
+    """The schedule a state dict saved (None if it saved none), rebuilt by
+    ``from_config`` of the current schedule's class when the class names
+    match, else of the built-in class of that name. Raises
+    ValueError/TypeError naming the entry."""
+    keys = schedule_keys(sd)
+    if not keys:
         return None
     from .schedules.serialization import BUILT_IN
 
-    values = []
-    for key in (SCHEDULE_CLASS, SCHEDULE_CONFIG):
-        v = sd.get(key)
-        if isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind == "U":
-            v = str(v[()])
-        if not isinstance(v, str):
-            raise TypeError(f"state_dict[{key!r}] must be a str (a 0-d str array), got "
-                            f"{type(v).__name__}")
-        values.append(v)
-    name, text = values
-    try:
-        config = json.loads(text)
-    except ValueError as e:
-        raise ValueError(f"state_dict[{SCHEDULE_CONFIG!r}] is not valid JSON ({e})") from None
-    if not isinstance(config, dict):
-        raise ValueError(f"state_dict[{SCHEDULE_CONFIG!r}] must hold a JSON object")
+    name = sd.get(SCHEDULE_CLASS)
+    if isinstance(name, np.ndarray) and name.ndim == 0 and name.dtype.kind == "U":
+        name = str(name[()])
+    if not isinstance(name, str):
+        raise TypeError(f"state_dict[{SCHEDULE_CLASS!r}] must be a 0-d str array, got "
+                        f"{type(name).__name__}")
+    config = {}
+    prefix = SCHEDULE_CONFIG + "/"
+    for key in sorted(keys - {SCHEDULE_CLASS}):
+        if not key.startswith(prefix) or "/" in key[len(prefix):]:
+            raise ValueError(f"state_dict[{key!r}]: expected {prefix}<key>")
+        value = sd[key]
+        if isinstance(value, np.ndarray):
+            if value.ndim == 0 and value.dtype.kind == "U":
+                value = str(value[()])
+            elif value.ndim == 1 and value.dtype in (np.int64, np.float64):
+                value = value.tolist()
+            elif value.ndim == 0 and value.dtype.kind in "bif":
+                value = value[()].item()
+            else:
+                raise TypeError(f"state_dict[{key!r}] must be a number, a 0-d str array or a "
+                                f"1-d int64/float64 array, got dtype {value.dtype} and shape "
+                                f"{value.shape}")
+        elif isinstance(value, (np.generic,)):
+            value = value.item()
+        if not isinstance(value, (bool, int, float, str, list)):
+            raise TypeError(f"state_dict[{key!r}] must be a number, a string or a list of "
+                            f"numbers, got {type(value).__name__}")
+        config[key[len(prefix):]] = value
     cls = type(current) if type(current).__name__ == name else BUILT_IN.get(name)
     if cls is None:
         raise ValueError(f"state_dict[{SCHEDULE_CLASS!r}] is {name!r}, which is neither a "
@@ -184,7 +228,7 @@ def schedule_from_state(sd: Mapping, current: Any) -> Any:
     try:
         return cls.from_config(config)
     except (TypeError, ValueError) as e:
-        raise type(e)(f"state_dict[{SCHEDULE_CONFIG!r}]: {e}") from None
+        raise type(e)(f"state_dict['{SCHEDULE_CONFIG}/...']: {e}") from None
 
 
 def read_skipped(sd: Mapping) -> int | None:

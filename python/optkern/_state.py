@@ -114,8 +114,7 @@ class HasState:
 
         - ``"iterations"``: int, the steps applied so far;
         - ``"skipped_steps"``: int, the calls ``step(..., skip_nonfinite=True)``
-          refused, present only when not 0 (loading a state dict without it
-          sets the count to 0);
+          refused (optional on load: a state dict without it sets 0);
         - ``"<slot>/<key>"``: ndarray, one per state slot and parameter
           (``"momentum/W1"``; keys of a group are prefixed ``"<group>/"``),
           including ``"average/<key>"`` (``use_ema``) and
@@ -124,13 +123,14 @@ class HasState:
           when it is a number;
         - for a `optkern.schedules.LearningRateSchedule` with a config:
           ``"learning_rate_schedule/class_name"`` (a 0-d str array) and
-          ``"learning_rate_schedule/config"`` (``get_config()`` as JSON, a
-          0-d str array). Another callable is code, not state: it is not
-          saved, and it is evaluated from ``iterations`` after a resume.
+          ``"learning_rate_schedule/config/<key>"``, one per config value
+          (a number; a string as a 0-d str array; a list of numbers as a
+          1-d int64 or float64 array; None values left out). Another
+          callable is code, not state: it is not saved, and it is evaluated
+          from ``iterations`` after a resume.
         """
         out = export_state(self._counter, self.iterations, self._state, self._groups.keys)
-        if self.skipped_steps:
-            out[_controls.SKIPPED] = int(self.skipped_steps)
+        out[_controls.SKIPPED] = int(self.skipped_steps)
         if not callable(self._learning_rate):
             out["learning_rate"] = float(self._learning_rate)
         out.update(_controls.schedule_entries(self._learning_rate))
@@ -157,8 +157,7 @@ class HasState:
         schedule = _controls.schedule_from_state(state_dict, self._learning_rate)
         counter = import_state(state_dict, self._counter, self._state, self._groups.keys, strict,
                                known=frozenset({"learning_rate", _controls.SKIPPED,
-                                                _controls.SCHEDULE_CLASS,
-                                                _controls.SCHEDULE_CONFIG}))
+                                                *_controls.schedule_keys(state_dict)}))
         if schedule is not None:
             self.learning_rate = schedule
         elif lr is not None and not callable(self._learning_rate):

@@ -130,8 +130,7 @@ class Optimizer(FusedStep):
 
         - ``"step"``: int, the steps applied so far;
         - ``"skipped_steps"``: int, the calls ``step(..., skip_nonfinite=True)``
-          refused, present only when not 0 (loading a state dict without it
-          sets the count to 0);
+          refused (optional on load: a state dict without it sets 0);
         - ``"<slot>/<key>"``: ndarray, one per state slot and parameter that
           has it (``"exp_avg/W1"``; keys of a group are prefixed ``"<group>/"``);
         - ``"param_groups/<i>/<option>"``: every option of group ``i`` (as
@@ -142,8 +141,7 @@ class Optimizer(FusedStep):
         """
         self._check_groups()
         out = export_state(self._counter, self.iterations, self._state, self._groups.keys)
-        if self.skipped_steps:
-            out[_controls.SKIPPED] = int(self.skipped_steps)
+        out[_controls.SKIPPED] = int(self.skipped_steps)
         for i, group in enumerate(self._groups.groups):
             for name in self.defaults:
                 out[f"{_GROUPS}{i}/{name}"] = _option_to_state(group[name])
