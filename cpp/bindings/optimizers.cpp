@@ -89,6 +89,7 @@ void register_optimizers(py::module_& m) {
 
   bind_optimizer<Adam>(m);
   bind_optimizer<Sgd>(m);
+  bind_optimizer<Rmsprop>(m);
 }
 
 }  // namespace optkern::bindings

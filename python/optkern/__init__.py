@@ -19,6 +19,7 @@ _LAZY = {
     "CorruptCheckpointError": "checkpoint",
     "latest_checkpoint": "checkpoint",
     "global_norm": "_controls",
+    "RMSprop": "keras.rmsprop",
 }
 _SUBMODULES = {"keras", "torch", "optimizers", "reference", "checkpoint", "losses", "schedules"}
 

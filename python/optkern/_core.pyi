@@ -50,6 +50,13 @@ class SgdGroup(_Group):
     first_step: bool
     def __init__(self, **fields: object) -> None: ...
 
+class RmspropGroup(_Group):
+    rho: float  # Keras rho, torch alpha
+    momentum: float
+    eps: float
+    centered: bool
+    def __init__(self, **fields: object) -> None: ...
+
 # <name>_step: groups[k] holds counts[k] consecutive tensors and runs at lrs[k];
 # slots holds one list (or None) per state slot, in the kernel's order; step t is 1-based.
 # controls: None, or (update, accum_steps, ema_momentum, ema_overwrite, averages,
@@ -80,6 +87,18 @@ def sgd_step(
     grad_scales: float | list[float] | None,
     names: list[str],
     controls: Controls | None = None,
+) -> None: ...
+
+def rmsprop_step(
+    groups: list[RmspropGroup],
+    counts: list[int],
+    step: int,
+    lrs: list[float],
+    params: list[np.ndarray],
+    grads: list[np.ndarray],
+    slots: Sequence[list[np.ndarray | None] | None],  # square_avg, momentum_buffer, grad_avg
+    grad_scales: float | list[float] | None,
+    names: list[str],
 ) -> None: ...
 
 def sum_squares(arrays: Sequence[np.ndarray], names: Sequence[str]) -> list[float]: ...

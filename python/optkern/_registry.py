@@ -90,6 +90,8 @@ def _torch(id: str, name: str, slots: tuple, torch: Any = None, bench: bool = Fa
 _SGD_M = ("momentum",)
 _ADAM = ("momentum", "velocity")
 _TORCH_ADAM = ("exp_avg", "exp_avg_sq")
+_RMS = ("velocity",)
+_TORCH_RMS = ("square_avg",)
 
 CASES: list[Case] = [
     # -- Keras front end --------------------------------------------------------------
@@ -130,6 +132,33 @@ CASES: list[Case] = [
            bytes_per_element=28, converge=dict(lr=0.02, weight_decay=1e-4)),
     _torch("adamw-amsgrad-maximize", "AdamW", _TORCH_ADAM + ("max_exp_avg_sq",), amsgrad=True,
            maximize=True),
+    # -- RMSprop, both front ends -----------------------------------------------------
+    _keras("rmsprop", "RMSprop", _RMS, learning_rate=0.01, bench=True, bytes_per_element=20,
+           converge=dict(learning_rate=1e-4, momentum=0.9)),
+    _keras("rmsprop-centered", "RMSprop", _RMS + ("average_gradient",), learning_rate=0.01,
+           centered=True),
+    _keras("rmsprop-momentum-wd", "RMSprop", _RMS + ("momentum",), learning_rate=0.01,
+           momentum=0.9, weight_decay=0.05),
+    _keras("rmsprop-centered-momentum", "RMSprop", _RMS + ("momentum", "average_gradient"),
+           learning_rate=0.02, rho=0.8, momentum=0.5, epsilon=1e-4, centered=True),
+    _keras("rmsprop-clipvalue", "RMSprop", _RMS, clipvalue=0.5),
+    _keras("rmsprop-clipnorm", "RMSprop", _RMS + ("momentum",), exact=False,
+           learning_rate=0.01, momentum=0.5, clipnorm=0.5),
+    _keras("rmsprop-global-clipnorm", "RMSprop", _RMS + ("average_gradient",), exact=False,
+           learning_rate=0.01, centered=True, global_clipnorm=0.8),
+    _torch("rmsprop", "RMSprop", _TORCH_RMS, lr=0.01, bench=True, bytes_per_element=20,
+           converge=dict(lr=1e-4, momentum=0.9)),
+    _torch("rmsprop-centered", "RMSprop", _TORCH_RMS + ("grad_avg",), lr=0.01, centered=True),
+    _torch("rmsprop-momentum", "RMSprop", _TORCH_RMS + ("momentum_buffer",), lr=0.01,
+           momentum=0.9),
+    _torch("rmsprop-centered-momentum", "RMSprop",
+           _TORCH_RMS + ("momentum_buffer", "grad_avg"), lr=0.01, alpha=0.9, eps=1e-6,
+           momentum=0.5, centered=True),
+    _torch("rmsprop-l2-maximize", "RMSprop", _TORCH_RMS, lr=0.01, weight_decay=0.05,
+           maximize=True),
+    _torch("rmsprop-centered-momentum-l2-maximize", "RMSprop",
+           _TORCH_RMS + ("momentum_buffer", "grad_avg"), lr=0.01, momentum=0.9, centered=True,
+           weight_decay=0.05, maximize=True),
 ]
 
 

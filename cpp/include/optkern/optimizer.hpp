@@ -2,10 +2,11 @@
 // gradient-preparation constants computed once per group and step, and the
 // declaration of the multi-tensor step.
 //
-// An optimizer is a descriptor struct (see optimizers/adam.hpp) with
-//   name, kSlots, slot_names     its state arrays, in kernel order;
-//   Group                        its group record, deriving from GroupBase;
-//   Coeffs<T>                    per-element constants, with a GradPrep<T> prep;
+// An optimizer is a descriptor struct (see optimizers/adam.hpp), deriving
+// from Descriptor<Group, Coeffs, kSlots> (its group record, deriving from
+// GroupBase; its per-element constants, with a GradPrep<T> prep; its number
+// of state arrays), with
+//   name, slot_names             its name and state arrays, in kernel order;
 //   fields()                     Group's fields by name;
 //   uses_slot(group, s)          whether a group needs state slot s;
 //   coeffs<T>(group, step)       the constants of one step (double maths);
@@ -22,6 +23,16 @@
 #include "optkern/options.hpp"
 
 namespace optkern {
+
+template <class GroupT, template <class> class CoeffsT, std::size_t Slots>
+struct Descriptor {
+  static constexpr std::size_t kSlots = Slots;
+  using Group = GroupT;
+  template <class T>
+  using Coeffs = CoeffsT<T>;
+  template <class T>
+  using Fn = UpdateFn<T, CoeffsT<T>>;
+};
 
 // One tensor of a step: the parameter, its gradient and its state slots
 // (null where its group does not use one), and the training controls'

@@ -3,3 +3,4 @@
 
 #include "optkern/optimizers/adam.hpp"
 #include "optkern/optimizers/sgd.hpp"
+#include "optkern/optimizers/rmsprop.hpp"

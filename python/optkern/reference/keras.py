@@ -1,5 +1,5 @@
 """Keras 3 optimizers in plain NumPy (reference for ``optkern.SGD``, ``Adam``,
-``AdamW``). Each takes a list of arrays and updates them in place.
+``AdamW``, ``RMSprop``). Each takes a list of arrays and updates them in place.
 
 Every step: clip the grads; if ``weight_decay``: ``p <- p - p*(lr*wd)``; apply
 the rule; ``iterations += 1``. Python-float scalars meet float32 arrays as
@@ -102,3 +102,36 @@ class AdamW(Adam):
                  global_clipnorm=None):
         super().__init__(params, learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay,
                          clipnorm, clipvalue, global_clipnorm)
+
+
+class RMSprop(_Base):
+    """Keras RMSprop: ``v = rho*v + (1-rho)*(g*g)``; centered:
+    ``a = rho*a + (1-rho)*g``, ``D = sqrt((v - a*a) + eps)``, else
+    ``D = sqrt(v + eps)``; ``d = (lr*g)/D``; momentum: ``b = mu*b + d``,
+    ``p -= b``, else ``p -= d``."""
+
+    def __init__(self, params, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
+                 centered=False, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None):
+        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
+                         global_clipnorm)
+        self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
+        self.v = [np.zeros_like(p) for p in self.params]
+        self.b = [np.zeros_like(p) for p in self.params]
+        self.a = [np.zeros_like(p) for p in self.params]
+
+    def _rule(self, grads, lr):
+        rho, mu, eps = self.rho, self.momentum, self.epsilon
+        for p, g, v, b, a in zip(self.params, grads, self.v, self.b, self.a):
+            v[...] = rho * v + (1 - rho) * (g * g)
+            if self.centered:
+                a[...] = rho * a + (1 - rho) * g
+                denom = (v - a * a) + eps
+            else:
+                denom = v + eps
+            delta = (lr * g) / np.sqrt(denom)
+            if mu > 0:
+                b[...] = mu * b + delta
+                p[...] = p - b
+            else:
+                p[...] = p - delta

@@ -90,3 +90,41 @@ class AdamW(Adam):
                  amsgrad=False, maximize=False):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize,
                          decoupled_weight_decay=True)
+
+
+class RMSprop:
+    """torch RMSprop: ``v = v*alpha + ((1-alpha)*g)*g``; centered:
+    ``a += (1-alpha)*(g-a)``, ``D = sqrt(v - a*a) + eps``, else
+    ``D = sqrt(v) + eps``; momentum: ``b = b*mu + g/D``, ``p -= lr*b``, else
+    ``p -= lr*(g/D)``."""
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
+                 centered=False, maximize=False):
+        self.params = list(params)
+        self.lr, self.alpha, self.eps, self.weight_decay = lr, alpha, eps, weight_decay
+        self.momentum, self.centered, self.maximize = momentum, centered, maximize
+        self.square_avg = [np.zeros_like(p) for p in self.params]
+        self.momentum_buffer = [np.zeros_like(p) for p in self.params]
+        self.grad_avg = [np.zeros_like(p) for p in self.params]
+        self.iterations = 0
+
+    def step(self, grads):
+        lr, alpha, eps, wd, mu = self.lr, self.alpha, self.eps, self.weight_decay, self.momentum
+        for p, g, v, b, a in zip(self.params, grads, self.square_avg, self.momentum_buffer,
+                                 self.grad_avg):
+            if self.maximize:
+                g = -g
+            if wd != 0:
+                g = g + wd * p
+            v[...] = v * alpha + ((1 - alpha) * g) * g
+            if self.centered:
+                a[...] = a + (1 - alpha) * (g - a)
+                denom = np.sqrt(v - a * a) + eps
+            else:
+                denom = np.sqrt(v) + eps
+            if mu > 0:
+                b[...] = b * mu + g / denom
+                p[...] = p - lr * b
+            else:
+                p[...] = p - lr * (g / denom)
+        self.iterations += 1

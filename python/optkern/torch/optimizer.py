@@ -31,14 +31,9 @@ class Optimizer(FusedStep):
     ``step(grads)`` takes grads mirroring ``params`` (for groups: a list with one
     entry per group, each mirroring that group's ``params``).
 
-    The optimizer updates the arrays it was given, in place. No two may share
-    memory (the same array twice, or overlapping views such as ``W`` and
-    ``W[:5]``): that is refused at construction. When ``params`` is a dict (or
-    a group's ``params`` is), each step first checks that every key is still
-    bound to the array the optimizer updates: a key bound to another array
-    (``params["W"] = new``), or a key added or removed, is a ValueError naming
-    it, raised before anything is modified. Assign in place instead
-    (``params["W"][...] = new``) or create a new optimizer.
+    Arrays are updated in place and held as in the Keras front-end
+    (`optkern.Optimizer`): no two may share memory, and a params dict must keep
+    each key bound to its array (docs/optimizers.md, "Parameters").
 
     ``state_dict()`` holds ``step``, the state slots and every group's options
     (``"param_groups/<i>/lr"``, ...); see `state_dict`.

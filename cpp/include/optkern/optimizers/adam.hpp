@@ -36,16 +36,10 @@ struct AdamCoeffs {
   T bias_correction2_sqrt;  // torch only: √(1−β2ᵗ)
 };
 
-struct Adam {
+struct Adam : Descriptor<AdamGroup, AdamCoeffs, 3> {
   static constexpr const char* name = "adam";
-  static constexpr std::size_t kSlots = 3;
   static constexpr std::array<const char*, kSlots> slot_names = {"exp_avg", "exp_avg_sq",
                                                                  "max_exp_avg_sq"};
-  using Group = AdamGroup;
-  template <class T>
-  using Coeffs = AdamCoeffs<T>;
-  template <class T>
-  using Fn = UpdateFn<T, Coeffs<T>>;
 
   static constexpr auto fields() {
     return std::tuple_cat(base_fields(),

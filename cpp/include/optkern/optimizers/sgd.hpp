@@ -32,15 +32,9 @@ struct SgdCoeffs {
   T one_minus_dampening;  // 1 − τ (torch)
 };
 
-struct Sgd {
+struct Sgd : Descriptor<SgdGroup, SgdCoeffs, 1> {
   static constexpr const char* name = "sgd";
-  static constexpr std::size_t kSlots = 1;
   static constexpr std::array<const char*, kSlots> slot_names = {"momentum_buffer"};
-  using Group = SgdGroup;
-  template <class T>
-  using Coeffs = SgdCoeffs<T>;
-  template <class T>
-  using Fn = UpdateFn<T, Coeffs<T>>;
 
   static constexpr auto fields() {
     return std::tuple_cat(base_fields(),
