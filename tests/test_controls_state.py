@@ -146,9 +146,10 @@ def test_controls_are_fixed_and_in_the_signature():
     assert opt.iterations == 0
 
 
-def test_plain_step_returns_true_and_skipped_steps_is_optional_on_load():
+def test_plain_step_returns_none_and_skipped_steps_is_optional_on_load():
     opt = ok.Adam([np.ones(3)])
-    assert opt.step([np.ones(3)]) is True
+    assert opt.step([np.ones(3)]) is None
+    assert opt.step([np.ones(3)], skip_nonfinite=True) is True
     sd = opt.state_dict()
     assert sd["skipped_steps"] == 0
     opt.skipped_steps = 5

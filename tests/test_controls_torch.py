@@ -50,9 +50,9 @@ def test_skip_nonfinite_matches_the_reference(case, dtype):
                 np.testing.assert_array_equal(a, b)
 
 
-def test_plain_step_returns_true():
+def test_plain_step_returns_none():
     opt = ok.torch.Adam([np.ones(3)])
-    assert opt.step([np.full(3, np.nan)]) is True  # not asked to skip: the formula runs
+    assert opt.step([np.full(3, np.nan)]) is None  # not asked to skip: the formula runs
     assert np.isnan(opt.params[0]).all()
     assert opt.state_dict()["skipped_steps"] == 0
     with pytest.raises(TypeError, match="skip_nonfinite"):

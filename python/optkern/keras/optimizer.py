@@ -189,15 +189,16 @@ class Optimizer(FusedStep, HasState):
         k = self._gradient_accumulation_steps
         return self.iterations // k if k else self.iterations
 
-    def step(self, grads: Any, skip_nonfinite: bool = False) -> bool:
+    def step(self, grads: Any, skip_nonfinite: bool = False) -> bool | None:
         """Apply one call in place; ``grads`` mirrors the params' structure.
 
         With ``skip_nonfinite=True``, a call whose grads hold a NaN or an
         infinity changes nothing (params, slots, accumulators, averages,
-        ``iterations``), adds 1 to ``skipped_steps`` and returns False. The
-        check is native: fused into the norm pass under ``clipnorm`` /
-        ``global_clipnorm``, else one read of the grads. Returns True for a
-        call that ran (always, without ``skip_nonfinite``).
+        ``iterations``), adds 1 to ``skipped_steps`` and returns False, and a
+        call that ran returns True. The check is native: fused into the norm
+        pass under ``clipnorm`` / ``global_clipnorm``, else one read of the
+        grads. Without ``skip_nonfinite`` the step returns None, as before
+        (NaN and inf follow the formulas).
 
         Raises ValueError if a params dict no longer binds its keys to the
         arrays given at construction (see the class docstring).
@@ -233,7 +234,7 @@ class Optimizer(FusedStep, HasState):
         self._run_kernel(self._records, lrs, flat, scales, controls, u + 1)
         self._built = True
         self.iterations += 1
-        return True
+        return True if skip_nonfinite else None
 
     def exclude_from_weight_decay(self, var_list: Any = None, var_names: Any = None) -> None:
         """Turn weight decay off for some params (Keras semantics).

@@ -84,14 +84,14 @@ class Optimizer(FusedStep):
         self._run_kernel(self._records, self._lrs, grads, None)
 
     # -- public API ---------------------------------------------------------------
-    def step(self, grads: Any, skip_nonfinite: bool = False) -> bool:
+    def step(self, grads: Any, skip_nonfinite: bool = False) -> bool | None:
         """Apply one update in place (torch maths); ``grads`` mirrors ``params``.
 
         With ``skip_nonfinite=True``, an update whose grads hold a NaN or an
         infinity changes nothing (params, state, ``step``), adds 1 to
-        ``skipped_steps`` and returns False; the check is one native read of
-        the grads. Returns True for an update that ran (always, without
-        ``skip_nonfinite``).
+        ``skipped_steps`` and returns False, and an update that ran returns
+        True; the check is one native read of the grads. Without
+        ``skip_nonfinite`` the step returns None, as before.
 
         Raises ValueError if a params dict no longer binds its keys to the
         arrays given at construction (see the class docstring).
@@ -105,7 +105,6 @@ class Optimizer(FusedStep):
         >>> opt = ok.torch.AdamW([{"params": {"W": W}},
         ...                       {"params": {"b": b}, "weight_decay": 0.0}], lr=0.1)
         >>> opt.step([{"W": np.zeros((2, 2))}, {"b": np.zeros(2)}])
-        True
         >>> float(W[0, 0]), float(b[0])
         (0.999, 1.0)
         """
@@ -118,7 +117,7 @@ class Optimizer(FusedStep):
             return False
         self._apply(flat)
         self.iterations += 1
-        return True
+        return True if skip_nonfinite else None
 
     def state_dict(self) -> dict:
         """The state as a flat dict, NumPy only (arrays are copies).
