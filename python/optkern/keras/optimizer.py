@@ -150,6 +150,7 @@ class Optimizer(FusedStep, HasState):
         self.skipped_steps = 0
         self._built = False
         self._no_decay: list | None = None
+        self._plain = not (self._gradient_accumulation_steps or self._use_ema)
         # Keras's flags are the optimizer's, not a group's: a slot is kept for
         # every tensor or for none.
         self._state = {slot: zeros_like_all(self._groups.params) for slot in self._slots
@@ -206,6 +207,18 @@ class Optimizer(FusedStep, HasState):
         flat = self._groups.flatten(grads)
         if skip_nonfinite is not False:
             skip_nonfinite = check_flag("skip_nonfinite", skip_nonfinite)
+        elif self._plain:  # no controls: the step as it always was
+            lrs = self._fixed_lrs
+            if lrs is None:  # a schedule: evaluate it for this step
+                lrs = [self._lr_now(self._learning_rate if lr is None else lr, self.iterations)
+                       for lr in self._group_lrs]
+            scales = None
+            if self._clipnorm is not None or self._global_clipnorm is not None:
+                scales = self._scales_from(_core.sum_squares(flat, self._groups.labels))
+            self._run_kernel(self._records, lrs, flat, scales)
+            self._built = True
+            self.iterations += 1
+            return None
         k = self._gradient_accumulation_steps
         u = self.iterations // k if k else self.iterations  # updates so far
         update = not k or (self.iterations + 1) % k == 0
@@ -252,6 +265,8 @@ class Optimizer(FusedStep, HasState):
                              "first step")
         self._no_decay = _controls.exclusion_flags(self._groups.keys, self._groups.params,
                                                    var_list, var_names)
+        self._plain = not (self._gradient_accumulation_steps or self._use_ema
+                           or self._no_decay is not None)
 
     def finalize_variable_values(self) -> None:
         """With ``use_ema``, copy the averages into the params (in place), as
