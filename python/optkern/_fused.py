@@ -15,7 +15,10 @@ per front-end, one small class over `FusedStep` that sets:
     the optimizer's own hyperparameters for the record, by field name;
 ``_step_records(records)``
     the records of this step, for optimizers with per-step coefficients
-    (by default the records as they are).
+    (by default the records as they are); called only on calls that update
+    (not on the accumulating calls of ``gradient_accumulation_steps``), with
+    the 1-based step t being applied in ``self._kernel_step`` (with
+    accumulation t counts updates, not calls).
 
 The front-end bases add the fields every optimizer has (convention, weight
 decay and its mode, clipvalue, maximize) and keep one record per group.
@@ -58,8 +61,9 @@ class FusedStep:
         accumulates and averages, and does not call ``_step_records``."""
         state = self._state
         kernel = getattr(_core, self._kernel + "_step")
+        self._kernel_step = step = self.iterations + 1 if step is None else step
         if controls is None or controls[0]:
             records = self._step_records(records)
-        kernel(records, self._group_counts, self.iterations + 1 if step is None else step, lrs,
+        kernel(records, self._group_counts, step, lrs,
                self._groups.params, grads, [state.get(s) for s in self._slots], grad_scales,
                self._groups.labels, controls)
