@@ -326,6 +326,28 @@ def test_large_batches_use_threads_and_agree_with_the_reference():
     np.testing.assert_allclose(grad, want_grad, rtol=1e-5, atol=1e-9)
 
 
+@pytest.mark.parametrize("name", ["MeanSquaredError", "BinaryCrossentropy"])
+def test_gradients_past_the_cache_size_have_the_bits_of_small_calls(name):
+    # A gradient of 32 MiB or more is written with streaming stores: the same
+    # values as row by row, out of place and in place, on every ISA and thread count.
+    rng = np.random.default_rng(5)
+    rows, cols = 8200, 1024  # 33.6 MB of float32
+    x = rng.normal(size=(rows, cols)).astype(np.float32)
+    y = rng.integers(0, 2, size=(rows, cols)).astype(np.float32)
+    kwargs = {"from_logits": True} if name == "BinaryCrossentropy" else {}
+    loss = getattr(ok.losses, name)(reduction="sum", **kwargs)
+    small = np.concatenate([loss.value_and_grad(y[r:r + 100], x[r:r + 100])[1]
+                            for r in range(0, rows, 100)])
+    for isa in ISAS:
+        for threads in (1, 2):
+            with running_on(isa, threads):
+                _, grad = loss.value_and_grad(y, x)
+                np.testing.assert_array_equal(grad, small, err_msg=f"{isa} {threads}")
+                inplace = x.copy()
+                loss.value_and_grad(y, inplace, grad_out=inplace)
+                np.testing.assert_array_equal(inplace, small, err_msg=f"{isa} {threads} in place")
+
+
 # ---- refused input ----------------------------------------------------------------
 
 def sentinel_like(p):

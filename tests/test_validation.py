@@ -15,6 +15,10 @@ OPTIMIZERS = [
     lambda p: ok.torch.SGD(p, momentum=0.9),
     lambda p: ok.torch.Adam(p, amsgrad=True),
     lambda p: ok.torch.AdamW(p),
+    lambda p: ok.Adagrad(p),
+    lambda p: ok.Adadelta(p),
+    lambda p: ok.torch.Adagrad(p, lr_decay=0.1),
+    lambda p: ok.torch.Adadelta(p),
 ]
 
 

@@ -90,6 +90,11 @@ void register_optimizers(py::module_& m) {
   bind_optimizer<Adam>(m);
   bind_optimizer<Sgd>(m);
   bind_optimizer<Rmsprop>(m);
+  bind_optimizer<Adamax>(m);
+  bind_optimizer<Lion>(m);
+  bind_optimizer<Nadam>(m);
+  bind_optimizer<Adagrad>(m);
+  bind_optimizer<Adadelta>(m);
 }
 
 }  // namespace optkern::bindings

@@ -1,6 +1,6 @@
 """Type stubs of optkern's native module (internal API; use the optkern package)."""
 
-from typing import Sequence
+from typing import Protocol, Sequence, TypeVar
 
 import numpy as np
 
@@ -57,49 +57,68 @@ class RmspropGroup(_Group):
     centered: bool
     def __init__(self, **fields: object) -> None: ...
 
+class AdamaxGroup(_Group):
+    beta1: float
+    beta2: float
+    eps: float
+    def __init__(self, **fields: object) -> None: ...
+
+class LionGroup(_Group):
+    beta1: float
+    beta2: float
+    def __init__(self, **fields: object) -> None: ...
+
+class NadamGroup(_Group):
+    beta1: float
+    beta2: float
+    eps: float
+    momentum_decay: float  # ψ in μₜ = β1(1 − ½·0.96^(tψ)); 1 for the Keras form
+    mu_product: float  # Π after this step's update Π ← Π·μₜ
+    def __init__(self, **fields: object) -> None: ...
+
+class AdagradGroup(_Group):
+    lr_decay: float
+    eps: float
+    def __init__(self, **fields: object) -> None: ...
+
+class AdadeltaGroup(_Group):
+    rho: float
+    eps: float
+    def __init__(self, **fields: object) -> None: ...
+
 # <name>_step: groups[k] holds counts[k] consecutive tensors and runs at lrs[k];
 # slots holds one list (or None) per state slot, in the kernel's order; step t is 1-based.
 # controls: None, or (update, accum_steps, ema_momentum, ema_overwrite, averages,
 # accumulators, no_decay), the lists None or one entry per tensor (training controls).
 Controls = tuple[bool, float, float, bool, list[np.ndarray] | None, list[np.ndarray] | None,
                  list[bool] | None]
-def adam_step(
-    groups: list[AdamGroup],
-    counts: list[int],
-    step: int,
-    lrs: list[float],
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    slots: Sequence[list[np.ndarray | None] | None],  # exp_avg, exp_avg_sq, max_exp_avg_sq
-    grad_scales: float | list[float] | None,
-    names: list[str],
-    controls: Controls | None = None,
-) -> None: ...
 
-def sgd_step(
-    groups: list[SgdGroup],
-    counts: list[int],
-    step: int,
-    lrs: list[float],
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    slots: Sequence[list[np.ndarray | None] | None],  # momentum_buffer
-    grad_scales: float | list[float] | None,
-    names: list[str],
-    controls: Controls | None = None,
-) -> None: ...
+_G = TypeVar("_G", bound=_Group, contravariant=True)
 
-def rmsprop_step(
-    groups: list[RmspropGroup],
-    counts: list[int],
-    step: int,
-    lrs: list[float],
-    params: list[np.ndarray],
-    grads: list[np.ndarray],
-    slots: Sequence[list[np.ndarray | None] | None],  # square_avg, momentum_buffer, grad_avg
-    grad_scales: float | list[float] | None,
-    names: list[str],
-) -> None: ...
+class _Step(Protocol[_G]):
+    def __call__(
+        self,
+        groups: list[_G],
+        counts: list[int],
+        step: int,
+        lrs: list[float],
+        params: list[np.ndarray],
+        grads: list[np.ndarray],
+        slots: Sequence[list[np.ndarray | None] | None],
+        grad_scales: float | list[float] | None,
+        names: list[str],
+        controls: Controls | None = None,
+    ) -> None: ...
+
+adam_step: _Step[AdamGroup]  # slots: exp_avg, exp_avg_sq, max_exp_avg_sq
+sgd_step: _Step[SgdGroup]  # slots: momentum_buffer
+rmsprop_step: _Step[RmspropGroup]  # slots: square_avg, momentum_buffer, grad_avg
+adamax_step: _Step[AdamaxGroup]  # slots: exp_avg, exp_inf
+lion_step: _Step[LionGroup]  # slots: exp_avg
+
+nadam_step: _Step[NadamGroup]  # slots: exp_avg, exp_avg_sq
+adagrad_step: _Step[AdagradGroup]  # slots: sum
+adadelta_step: _Step[AdadeltaGroup]  # slots: square_avg, acc_delta
 
 def sum_squares(arrays: Sequence[np.ndarray], names: Sequence[str]) -> list[float]: ...
 # One read of the grads before a step: (sums of squares of g, or of (g + a)/k with

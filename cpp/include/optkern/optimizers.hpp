@@ -4,3 +4,8 @@
 #include "optkern/optimizers/adam.hpp"
 #include "optkern/optimizers/sgd.hpp"
 #include "optkern/optimizers/rmsprop.hpp"
+#include "optkern/optimizers/adamax.hpp"
+#include "optkern/optimizers/lion.hpp"
+#include "optkern/optimizers/nadam.hpp"
+#include "optkern/optimizers/adagrad.hpp"
+#include "optkern/optimizers/adadelta.hpp"

@@ -14,9 +14,11 @@
 //             ln2 split in a short head and a tail); e^r by its Taylor series
 //             (degree 7 for float, 13 for double; |r| ≤ ln2/2); times 2^n
 //             built from exponent bits, in two factors so that subnormal
-//             results round once and overflow gives inf.
+//             results round once and overflow gives inf (on AVX-512 one
+//             vscalefp, which rounds p·2^n once: the same bits).
 //   log(x):   x = m·2^e with m in [√½, √2) read from the bits (subnormals
-//             scaled by 2^p first); with f = m − 1 and s = f/(2 + f),
+//             scaled by 2^p first; on AVX-512 vgetmantp and vgetexpp, which
+//             give the same exact m and e); with f = m − 1 and s = f/(2 + f),
 //             log m = 2·atanh(s) = f − s·(f − R(s²)),
 //             R(z) = Σ 2zᵏ/(2k+1) (k = 1..4 float, 1..10 double);
 //             then + e·ln2 (head and tail).
@@ -31,6 +33,10 @@
 #include <type_traits>
 
 #include "optkern/target.hpp"
+
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
 
 // Forces inlining: a vector passed to a call may go through memory.
 #define OPTKERN_VINLINE inline __attribute__((always_inline))
@@ -117,13 +123,40 @@ OPTKERN_VINLINE V int_to_float(I k) {
   return (V)((I)magic + k) - magic;
 }
 
+// x < lo ? lo : x and x > hi ? hi : x (a NaN x stays): one vmaxp / vminp
+// with lo (hi) first, whose semantics these are exactly.
+template <class V>
+OPTKERN_VINLINE V clamp_below(V x, elem_t<V> lo) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(elem_t<V>) == 4) return (V)_mm512_max_ps((__m512)splat<V>(lo), (__m512)x);
+  else return (V)_mm512_max_pd((__m512d)splat<V>(lo), (__m512d)x);
+#elif defined(__AVX__)
+  if constexpr (sizeof(elem_t<V>) == 4) return (V)_mm256_max_ps((__m256)splat<V>(lo), (__m256)x);
+  else return (V)_mm256_max_pd((__m256d)splat<V>(lo), (__m256d)x);
+#else
+  return x < lo ? splat<V>(lo) : x;
+#endif
+}
+template <class V>
+OPTKERN_VINLINE V clamp_above(V x, elem_t<V> hi) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(elem_t<V>) == 4) return (V)_mm512_min_ps((__m512)splat<V>(hi), (__m512)x);
+  else return (V)_mm512_min_pd((__m512d)splat<V>(hi), (__m512d)x);
+#elif defined(__AVX__)
+  if constexpr (sizeof(elem_t<V>) == 4) return (V)_mm256_min_ps((__m256)splat<V>(hi), (__m256)x);
+  else return (V)_mm256_min_pd((__m256d)splat<V>(hi), (__m256d)x);
+#else
+  return x > hi ? splat<V>(hi) : x;
+#endif
+}
+
 template <class V>
 OPTKERN_VINLINE V vexp(V x) {
   using T = elem_t<V>;
   using S = simd<T>;
   using I = typename S::I;
-  x = x < S::kExpLo ? splat<V>(S::kExpLo) : x;  // NaN passes both selects
-  x = x > S::kExpHi ? splat<V>(S::kExpHi) : x;
+  x = clamp_below(x, S::kExpLo);  // NaN passes both
+  x = clamp_above(x, S::kExpHi);
   const V magic = splat<V>(S::kRoundMagic);
   const V t = x * T(1.4426950408889634) + magic;  // n in the low bits of t
   const V n = t - magic;
@@ -149,6 +182,15 @@ OPTKERN_VINLINE V vexp(V x) {
     p = p * r + T(0.5);
   }
   p = T(1) + (r + (r * r) * p);
+#if defined(__AVX512F__)
+  // p·2^n rounded once (p·2^n is finite and normal, or subnormal, or inf):
+  // what the two factors below give, in one vscalefp[sd].
+  if constexpr (sizeof(T) == 4) {
+    return (V)_mm512_scalef_ps((__m512)p, (__m512)n);
+  } else {
+    return (V)_mm512_scalef_pd((__m512d)p, (__m512d)n);
+  }
+#endif
   using U = typename S::U;
   const I k = (I)t - (I)magic;
   const I k1 = (I)((U)(k + 4096) >> 1) - 2048;  // floor(k/2), no 64-bit arithmetic shift
@@ -162,6 +204,21 @@ template <class V>
 OPTKERN_VINLINE V vlog(V x) {
   using T = elem_t<V>;
   using S = simd<T>;
+#if defined(__AVX512F__)
+  // The same x = m·2^e (m in [1, 2), subnormals included), read by
+  // vgetmantp and vgetexpp; 0, inf, NaN and negative x are replaced below.
+  V m, ef;
+  if constexpr (sizeof(T) == 4) {
+    m = (V)_mm512_getmant_ps((__m512)x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
+    ef = (V)_mm512_getexp_ps((__m512)x);
+  } else {
+    m = (V)_mm512_getmant_pd((__m512d)x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
+    ef = (V)_mm512_getexp_pd((__m512d)x);
+  }
+  const auto big = m > T(1.4142135623730951);
+  m = big ? m * T(0.5) : m;
+  ef = big ? ef + T(1) : ef;
+#else
   using I = typename S::I;
   const auto tiny = x < S::kMinNormal;
   const V xs = tiny ? x * S::kTwoToP : x;
@@ -173,6 +230,8 @@ OPTKERN_VINLINE V vlog(V x) {
   const auto big = m > T(1.4142135623730951);
   m = big ? m * T(0.5) : m;
   e = big ? e + 1 : e;
+  const V ef = int_to_float<V>(e);
+#endif
   const V f = m - T(1);
   const V s = f / (f + T(2));
   const V z = s * s;
@@ -193,7 +252,6 @@ OPTKERN_VINLINE V vlog(V x) {
     R = R * z + T(2.0 / 3);
   }
   R = R * z;
-  const V ef = int_to_float<V>(e);
   V y = (f - s * (f - R)) + ef * S::kLn2Lo;
   y = y + ef * S::kLn2Hi;
   const V inf = splat<V>(T(__builtin_inf()));

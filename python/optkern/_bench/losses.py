@@ -1,6 +1,6 @@
 """Benchmark of the loss kernels: value and gradient in one call, float32.
 
-    python -m optkern bench losses [--quick] [--rounds N] [--threads N]
+    python -m optkern bench losses [--quick] [--rounds N] [--threads N] [--clock wall|cpu]
 
 Each implementation is timed in its own block (set up, time one call many
 times, free), the blocks take turns round after round, and each figure is the
@@ -10,7 +10,9 @@ same thread count; its time is forward plus backward (``F.cross_entropy``,
 ``.backward()``). NumPy is the straightforward float32 NumPy code a training
 loop would use. Each optkern row is also given as a fraction of the
 memory-bandwidth bound: the bytes the call must move (stated per row) over the
-bandwidth of a large NumPy copy measured in the same run.
+bandwidth of a large NumPy copy measured in the same run. The last column is
+the CPU time other processes used while the case ran, in cores: a figure above
+~0.1 means the timings of that row were disturbed.
 """
 
 from __future__ import annotations
@@ -22,12 +24,17 @@ import time
 
 import numpy as np
 
+from .timing import cpu_snapshot, foreign_load
+
 now = time.perf_counter
 
 
 # ---- timing -------------------------------------------------------------------
-def time_block(fn, budget_s: float, sample_s: float = 0.005) -> list[float]:
-    """Seconds per call of ``fn()``: warm up, then samples of back-to-back calls."""
+def time_block(fn, budget_s: float, sample_s: float = 0.005, clock=None) -> list[float]:
+    """Seconds per call of ``fn()``: warm up, then samples of back-to-back calls.
+    ``clock`` (default: the wall clock) reads the time; the samples last
+    ``sample_s`` of the wall clock either way."""
+    clock = clock or now
     gc.collect()
     gc.disable()
     try:
@@ -44,23 +51,23 @@ def time_block(fn, budget_s: float, sample_s: float = 0.005) -> list[float]:
         samples = int(min(200, max(3, budget_s / (inner * per))))
         times = []
         for _ in range(samples):
-            t0 = now()
+            t0 = clock()
             for _ in range(inner):
                 fn()
-            times.append((now() - t0) / inner)
+            times.append((clock() - t0) / inner)
         return times
     finally:
         gc.enable()
 
 
-def run_rounds(blocks: dict, rounds: int, budget_s: float) -> dict:
+def run_rounds(blocks: dict, rounds: int, budget_s: float, clock=None) -> dict:
     """Runs each block (a function making the callable to time) once per
     round, in turn; returns the median seconds per call of each."""
     samples = {name: [] for name in blocks}
     for _ in range(rounds):
         for name, make in blocks.items():
             fn = make()
-            samples[name] += time_block(fn, budget_s)
+            samples[name] += time_block(fn, budget_s, clock=clock)
             del fn
             time.sleep(0.05)  # let the other runtime's spinning threads sleep
     return {name: statistics.median(s) for name, s in samples.items()}
@@ -187,6 +194,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds of blocks (default 3)")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for optkern and torch (default: optkern's setting)")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall: elapsed time (default); cpu: this process's CPU time, "
+                             "which other processes on a shared machine do not inflate "
+                             "(meaningful with --threads 1 only)")
     args = parser.parse_args(argv)
 
     import optkern as ok
@@ -203,14 +214,19 @@ def main(argv: list[str]) -> int:
     bandwidth = copy_bandwidth(1 << 26 if args.quick else 1 << 28)
     print(f"optkern {info['version']}, isa {info['isa']}, {threads} thread(s); "
           f"torch {torch.__version__ if torch else 'not installed'}; "
-          f"copy bandwidth {bandwidth / 1e9:.1f} GB/s; {args.rounds} round(s), medians")
+          f"copy bandwidth {bandwidth / 1e9:.1f} GB/s; {args.rounds} round(s), medians"
+          f"{'; times are CPU time' if args.clock == 'cpu' else ''}")
     header = (f"{'loss (value + gradient)':<24}{'shape':>14}{'optkern':>11}{'torch':>11}"
-              f"{'numpy':>11}{'x torch':>9}{'x numpy':>9}{'B/elem':>8}{'of bound':>9}  goal")
+              f"{'numpy':>11}{'x torch':>9}{'x numpy':>9}{'B/elem':>8}{'of bound':>9}{'others':>8}  goal")
     print(header)
     print("-" * len(header))
     met_all = True
     for name, shape, bytes_per, targets, limit_us in cases(args.quick):
-        medians = run_rounds(make_blocks(name, shape, torch, threads), args.rounds, budget)
+        before = cpu_snapshot()
+        medians = run_rounds(make_blocks(name, shape, torch, threads), args.rounds, budget,
+                             clock=time.process_time if args.clock == "cpu" else None)
+        others = foreign_load(before, cpu_snapshot())
+        others_s = f"{others:>8.2f}" if others is not None else f"{'-':>8}"
         mine = medians["optkern"]
         bound = shape[0] * shape[1] * bytes_per / bandwidth
         cells = []
@@ -232,9 +248,10 @@ def main(argv: list[str]) -> int:
                          f"{'met' if ok_ else 'not met'}")
         shape_s = f"{shape[0]}x{shape[1]}"
         print(f"{name:<24}{shape_s:>14}{mine * 1e3:>9.3f}ms{cells[0]}{cells[1]}"
-              f"{ratios[0]}{ratios[1]}{bytes_per:>8}{bound / mine:>8.0%}  {'; '.join(goals)}")
+              f"{ratios[0]}{ratios[1]}{bytes_per:>8}{bound / mine:>8.0%}{others_s}  {'; '.join(goals)}")
     print("bytes per element: sparse CE reads the logits and writes the gradient (8); "
-          "BCE and MSE read target and prediction and write the gradient (12)")
+          "BCE and MSE read target and prediction and write the gradient (12); "
+          "others: cores used by other processes meanwhile")
     print("all goals met" if met_all else "some goals not met on this run")
     return 0
 

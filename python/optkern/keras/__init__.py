@@ -3,8 +3,24 @@ NumPy arrays (also at the top level: ``optkern.Adam`` is ``optkern.keras.Adam``)
 """
 
 from .adam import Adam, AdamW
+from .adamax import Adamax
+from .lion import Lion
+from .nadam import Nadam
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
+from .adagrad import Adagrad
+from .adadelta import Adadelta
 
-__all__ = ["Adam", "AdamW", "Optimizer", "SGD", "RMSprop"]
+__all__ = [
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Lion",
+    "Nadam",
+    "Optimizer",
+    "RMSprop",
+    "SGD",
+]

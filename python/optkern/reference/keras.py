@@ -1,5 +1,6 @@
 """Keras 3 optimizers in plain NumPy (reference for ``optkern.SGD``, ``Adam``,
-``AdamW``, ``RMSprop``). Each takes a list of arrays and updates them in place.
+``AdamW``, ``RMSprop``, ``Adamax``, ``Lion``, ...). Each takes a list of
+arrays and updates them in place.
 
 Every step: clip the grads; if ``weight_decay``: ``p <- p - p*(lr*wd)``; apply
 the rule; ``iterations += 1``. Python-float scalars meet float32 arrays as
@@ -135,3 +136,115 @@ class RMSprop(_Base):
                 p[...] = p - b
             else:
                 p[...] = p - delta
+
+
+class Adamax(_Base):
+    """Keras Adamax: ``m += (g-m)*(1-b1)``; ``u = max(u*b2, |g|)``;
+    ``p -= (lr*m) / ((1-b1^t)*(u+eps))`` (``1-b1^t`` in double)."""
+
+    def __init__(self, params, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
+                         global_clipnorm)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self.m = [np.zeros_like(p) for p in self.params]
+        self.u = [np.zeros_like(p) for p in self.params]
+
+    def _rule(self, grads, lr):
+        b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
+        bias_correction1 = 1 - b1 ** (self.iterations + 1)
+        for p, g, m, u in zip(self.params, grads, self.m, self.u):
+            m[...] = m + (g - m) * (1 - b1)
+            u[...] = np.maximum(u * b2, np.abs(g))
+            p[...] = p - (lr * m) / (bias_correction1 * (u + eps))
+
+
+class Lion(_Base):
+    """Keras Lion: ``p -= lr*sign(m*b1 + g*(1-b1))``, then ``m = m*b2 + g*(1-b2)``
+    (``np.sign``: 0 at ±0, NaN at NaN)."""
+
+    def __init__(self, params, learning_rate=0.001, beta_1=0.9, beta_2=0.99,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
+                         global_clipnorm)
+        self.beta_1, self.beta_2 = beta_1, beta_2
+        self.m = [np.zeros_like(p) for p in self.params]
+
+    def _rule(self, grads, lr):
+        b1, b2 = self.beta_1, self.beta_2
+        for p, g, m in zip(self.params, grads, self.m):
+            p[...] = p - lr * np.sign(m * b1 + g * (1 - b1))
+            m[...] = m * b2 + g * (1 - b2)
+
+
+class Nadam(_Base):
+    """Keras Nadam: ``u_t = b1*(1 - 0.5*0.96^t)``, ``u_t1`` likewise for t+1;
+    ``u_product *= u_t`` (one double scalar, starting at 1); ``m += (1-b1)*(g-m)``;
+    ``v += (g*g-v)*(1-b2)``; ``c_m = lr*u_t1/(1 - u_product*u_t1)``,
+    ``c_g = lr*(1-u_t)/(1 - u_product)``;
+    ``p -= (m*c_m + g*c_g) / (sqrt(v/(1-b2^t)) + eps)``."""
+
+    def __init__(self, params, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
+                         global_clipnorm)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self.u_product = 1.0
+        self.m = [np.zeros_like(p) for p in self.params]
+        self.v = [np.zeros_like(p) for p in self.params]
+
+    def _rule(self, grads, lr):
+        b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
+        t = self.iterations + 1
+        u_t = b1 * (1.0 - 0.5 * 0.96 ** t)
+        u_t1 = b1 * (1.0 - 0.5 * 0.96 ** (t + 1))
+        self.u_product = self.u_product * u_t
+        c_m = lr * u_t1 / (1.0 - self.u_product * u_t1)
+        c_g = lr * (1.0 - u_t) / (1.0 - self.u_product)
+        bias_correction2 = 1.0 - b2 ** t
+        for p, g, m, v in zip(self.params, grads, self.m, self.v):
+            m[...] = m + (1 - b1) * (g - m)
+            v[...] = v + (g * g - v) * (1 - b2)
+            d = np.sqrt(v / bias_correction2) + eps
+            p[...] = p - (m * c_m + g * c_g) / d
+
+
+class Adagrad(_Base):
+    """Keras Adagrad: ``s += g*g`` (s starts at initial_accumulator_value);
+    ``p -= (lr*g)/sqrt(s + eps)``."""
+
+    def __init__(self, params, learning_rate=0.001, initial_accumulator_value=0.1,
+                 epsilon=1e-7, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None):
+        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
+                         global_clipnorm)
+        self.epsilon = epsilon
+        self.accumulator = [np.full_like(p, initial_accumulator_value) for p in self.params]
+
+    def _rule(self, grads, lr):
+        for p, g, s in zip(self.params, grads, self.accumulator):
+            s[...] = s + g * g
+            p[...] = p - (lr * g) / np.sqrt(s + self.epsilon)
+
+
+class Adadelta(_Base):
+    """Keras Adadelta: ``a = rho*a + (1-rho)*(g*g)``;
+    ``delta = -((sqrt(d+eps)*g)/sqrt(a+eps))``; ``d = rho*d + (1-rho)*(delta*delta)``;
+    ``p += lr*delta``."""
+
+    def __init__(self, params, learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
+                         global_clipnorm)
+        self.rho, self.epsilon = rho, epsilon
+        self.accumulated_grad = [np.zeros_like(p) for p in self.params]
+        self.accumulated_delta_var = [np.zeros_like(p) for p in self.params]
+
+    def _rule(self, grads, lr):
+        rho, eps = self.rho, self.epsilon
+        for p, g, a, d in zip(self.params, grads, self.accumulated_grad,
+                              self.accumulated_delta_var):
+            a[...] = rho * a + (1 - rho) * (g * g)
+            delta = -((np.sqrt(d + eps) * g) / np.sqrt(a + eps))
+            d[...] = rho * d + (1 - rho) * (delta * delta)
+            p[...] = p + lr * delta

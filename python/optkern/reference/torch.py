@@ -127,4 +127,155 @@ class RMSprop:
                 p[...] = p - lr * b
             else:
                 p[...] = p - lr * (g / denom)
+
+
+class NAdam:
+    """torch NAdam: ``mu = b1*(1 - 0.5*0.96^(t*psi))``, ``mu_next`` likewise for t+1;
+    per tensor ``mu_product = f32(mu_product * f32(mu))`` (a float32 scalar, starting
+    at 1); ``m += (1-b1)*(g-m)``; ``v = v*b2 + (1-b2)*(g*g)``;
+    ``d = sqrt(v/(1-b2^t)) + eps``; ``p += (c_g*g)/d``; ``p += (c_m*m)/d`` with
+    ``c_g = -lr*(1-mu)/(1-mu_product)`` and
+    ``c_m = -lr*mu_next/(1-mu_product*mu_next)``, both in double."""
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 momentum_decay=4e-3, decoupled_weight_decay=False, maximize=False):
+        self.params = list(params)
+        self.lr, self.betas, self.eps = lr, betas, eps
+        self.weight_decay, self.momentum_decay = weight_decay, momentum_decay
+        self.decoupled, self.maximize = decoupled_weight_decay, maximize
+        self.exp_avg = [np.zeros_like(p) for p in self.params]
+        self.exp_avg_sq = [np.zeros_like(p) for p in self.params]
+        self.mu_product = [np.float32(1.0) for _ in self.params]
+        self.iterations = 0
+
+    def step(self, grads):
+        lr, (b1, b2), eps, wd = self.lr, self.betas, self.eps, self.weight_decay
+        t = float(self.iterations + 1)
+        psi = self.momentum_decay
+        mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+        mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1.0) * psi))
+        bias_correction2 = 1.0 - b2 ** t
+        for i, (p, g, m, v) in enumerate(zip(self.params, grads, self.exp_avg,
+                                             self.exp_avg_sq)):
+            if self.maximize:
+                g = -g
+            if wd != 0:
+                if self.decoupled:
+                    p[...] = p * (1 - lr * wd)
+                else:
+                    g = g + wd * p
+            self.mu_product[i] = np.float32(self.mu_product[i] * np.float32(mu))
+            product = float(self.mu_product[i])
+            c_g = -lr * (1.0 - mu) / (1.0 - product)
+            c_m = -lr * mu_next / (1.0 - product * mu_next)
+            m[...] = m + (1 - b1) * (g - m)
+            v[...] = v * b2 + (1 - b2) * (g * g)
+            d = np.sqrt(v / bias_correction2) + eps
+            p[...] = p + (c_g * g) / d
+            p[...] = p + (c_m * m) / d
+        self.iterations += 1
+
+
+class Adamax:
+    """torch Adamax: ``m += (1-b1)*(g-m)``; ``u = max(u*b2, |g|+eps)``;
+    ``p -= (lr/(1-b1^t)) * (m/u)``."""
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 maximize=False):
+        self.params = list(params)
+        self.lr, self.betas, self.eps = lr, betas, eps
+        self.weight_decay, self.maximize = weight_decay, maximize
+        self.exp_avg = [np.zeros_like(p) for p in self.params]
+        self.exp_inf = [np.zeros_like(p) for p in self.params]
+        self.iterations = 0
+
+    def step(self, grads):
+        lr, (b1, b2), eps, wd = self.lr, self.betas, self.eps, self.weight_decay
+        step_size = lr / (1 - b1 ** (self.iterations + 1))
+        for p, g, m, u in zip(self.params, grads, self.exp_avg, self.exp_inf):
+            if self.maximize:
+                g = -g
+            if wd != 0:
+                g = g + wd * p
+            m[...] = m + (1 - b1) * (g - m)
+            u[...] = np.maximum(u * b2, np.abs(g) + eps)
+            p[...] = p - step_size * (m / u)
+        self.iterations += 1
+
+
+class Lion:
+    """Lion (the paper's and optax's rule; torch has none), torch conventions:
+    ``p *= 1 - lr*wd`` (decoupled); ``p -= lr*sign(m*b1 + g*(1-b1))``;
+    ``m = m*b2 + g*(1-b2)`` (``np.sign``: 0 at ±0, NaN at NaN)."""
+
+    def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, maximize=False):
+        self.params = list(params)
+        self.lr, self.betas, self.weight_decay, self.maximize = lr, betas, weight_decay, maximize
+        self.exp_avg = [np.zeros_like(p) for p in self.params]
+        self.iterations = 0
+
+    def step(self, grads):
+        lr, (b1, b2), wd = self.lr, self.betas, self.weight_decay
+        for p, g, m in zip(self.params, grads, self.exp_avg):
+            if self.maximize:
+                g = -g
+            if wd != 0:
+                p[...] = p * (1 - lr * wd)
+            p[...] = p - lr * np.sign(m * b1 + g * (1 - b1))
+            m[...] = m * b2 + g * (1 - b2)
+        self.iterations += 1
+
+
+def _prepare(g, p, maximize, weight_decay):
+    """torch's gradient head: ``g <- -g`` if maximize, then ``g <- g + wd*p``."""
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        g = g + weight_decay * p
+    return g
+
+
+class Adagrad:
+    """torch Adagrad: ``clr = lr/(1 + (t-1)*lr_decay)``; ``s += g*g`` (s starts at
+    initial_accumulator_value); ``p -= (clr*g)/(sqrt(s) + eps)``."""
+
+    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
+                 initial_accumulator_value=0.0, eps=1e-10, maximize=False):
+        self.params = list(params)
+        self.lr, self.lr_decay, self.weight_decay = lr, lr_decay, weight_decay
+        self.eps, self.maximize = eps, maximize
+        self.sum = [np.full_like(p, initial_accumulator_value) for p in self.params]
+        self.iterations = 0
+
+    def step(self, grads):
+        t = self.iterations + 1
+        clr = self.lr / (1 + (t - 1) * self.lr_decay)
+        for p, g, s in zip(self.params, grads, self.sum):
+            g = _prepare(g, p, self.maximize, self.weight_decay)
+            s[...] = s + g * g
+            p[...] = p - (clr * g) / (np.sqrt(s) + self.eps)
+        self.iterations += 1
+
+
+class Adadelta:
+    """torch Adadelta: ``a = a*rho + ((1-rho)*g)*g``;
+    ``delta = (sqrt(d+eps)/sqrt(a+eps))*g``; ``d = d*rho + ((1-rho)*delta)*delta``;
+    ``p -= lr*delta``."""
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False):
+        self.params = list(params)
+        self.lr, self.rho, self.eps = lr, rho, eps
+        self.weight_decay, self.maximize = weight_decay, maximize
+        self.square_avg = [np.zeros_like(p) for p in self.params]
+        self.acc_delta = [np.zeros_like(p) for p in self.params]
+        self.iterations = 0
+
+    def step(self, grads):
+        lr, rho, eps = self.lr, self.rho, self.eps
+        for p, g, a, d in zip(self.params, grads, self.square_avg, self.acc_delta):
+            g = _prepare(g, p, self.maximize, self.weight_decay)
+            a[...] = a * rho + ((1 - rho) * g) * g
+            delta = (np.sqrt(d + eps) / np.sqrt(a + eps)) * g
+            d[...] = d * rho + ((1 - rho) * delta) * delta
+            p[...] = p - lr * delta
         self.iterations += 1

@@ -1,6 +1,7 @@
 // Binary cross-entropy (Keras BinaryCrossentropy), elementwise, the mean over
 // the last axis by ElementwiseLoss. y' = y(1 − ls) + ½ls.
 //   From logits x: f = max(x, 0) − x·y' + log1p(e^−|x|), ∂f/∂x = σ(x) − y',
+//     log1p(e) = log u + (e − (u − 1))·r with u = 1 + e rounded and r = 1/u,
 //     σ(x) = r = 1/(1 + e^−|x|) for x ≥ 0, e^−|x|·r below: finite for any
 //     finite x (±1e4 included).
 //   From probabilities: q = clip(ŷ, ε, 1 − ε), f = −(y' log q + (1 − y') log(1 − q)),
@@ -24,8 +25,12 @@ struct BinaryCrossentropyFromLogits {
     // an infinite logit its target agrees with counts 0).
     const V coef = x > T(0) ? T(1) - ys : -ys;
     const V lin = coef == T(0) ? V{} : coef * x;
-    f = lin + vlog1p(e);
-    const V r = T(1) / (e + T(1));
+    // log1p(e) = log u + (e − (u − 1))/u with u = 1 + e rounded: the
+    // correction is u's rounding error (exact) over u, and 1/u is σ's r, so
+    // one division serves both (the neglected term is below ((e−(u−1))/u)²/2).
+    const V u = e + T(1);
+    const V r = T(1) / u;
+    f = lin + (vlog(u) + (e - (u - T(1))) * r);
     const V sigma = x >= T(0) ? r : e * r;
     df = sigma - ys;
   }

@@ -25,6 +25,13 @@
 #include "optkern/losses/call.hpp"
 #include "optkern/vmath.hpp"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define OPTKERN_LOSS_STREAMING 1
+#else
+#define OPTKERN_LOSS_STREAMING 0
+#endif
+
 namespace optkern::OPTKERN_TARGET {
 
 template <class T>
@@ -102,27 +109,34 @@ OPTKERN_VINLINE typename simd<T>::I lanes_below(std::size_t n) {
 // Part h of a vector in double: lanes h·DW .. h·DW+DW−1 (DW doubles per
 // native vector; a float vector has two parts, a double vector one).
 OPTKERN_VINLINE vd part_in_double(vf v, std::size_t h) {
-  vf_half half;
 #if OPTKERN_VECTOR_BYTES == 64
-  half = h == 0 ? __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7)
-                : __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  // One vcvtps2pd of a 256-bit half (GCC lowers the generic form below
+  // through four 128-bit conversions and inserts).
+  const __m512d bits = (__m512d)v;
+  const __m256 half = h == 0 ? _mm512_castps512_ps256((__m512)v)
+                             : (__m256)_mm512_extractf64x4_pd(bits, 1);
+  return (vd)_mm512_cvtps_pd(half);
 #elif OPTKERN_VECTOR_BYTES == 32
-  half = h == 0 ? __builtin_shufflevector(v, v, 0, 1, 2, 3) : __builtin_shufflevector(v, v, 4, 5, 6, 7);
+  const __m128 half = h == 0 ? _mm256_castps256_ps128((__m256)v) : _mm256_extractf128_ps((__m256)v, 1);
+  return (vd)_mm256_cvtps_pd(half);
 #else
-  half = h == 0 ? __builtin_shufflevector(v, v, 0, 1) : __builtin_shufflevector(v, v, 2, 3);
-#endif
+  const vf_half half = h == 0 ? __builtin_shufflevector(v, v, 0, 1) : __builtin_shufflevector(v, v, 2, 3);
   return __builtin_convertvector(half, vd);
+#endif
 }
 OPTKERN_VINLINE vd part_in_double(vd v, std::size_t) { return v; }
 
-// Eight double lanes that vectors of a row add into, element j into lane
-// j mod 8 (vectors added in order from j = 0), summed in a fixed tree: the
-// same additions in the same order whatever the native width. Every sum over
-// a row uses it (declare `DoubleLanes acc;`, then acc.add(v),
-// acc.add_products(a, b), acc.sum()).
-struct DoubleLanes {
+// L double lanes (8 or 16) that vectors of a row add into, element j into
+// lane j mod L (vectors added in order from j = 0), summed in a fixed tree
+// (pairwise halves): the same additions in the same order whatever the native
+// width. Every sum over a row uses one (declare `DoubleLanes acc;`, then
+// acc.add(v), acc.add_products(a, b), acc.sum()). The softmax sums use 16
+// lanes, so that consecutive additions on AVX-512 go to two registers rather
+// than one chain.
+template <std::size_t L>
+struct DoubleLanesOf {
   static constexpr std::size_t DW = simd<double>::W;  // doubles per vector
-  static constexpr std::size_t NV = 8 / DW;           // vectors holding the 8 lanes
+  static constexpr std::size_t NV = L / DW;           // vectors holding the L lanes
   vd v[NV] = {};
   std::size_t rot = 0;  // v[k] holds lane group (k + rot) mod NV
 
@@ -153,12 +167,23 @@ struct DoubleLanes {
   }
 
   OPTKERN_VINLINE double sum() const {
-    double l[8];
+    double l[L];
     for (std::size_t g = 0; g < NV; ++g)
       for (std::size_t j = 0; j < DW; ++j) l[g * DW + j] = v[(g + NV - rot) % NV][j];
-    return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+    return tree<L>(l);
+  }
+
+ private:
+  template <std::size_t N>
+  static OPTKERN_VINLINE double tree(const double* l) {
+    if constexpr (N == 1) {
+      return l[0];
+    } else {
+      return tree<N / 2>(l) + tree<N / 2>(l + N / 2);
+    }
   }
 };
+using DoubleLanes = DoubleLanesOf<8>;
 
 // The largest lane (NaN lanes may be skipped: a NaN row gives NaN anyway).
 template <class V>
@@ -183,12 +208,53 @@ struct sums_over_last_axis<F, std::void_t<decltype(F::kSumOverLastAxis)>> {
   static constexpr bool value = F::kSumOverLastAxis;
 };
 
+// ---- streaming stores ---------------------------------------------------------
+// A gradient much larger than the last-level cache is written with
+// non-temporal stores, 16 bytes at a time (NumPy's large arrays are 16-byte
+// aligned, rarely 64): the lines are written without first being read, which
+// saves a third of an elementwise loss's memory traffic. Such stores are
+// weakly ordered, so a kernel piece that made them ends with a store fence
+// before it returns (and before any thread's barrier). Only the way the bytes
+// reach memory changes, never their values.
+inline constexpr std::size_t kStreamMinBytes = std::size_t{32} << 20;
+
+template <class T>
+OPTKERN_VINLINE bool streams_grad(const LossCall<T>& c) {
+  const std::size_t bytes = c.in.rows * c.in.cols * sizeof(T);
+  return OPTKERN_LOSS_STREAMING && bytes >= kStreamMinBytes && reinterpret_cast<std::uintptr_t>(c.in.grad) % 16 == 0 &&
+         c.in.cols * sizeof(T) % 16 == 0 && sizeof(vec_t<T>) % 16 == 0;
+}
+
+template <bool STREAM, class T, class V>
+OPTKERN_VINLINE void store_grad(T* p, V v) {
+#if OPTKERN_LOSS_STREAMING
+  if constexpr (STREAM) {
+    for (std::size_t q = 0; q < sizeof(V) / 16; ++q) {
+      __m128 part;
+      std::memcpy(&part, reinterpret_cast<const char*>(&v) + 16 * q, 16);
+      _mm_stream_ps(reinterpret_cast<float*>(p) + 4 * q, part);
+    }
+    return;
+  }
+#endif
+  store(p, v);
+}
+
+OPTKERN_VINLINE void stream_fence() {
+#if OPTKERN_LOSS_STREAMING
+  _mm_sfence();
+#endif
+}
+
 template <class F>
 struct ElementwiseLoss {
   template <class T>
   static double rows(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
-    if (c.in.grad) return run<T, true>(c, r0, r1);
-    return run<T, false>(c, r0, r1);
+    if (!c.in.grad) return run<T, false, false>(c, r0, r1);
+    if (!streams_grad(c)) return run<T, true, false>(c, r0, r1);
+    const double total = run<T, true, true>(c, r0, r1);
+    stream_fence();
+    return total;
   }
 
  private:
@@ -202,12 +268,13 @@ struct ElementwiseLoss {
   }
 
   // Rows of at least one vector: each row in vectors, its sum in 8 lanes.
-  template <class T, bool GRAD>
+  template <class T, bool GRAD, bool STREAM>
   [[gnu::flatten]] static double run(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
     using V = vec_t<T>;
     constexpr std::size_t W = simd<T>::W;
     const std::size_t d = c.in.cols;
     if (d < kLongRow) return run_short<T, GRAD>(c, r0, r1);
+    static_assert(!STREAM || GRAD);
     double total = 0.0;
     for (std::size_t r = r0; r < r1; ++r) {
       const T* y = c.in.y_true + r * d;
@@ -217,10 +284,22 @@ struct ElementwiseLoss {
       const T gs = static_cast<T>(kSum ? grad_factor(c, w) : grad_factor(c, w) / d);
       DoubleLanes acc;
       std::size_t j = 0;
+      // Two vectors at a time: two independent evaluations to overlap.
+      for (; j + 2 * W <= d; j += 2 * W) {
+        V f0, df0, f1, df1;
+        F::eval(load(y + j), load(p + j), c.k, f0, df0);
+        F::eval(load(y + j + W), load(p + j + W), c.k, f1, df1);
+        if constexpr (GRAD) {
+          store_grad<STREAM>(g + j, df0 * gs);
+          store_grad<STREAM>(g + j + W, df1 * gs);
+        }
+        acc.add(f0);
+        acc.add(f1);
+      }
       for (; j + W <= d; j += W) {
         V f, df;
         F::eval(load(y + j), load(p + j), c.k, f, df);
-        if constexpr (GRAD) store(g + j, df * gs);
+        if constexpr (GRAD) store_grad<STREAM>(g + j, df * gs);
         acc.add(f);
       }
       if (j < d) {

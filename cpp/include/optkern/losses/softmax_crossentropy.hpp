@@ -9,9 +9,10 @@
 // The gradient is written as e·a − y'·b with e = e^(x−m), a = gf(Σy' + 2z·lse)/s
 // and b = gf in T (gf = w/divisor).
 //
-// Many classes: per row, one sweep for the max (and Σy', Σy'x), one sweep
-// writing e into the gradient while summing s, and one sweep scaling it in
-// place, each over a row still in cache: one exp per element, no temporary.
+// Many classes: per row, one sweep for the max (and Σy', Σy'x; sparse: four
+// independent max chains), one sweep writing e into the gradient while summing
+// s (in 16 double lanes) and prefetching the next row, and one sweep scaling it
+// in place, each over a row still in cache: one exp per element, no temporary.
 // The label's logit is read before the gradient is written, so grad may be
 // the logits themselves. Few classes (K ≤ 16): blocks of one row per vector
 // lane (as many rows as a native vector has lanes), transposed through a small stack buffer, so
@@ -77,7 +78,19 @@ struct SoftmaxCrossentropy {
       V mv = splat<V>(ninf);
       DoubleLanes sy, syx;
       const T* y = SPARSE ? nullptr : c.in.y_true + r * K;
-      for (std::size_t j = 0; j < K; j += W) {
+      std::size_t j0 = 0;
+      if constexpr (SPARSE) {
+        // Four independent maxima (the max of the same elements in any order).
+        V m1 = mv, m2 = mv, m3 = mv;
+        for (; j0 + 4 * W <= K; j0 += 4 * W) {
+          mv = max_v(mv, load(x + j0));
+          m1 = max_v(m1, load(x + j0 + W));
+          m2 = max_v(m2, load(x + j0 + 2 * W));
+          m3 = max_v(m3, load(x + j0 + 3 * W));
+        }
+        mv = max_v(max_v(mv, m1), max_v(m2, m3));
+      }
+      for (std::size_t j = j0; j < K; j += W) {
         const std::size_t n = K - j < W ? K - j : W;
         const V xv = n == W ? load(x + j) : load_partial(x + j, n, ninf);
         mv = max_v(mv, xv);
@@ -92,9 +105,16 @@ struct SoftmaxCrossentropy {
       const double sum_yx = SPARSE ? static_cast<double>(x[label]) : syx.sum();
       const double sum_y = SPARSE ? 1.0 : sy.sum();
       // Sweep 2: e = exp(x − m) (into the gradient), s = Σe.
-      DoubleLanes sacc;
+      // The next row's logits (and gradient) are fetched meanwhile: this
+      // sweep computes while the max sweep waits on memory.
+      const bool next = r + 1 < r1;
+      DoubleLanesOf<16> sacc;
       for (std::size_t j = 0; j < K; j += W) {
         const std::size_t n = K - j < W ? K - j : W;
+        if (next) {
+          __builtin_prefetch(x + K + j, 0, 3);
+          if constexpr (GRAD) __builtin_prefetch(g + K + j, 1, 3);
+        }
         const V e = vexp((n == W ? load(x + j) : load_partial(x + j, n, ninf)) - m);
         sacc.add(e);
         if constexpr (GRAD) {
