@@ -1,11 +1,12 @@
 #!/usr/bin/env python
-"""Adam (float32) step benchmark: optkern vs the NumPy reference vs torch fused.
+"""Optimizer step benchmark (float32, every optimizer): optkern vs the NumPy
+reference vs torch's fastest path.
 
 The benchmark lives in the package (``optkern._bench.optimizers``) so that
 ``python -m optkern bench`` runs it too; the method is described in
 docs/benchmarks.md.
 
-    python bench/bench_optimizers.py [--quick] [--threads N] [--json PATH]
+    python bench/bench_optimizers.py [--quick] [--only SUBSTRING] [--threads N] [--json PATH]
 """
 
 import sys

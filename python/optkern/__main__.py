@@ -1,4 +1,4 @@
-"""optkern's command line: ``python -m optkern {info,bench}``, also installed as ``optkern``.
+"""optkern's command line: ``python -m optkern {train,info,bench}``, also installed as ``optkern``.
 
 The help text is plain text (the module docstring is not shown to users).
 """
@@ -10,6 +10,8 @@ import sys
 
 DESCRIPTION = "optkern's command line (also installed as the optkern command)."
 EPILOG = """examples:
+  optkern train                  train a model end to end with optkern (the main job)
+  optkern train --help           its options: data, optimizer, loss, schedule, checkpoints
   optkern info                   build info and a bit-for-bit self-check of every kernel
   optkern bench --quick          a quick run of the optimizer benchmark
   optkern bench --help           the benchmark suites"""
@@ -30,6 +32,12 @@ def _info(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    from ._train.cli import main as train_main
+
+    return train_main(args.rest, prog=f"{args.prog} train")
+
+
 def _bench(args: argparse.Namespace) -> int:
     from ._bench import main as bench_main
 
@@ -44,15 +52,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"optkern {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{info,bench}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,info,bench}")
+    sub.add_parser("train", add_help=False,
+                   help="train a model end to end with optkern ('train --help' lists the options)")
     sub.add_parser("info", help="build info and a self-check of every kernel")
     sub.add_parser("bench", add_help=False,
                    help="benchmarks against NumPy and torch ('bench --help' lists the suites)")
     args, rest = parser.parse_known_args(argv)
-    if args.command != "bench" and rest:
+    if args.command not in ("bench", "train") and rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    args.rest = rest
-    return {"info": _info, "bench": _bench}[args.command](args)
+    args.rest, args.prog = rest, prog
+    return {"train": _train, "info": _info, "bench": _bench}[args.command](args)
 
 
 if __name__ == "__main__":

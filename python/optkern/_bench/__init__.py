@@ -19,7 +19,8 @@ import importlib
 import sys
 
 SUITES = {
-    "optimizers": "Adam step: optkern vs the NumPy reference vs torch fused (the default)",
+    "optimizers": "every optimizer's step: optkern vs the NumPy reference vs torch "
+                  "(the default)",
     "losses": "loss value and gradient: optkern vs the NumPy reference vs torch",
     "checkpoint": "checkpoint save and restore vs np.savez and np.load",
 }

@@ -1,23 +1,31 @@
-"""Adam (float32) step benchmark: optkern vs the NumPy reference vs torch fused.
+"""The optimizer benchmark: one float32 step of every optimizer in the registry.
 
 Usage (the default suite of ``python -m optkern bench``)::
 
-    python -m optkern bench                    # full run, about 2-4 minutes on 2 cores
+    python -m optkern bench                    # full run, about 10 minutes on 2 cores
     python -m optkern bench --quick            # smoke run, small sizes, a few seconds
+    python -m optkern bench optimizers --only keras-sgd --quick
     python -m optkern bench optimizers --threads 1 --json results.json
 
-For every case (2^10, 2^14, 2^18, 2^22, 2^26 elements; an odd size next to each,
-2^k+3 or 2^k-1; and a 1000-tensor "model" of about 10 M elements whose sizes are
-drawn log-uniformly from a seeded RNG) three implementations run one Adam step
-with the same hyperparameters on their own copies of the same parameters and
-gradients:
+Every ``bench=True`` row of the registry (`optkern._registry`: one per optimizer
+class and front end) is timed; for each row and size three implementations run
+one step with the row's hyperparameters on their own copies of the same
+parameters and gradients:
 
-* ``optkern``: ``ok.Adam(params, learning_rate=1e-3).step(grads)`` (Keras maths),
-  the whole public Python call included;
-* ``numpy``: ``ok.reference.keras.Adam`` (the pure-NumPy oracle, single-threaded
-  as NumPy ufuncs are);
-* ``torch``: ``torch.optim.Adam(params, lr=1e-3, fused=True)`` with ``.grad`` set
-  once and ``opt.step()`` timed (only if torch imports; ``--no-torch`` skips it).
+* ``optkern``: ``case.cls(params, **case.kwargs).step(grads)``, the whole public
+  Python call included;
+* ``numpy``: ``case.reference``, the pure-NumPy oracle (single-threaded, as NumPy
+  ufuncs are);
+* ``torch``: torch's fastest path for the same work, ``.grad`` set once and
+  ``opt.step()`` timed: ``fused=True`` where torch has it for the class, else
+  ``foreach=True`` (see `optimizer_rows.torch_spec`); none where torch has no
+  such class (Lion), torch is not installed, or ``--no-torch`` is given.
+
+The Adam row of the Keras front end (``keras-adam``) is the foundation: it runs
+at 2^10, 2^14, 2^18, 2^22 and 2^26 elements, an odd size next to each (2^k+3 or
+2^k-1), and a 1000-tensor "model" of about 10 M elements whose sizes are drawn
+log-uniformly from a seeded RNG, with its own table and goals. The other rows
+run at 2^14, 2^18, 2^22 and the model, and are compared with it per byte moved.
 
 optkern and torch run with the same thread count (``--threads``, default
 ``ok.get_num_threads()``). The method (blocks, rounds, medians, the bandwidth
@@ -37,15 +45,18 @@ import numpy as np
 
 import optkern as ok
 
-from .bandwidth import CACHE_FREE_BYTES, bandwidth_bound, measure_bandwidth
+from .bandwidth import bandwidth_bound, measure_bandwidth
+from .optimizer_rows import (FOUNDATION, ROW_BUDGET_S, ROW_ROUNDS, compare_with_foundation,
+                             derive, print_rows_report, row_cases, row_goals, select_rows,
+                             torch_spec)
 from .options import (add_timing_options, import_torch, machine_info, progress_printer,
                       resolve_timing_options)
 from .report import fmt, ratio, run_header
-from .timing import FOREIGN_LOAD_LIMIT, loadavg, now, pause, run_rounds
+from .timing import FOREIGN_LOAD_LIMIT, PAUSE_S, loadavg, now, pause, run_rounds
 
-BYTES_PER_ELEMENT = 28  # Adam float32: read p, g, m, v; write p, m, v
 LR = 1e-3
 SEED = 20240601
+QUICK_PAUSE_S = 0.02  # between blocks with --quick (a smoke run, not a measurement)
 
 # Full run: (log2 size, offset of its odd neighbour).
 POWERS = [10, 14, 18, 22, 26]
@@ -91,35 +102,45 @@ def make_data(sizes, seed):
 
 # One block per library: its own copies of the parameters and state, freed
 # before the next library's are allocated (a 2^26 float32 array is 256 MiB).
-def bench_optkern(timer, torch, p0, g, budget_s):
+def bench_optkern(timer, case, spec, torch, p0, g, budget_s):
     params = [x.copy() for x in p0]
-    opt = ok.Adam(params, learning_rate=LR)
+    opt = case.cls(params, **case.kwargs)
     r = timer.quiet_block(lambda: opt.step(g), budget_s)
     del opt, params
     return r
 
 
-def bench_numpy(timer, torch, p0, g, budget_s):
+def bench_numpy(timer, case, spec, torch, p0, g, budget_s):
     params = [x.copy() for x in p0]
-    ref = ok.reference.keras.Adam(params, learning_rate=LR)
-    r = timer.quiet_block(lambda: ref.step(g), budget_s)
+    ref = case.reference(params, **case.kwargs)
+    with np.errstate(all="ignore"):
+        r = timer.quiet_block(lambda: ref.step(g), budget_s)
     del ref, params
     return r
 
 
-def bench_torch(timer, torch, p0, g, budget_s):
+def bench_torch(timer, case, spec, torch, p0, g, budget_s):
     params = []
     for x, gx in zip(p0, g):
         t = torch.nn.Parameter(torch.from_numpy(x.copy()))
         t.grad = torch.from_numpy(gx)  # shares memory with the NumPy grad, read only
         params.append(t)
-    opt = torch.optim.Adam(params, lr=LR, fused=True)
+    opt = getattr(torch.optim, spec["name"])(params, **spec["kwargs"], **spec["extra"])
     r = timer.quiet_block(opt.step, budget_s)
     del opt, params
     return r
 
 
 BENCH = dict(optkern=bench_optkern, numpy=bench_numpy, torch=bench_torch)
+
+
+def time_case(settings, case, spec, torch, p0, g, budget_s, rounds):
+    """Every library's blocks for one row and one size, in rounds (shorter pauses
+    between blocks with --quick, a smoke run)."""
+    libs = ["optkern", "numpy"] + (["torch"] if spec is not None else [])
+    blocks = {lib: (lambda lib=lib: BENCH[lib](settings.timer, case, spec, torch, p0, g,
+                                               budget_s)) for lib in libs}
+    return run_rounds(blocks, rounds, pause_s=QUICK_PAUSE_S if settings.quick else PAUSE_S)
 
 
 def overhead_breakdown(timer, budget_s):
@@ -184,7 +205,10 @@ def print_report(res):
     print()
     print("\n".join(run_header(res)))
     print()
-    print("| size | optkern ns/elem | optkern GB/s | NumPy ref ns/elem | torch fused ns/elem "
+    tname = f"torch {res.get('foundation_torch_path') or 'fused'}"
+    print(f"{FOUNDATION}: {res['bytes_per_element']} bytes moved per element, every size:")
+    print()
+    print(f"| size | optkern ns/elem | optkern GB/s | NumPy ref ns/elem | {tname} ns/elem "
           "| speed-up vs NumPy | speed-up vs torch | fraction of bound |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for c in res["cases"]:
@@ -200,7 +224,7 @@ def print_report(res):
     print()
     print("per-step time (median, µs):")
     print()
-    print("| size | optkern | NumPy ref | torch fused | other processes' load (cores) |")
+    print(f"| size | optkern | NumPy ref | {tname} | other processes' load (cores) |")
     print("|---|---:|---:|---:|---|")
     noisy = False
     for c in res["cases"]:
@@ -238,39 +262,70 @@ def print_report(res):
 def main(argv=None):
     ap = argparse.ArgumentParser(
         prog="python -m optkern bench optimizers",
-        description="Adam (float32) step: optkern vs the NumPy reference vs torch fused, "
-                    "at 2^10 to 2^26 elements and a 1000-tensor model.",
+        description="One float32 step of every optimizer of the registry (both front ends): "
+                    "optkern vs the NumPy reference vs torch's fastest path; keras-adam at "
+                    "2^10 to 2^26 elements and a 1000-tensor model, the other rows at 2^14, "
+                    f"2^18, 2^22 and the model (in blocks of {ROW_BUDGET_S:g} s, "
+                    f"{ROW_ROUNDS} rounds, unless --budget or --rounds is given).",
         epilog="The method is described in docs/benchmarks.md of the optkern repository.")
     add_timing_options(ap)
+    ap.add_argument("--only", metavar="SUBSTRING",
+                    help="time only the rows whose id contains SUBSTRING (several: "
+                         "comma-separated), e.g. --only keras-sgd or --only adam,lion; "
+                         f"the ids: {', '.join(c.id for c in select_rows(None))}")
     args = ap.parse_args(argv)
+    selected = select_rows(args.only)
+    if not selected:
+        ap.error(f"--only {args.only!r} selects no row (the ids: "
+                 f"{', '.join(c.id for c in select_rows(None))})")
     progress = progress_printer()
     t_start = now()
     settings = resolve_timing_options(args)
     timer, budget, threads = settings.timer, settings.budget_s, settings.threads
+    row_budget = budget if settings.quick or args.budget is not None else ROW_BUDGET_S
+    row_rounds = (settings.rounds if settings.quick or args.rounds is not None
+                  else min(settings.rounds, ROW_ROUNDS))
     torch = None if settings.no_torch else import_torch(threads)
     res = machine_info(settings, torch)
-    res["bytes_per_element"] = BYTES_PER_ELEMENT
+    foundation = next((c for c in selected if c.id == FOUNDATION), None)
+    others = [c for c in selected if c.id != FOUNDATION]
+    specs = {c.id: torch_spec(torch, c) for c in selected}
+    res.update(bytes_per_element=foundation.bytes_per_element if foundation else None,
+               foundation_torch_path=(specs[FOUNDATION] or {}).get("path") if foundation
+               else None, only=args.only, row_budget_s=row_budget, row_rounds=row_rounds)
 
     progress(f"bandwidth ({settings.bw_elements} elements)")
     bw = [measure_bandwidth(timer, settings.bw_elements, threads, min(budget, 1.0))]
     pause()
 
-    libs = ["optkern", "numpy"] + (["torch"] if torch is not None else [])
+    all_cases = make_cases(settings.quick)
     cases = []
-    for i, case in enumerate(make_cases(settings.quick)):
+    if foundation is not None:
+        for i, case in enumerate(all_cases):
+            sizes = case["sizes"]
+            progress(f"{FOUNDATION} {case['name']}: {sum(sizes)} elements in "
+                     f"{len(sizes)} tensor(s)")
+            p0, g = make_data(sizes, SEED + i)
+            entry = new_entry(case)
+            entry.update(time_case(settings, foundation, specs[FOUNDATION], torch, p0, g,
+                                   budget, settings.rounds))
+            del p0, g
+            gc.collect()
+            cases.append(entry)
+
+    row_entries = {c.id: [] for c in others}
+    for i, case in enumerate(row_cases(settings.quick, all_cases[-1]) if others else []):
         sizes = case["sizes"]
-        n = sum(sizes)
-        progress(f"{case['name']}: {n} elements in {len(sizes)} tensor(s)")
-        p0, g = make_data(sizes, SEED + i)
-        entry = dict(name=case["name"], k=case["k"], model=case.get("model", False),
-                     elements=n, tensors=len(sizes))
-        blocks = {lib: (lambda lib=lib: BENCH[lib](timer, torch, p0, g, budget)) for lib in libs}
-        entry.update(run_rounds(blocks, settings.rounds))
-        if entry["model"]:
-            entry["sizes"] = sizes
-        del p0, g, blocks
+        p0, g = make_data(sizes, SEED + 100 + i)
+        for row in others:
+            progress(f"{row.id} {case['name']}: {sum(sizes)} elements in "
+                     f"{len(sizes)} tensor(s)")
+            entry = new_entry(case)
+            entry.update(time_case(settings, row, specs[row.id], torch, p0, g, row_budget,
+                                   row_rounds))
+            row_entries[row.id].append(entry)
+        del p0, g
         gc.collect()
-        cases.append(entry)
 
     progress("bandwidth again")
     bw.append(measure_bandwidth(timer, settings.bw_elements, threads, min(budget, 1.0)))
@@ -278,23 +333,40 @@ def main(argv=None):
     res.update(bandwidth_runs=bw, bandwidth_best_by_kernel=best, bandwidth_bound_gbs=bound)
 
     for c in cases:
-        moved = BYTES_PER_ELEMENT * c["elements"]
-        for lib in ("optkern", "numpy", "torch"):
-            if c.get(lib):
-                c[f"{lib}_gbs"] = moved / c[lib]["median"] / 1e9
-                c[f"{lib}_ns_per_element"] = c[lib]["median"] / c["elements"] * 1e9
-        c["fraction_of_bound"] = c["optkern_gbs"] / bound
-        c["bandwidth_bound_case"] = moved >= CACHE_FREE_BYTES
+        derive(c, foundation.bytes_per_element, bound)
     res["cases"] = cases
+    rows = []
+    for row in selected:
+        entries = cases if row.id == FOUNDATION else row_entries[row.id]
+        for c in entries:
+            if row.id != FOUNDATION:
+                derive(c, row.bytes_per_element, bound)
+        spec = specs[row.id]
+        rows.append(dict(id=row.id, front_end=row.front_end, name=row.name,
+                         kwargs=row.kwargs, bytes_per_element=row.bytes_per_element,
+                         torch=spec and {k: v for k, v in spec.items() if k != "extra"},
+                         cases=entries))
+    compare_with_foundation(rows)
+    res["optimizers"] = rows
 
-    progress("per-call overhead at 2^10")
-    res["overhead_us"] = {k: (v * 1e6 if isinstance(v, float) else v)
-                          for k, v in overhead_breakdown(timer, budget).items()}
+    if foundation is not None:
+        progress("per-call overhead at 2^10")
+        res["overhead_us"] = {k: (v * 1e6 if isinstance(v, float) else v)
+                              for k, v in overhead_breakdown(timer, budget).items()}
     res["goals"] = check_goals(res)
+    res["optimizer_goals"] = row_goals(rows)
     res["wall_s"] = now() - t_start
     res["loadavg_end"] = loadavg()
     res["quiet_waited_s"] = timer.waited_s
-    print_report(res)
+    if foundation is not None:
+        print_report(res)
+    else:
+        print()
+        print("\n".join(run_header(res)))
+    light = {c["name"] for c in row_cases(settings.quick, all_cases[-1])}
+    shown = [dict(r, cases=[c for c in r["cases"] if c["name"] in light])
+             if r["id"] == FOUNDATION else r for r in rows]
+    print_rows_report(shown, res["optimizer_goals"], bound, torch is not None)
     print(f"\n(wall time {res['wall_s']:.0f} s; command: python -m optkern bench optimizers"
           + "".join(f" {a}" for a in (argv if argv is not None else sys.argv[1:])) + ")")
     if settings.json:
@@ -302,3 +374,10 @@ def main(argv=None):
             json.dump(res, f, indent=1)
     return 0
 
+
+def new_entry(case):
+    entry = dict(name=case["name"], k=case["k"], model=case.get("model", False),
+                 elements=sum(case["sizes"]), tensors=len(case["sizes"]))
+    if entry["model"]:
+        entry["sizes"] = case["sizes"]
+    return entry

@@ -189,10 +189,10 @@ class Timer:
         return best
 
 
-def pause() -> None:
-    """Collect garbage and sleep PAUSE_S: put between blocks of different libraries."""
+def pause(seconds: float = PAUSE_S) -> None:
+    """Collect garbage and sleep ``seconds``: put between blocks of different libraries."""
     gc.collect()
-    time.sleep(PAUSE_S)
+    time.sleep(seconds)
 
 
 # ---------------------------------------------------------------- rounds ----
@@ -205,9 +205,10 @@ def pool_rounds(runs: list[dict]) -> dict:
                 foreign_load=max(loads) if loads else None, rounds=runs)
 
 
-def run_rounds(blocks: Mapping[str, Callable[[], dict]], rounds: int) -> dict[str, dict]:
-    """Run ``rounds`` rounds of every block in turn (with a `pause` after each),
-    and pool each implementation's rounds.
+def run_rounds(blocks: Mapping[str, Callable[[], dict]], rounds: int,
+               pause_s: float = PAUSE_S) -> dict[str, dict]:
+    """Run ``rounds`` rounds of every block in turn (with a `pause` of ``pause_s``
+    after each), and pool each implementation's rounds.
 
     ``blocks`` maps a name to a function that sets up its own data, times it
     with `Timer.block` or `Timer.quiet_block`, frees the data and returns the
@@ -217,5 +218,5 @@ def run_rounds(blocks: Mapping[str, Callable[[], dict]], rounds: int) -> dict[st
     for _ in range(rounds):  # blocks in turn, so a slow drift hits every library alike
         for name, block in blocks.items():
             runs[name].append(block())
-            pause()
+            pause(pause_s)
     return {name: pool_rounds(r) for name, r in runs.items()}
