@@ -30,12 +30,14 @@ def _defaults(cls):
 
 # -- defaults ----------------------------------------------------------------------------
 def test_keras_defaults():
+    controls = dict(use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
+                    gradient_accumulation_steps=None)  # every Keras optimizer's, as Keras
     assert _defaults(ok.Adagrad) == dict(learning_rate=0.001, initial_accumulator_value=0.1,
                                          epsilon=1e-7, weight_decay=None, clipnorm=None,
-                                         clipvalue=None, global_clipnorm=None)
+                                         clipvalue=None, global_clipnorm=None, **controls)
     assert _defaults(ok.Adadelta) == dict(learning_rate=0.001, rho=0.95, epsilon=1e-7,
                                           weight_decay=None, clipnorm=None, clipvalue=None,
-                                          global_clipnorm=None)
+                                          global_clipnorm=None, **controls)
 
 
 def test_torch_defaults():

@@ -43,13 +43,14 @@ def test_state_dict_keys_and_values(name):
     hyper = {k for k in sd if k == "learning_rate" or k.startswith("param_groups/")}
     assert hyper == ({"learning_rate"} if counter == "iterations" else
                      {f"param_groups/0/{o}" for o in opt.defaults})
-    assert set(sd) == {counter} | hyper | {f"{s}/{k}" for s in slots for k in params}
+    assert set(sd) == ({counter, "skipped_steps"} | hyper |
+                       {f"{s}/{k}" for s in slots for k in params})
     for key, value in sd.items():
-        if key != counter and key not in hyper:
+        if key not in (counter, "skipped_steps") and key not in hyper:
             assert isinstance(value, np.ndarray) and value.dtype == np.float32
     # state_dict returns copies
     if slots:
-        key = next(k for k in sd if k != counter and k not in hyper)
+        key = next(k for k in sd if k not in (counter, "skipped_steps") and k not in hyper)
         sd[key][...] = 123.0
         assert not np.any(opt.state_dict()[key] == 123.0)
 
@@ -136,7 +137,8 @@ def test_list_dict_and_group_structures_agree():
     np.testing.assert_array_equal(as_dict["W1"], as_list[0])
     np.testing.assert_array_equal(as_dict["W1"], as_groups[0]["params"]["W1"])
     np.testing.assert_array_equal(as_dict["b1"], as_groups[1]["params"][0])
-    assert set(o3.state_dict()) == {"iterations", "learning_rate", "momentum/0/W1", "momentum/1/0",
+    assert set(o3.state_dict()) == {"iterations", "skipped_steps", "learning_rate", "momentum/0/W1",
+                                    "momentum/1/0",
                                     "velocity/0/W1", "velocity/1/0"}
 
 

@@ -194,6 +194,7 @@ def compare(ok_opt, ok_params, th_opt, th_params, grouped, dtype, slots, family,
             else:
                 assert sd[key] == tgroup[name] and type(sd[key]) is type(
                     bool(sd[key]) if isinstance(tgroup[name], bool) else float(sd[key])), key
+    assert sd.pop("skipped_steps") == 0  # optkern's own count (skip_nonfinite)
     extra = {k for k, v in sd.items() if v is not None} - seen
     assert not extra, f"optkern state has entries torch lacks: {sorted(extra)}"
 

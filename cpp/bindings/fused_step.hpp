@@ -38,10 +38,15 @@ struct Scratch {
   std::vector<Span> spans;
   std::vector<TensorOf<Opt, float>> f32;
   std::vector<TensorOf<Opt, double>> f64;
+  std::vector<ArrayRef> averages, accums;  // empty when the control is off
+  std::vector<char> no_decay;              // empty when every tensor decays
+  StepControls controls;
   bool busy = false;
 
   void clear() {
     groups.clear(), group_of.clear(), scales.clear();
+    averages.clear(), accums.clear(), no_decay.clear();
+    controls = StepControls{};
     params.clear(), grads.clear(), spans.clear(), f32.clear(), f64.clear();
     for (auto& s : slots) s.clear();
   }
@@ -108,6 +113,15 @@ void check_tensors(Scratch<Opt>& sc, const py::list& params, const py::list& gra
   require_disjoint(sc.spans, names);
 }
 
+// Reads the controls argument of a step: None (a plain step), or a tuple
+// (update, accum_steps, ema_momentum, ema_overwrite, averages, accumulators,
+// no_decay), the lists None or one entry per tensor. Call after check_tensors;
+// every array is checked like a state slot.
+void read_controls(const py::object& obj, std::size_t n, const std::vector<ArrayRef>& params,
+                   const py::list& names, StepControls& c, std::vector<ArrayRef>& averages,
+                   std::vector<ArrayRef>& accums, std::vector<char>& no_decay,
+                   std::vector<Span>& spans);
+
 template <class T>
 T* data_of(const ArrayRef& a) {
   return static_cast<T*>(a.data);
@@ -124,16 +138,21 @@ TensorOf<Opt, T> tensor_record(const Scratch<Opt>& sc, std::size_t i) {
   x.size = sc.params[i].size;
   x.grad_scale = sc.scales[i];
   x.group = sc.group_of[i];
+  if (!sc.averages.empty()) x.average = data_of<T>(sc.averages[i]);
+  if (!sc.accums.empty()) x.accum = data_of<T>(sc.accums[i]);
+  if (!sc.no_decay.empty()) x.no_decay = sc.no_decay[i] != 0;
   return x;
 }
 
-// <name>_step(groups, counts, step, lrs, params, grads, slots, grad_scales, names):
-// one step over all tensors; groups[k] (a <Name>Group) holds counts[k]
-// consecutive tensors and runs at learning rate lrs[k].
+// <name>_step(groups, counts, step, lrs, params, grads, slots, grad_scales, names,
+// controls=None): one step over all tensors; groups[k] (a <Name>Group) holds
+// counts[k] consecutive tensors and runs at learning rate lrs[k]; controls as
+// read_controls describes.
 template <class Opt>
 void step_py(const py::list& groups, const py::list& counts, std::int64_t step,
              const py::list& lrs, const py::list& params, const py::list& grads,
-             const py::sequence& slots, const py::object& grad_scales, const py::list& names) {
+             const py::sequence& slots, const py::object& grad_scales, const py::list& names,
+             const py::object& controls) {
   using S = Scratch<Opt>;
   thread_local S shared;
   Lease<S> lease(shared);
@@ -150,6 +169,11 @@ void step_py(const py::list& groups, const py::list& counts, std::int64_t step,
   group_of_tensors(counts, n, sc.group_of);
   grad_scales_of(grad_scales, n, sc.scales);
   check_tensors(sc, params, grads, slots, names);
+  if (!controls.is_none()) {
+    read_controls(controls, n, sc.params, names, sc.controls, sc.averages, sc.accums,
+                  sc.no_decay, sc.spans);
+    require_disjoint(sc.spans, names);
+  }
   for (std::size_t i = 0; i < n; ++i) {
     if (sc.params[i].dtype == Dtype::f32)
       sc.f32.push_back(tensor_record<Opt, float>(sc, i));
@@ -158,10 +182,11 @@ void step_py(const py::list& groups, const py::list& counts, std::int64_t step,
   }
   py::gil_scoped_release release;
   if (!sc.f32.empty())
-    fused_step<Opt, float>(sc.f32.data(), sc.f32.size(), sc.groups.data(), sc.groups.size(), step);
+    fused_step<Opt, float>(sc.f32.data(), sc.f32.size(), sc.groups.data(), sc.groups.size(), step,
+                           sc.controls);
   if (!sc.f64.empty())
     fused_step<Opt, double>(sc.f64.data(), sc.f64.size(), sc.groups.data(), sc.groups.size(),
-                            step);
+                            step, sc.controls);
 }
 
 // "adam" → "AdamGroup".
@@ -214,7 +239,8 @@ void bind_optimizer(py::module_& m) {
                           " step over all tensors, in place (see the optkern front-ends).";
   m.def(step_name.c_str(), &step_py<Opt>, py::arg("groups"), py::arg("counts"),
         py::arg("step"), py::arg("lrs"), py::arg("params"), py::arg("grads"), py::arg("slots"),
-        py::arg("grad_scales"), py::arg("names"), doc.c_str());
+        py::arg("grad_scales"), py::arg("names"), py::arg("controls") = py::none(),
+        doc.c_str());
 }
 
 }  // namespace optkern::bindings

@@ -35,6 +35,48 @@ void add_span(std::vector<Span>& spans, const ArrayRef& a, bool written, const c
   spans.push_back({b, b + a.size * item, written, what, i});
 }
 
+namespace {
+
+// One optional per-tensor array list of the controls tuple.
+void control_arrays(const py::object& obj, std::size_t n, const std::vector<ArrayRef>& params,
+                    const py::list& names, const char* what, std::vector<ArrayRef>& out,
+                    std::vector<Span>& spans) {
+  if (obj.is_none()) return;
+  const py::list list = obj;
+  require_length(list, n, what);
+  out.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    out[i] = view_array(list[i], what, names, i, true);
+    require_like(out[i], params[i], what, names, i);
+    add_span(spans, out[i], true, what, i);
+  }
+}
+
+}  // namespace
+
+void read_controls(const py::object& obj, std::size_t n, const std::vector<ArrayRef>& params,
+                   const py::list& names, StepControls& c, std::vector<ArrayRef>& averages,
+                   std::vector<ArrayRef>& accums, std::vector<char>& no_decay,
+                   std::vector<Span>& spans) {
+  const py::tuple t = obj;
+  if (t.size() != 7)
+    throw py::value_error("controls must be (update, accum_steps, ema_momentum, "
+                          "ema_overwrite, averages, accumulators, no_decay)");
+  c.update = t[0].cast<bool>();
+  c.accum_steps = t[1].cast<double>();
+  c.ema_momentum = t[2].cast<double>();
+  c.ema_overwrite = t[3].cast<bool>();
+  if (!(c.accum_steps >= 1.0)) throw py::value_error("accum_steps must be >= 1");
+  control_arrays(t[4], n, params, names, "average", averages, spans);
+  control_arrays(t[5], n, params, names, "gradient_accumulator", accums, spans);
+  if (!t[6].is_none()) {
+    const py::list flags = t[6];
+    require_length(flags, n, "no_decay");
+    no_decay.resize(n);
+    for (std::size_t i = 0; i < n; ++i) no_decay[i] = flags[i].cast<bool>() ? 1 : 0;
+  }
+}
+
 void register_optimizers(py::module_& m) {
   py::enum_<Convention>(m, "Convention", "Which framework's formulas an update follows.")
       .value("keras", Convention::keras)

@@ -50,6 +50,13 @@ struct SumSquares {
   using Fn = void (*)(const T*, std::size_t, double*);
 };
 
+// The gradient pass before a step (reduce.hpp's grad_stats_lanes): sums of
+// squares and the finite check in one read.
+struct GradStats {
+  template <class T>
+  using Fn = void (*)(const T*, const T*, T, std::size_t, bool, bool, double*, T*);
+};
+
 }  // namespace optkern
 
 // In a per-ISA source: export `fn<float>` and `fn<double>` (templates in

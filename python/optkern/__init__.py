@@ -23,6 +23,7 @@ _LAZY = {
     "CheckpointManager": "checkpoint",
     "CorruptCheckpointError": "checkpoint",
     "latest_checkpoint": "checkpoint",
+    "global_norm": "_controls",
     "RMSprop": "keras.rmsprop",
 }
 _SUBMODULES = {"keras", "torch", "optimizers", "reference", "checkpoint", "losses", "schedules",

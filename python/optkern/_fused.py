@@ -15,7 +15,10 @@ per front-end, one small class over `FusedStep` that sets:
     the optimizer's own hyperparameters for the record, by field name;
 ``_step_records(records)``
     the records of this step, for optimizers with per-step coefficients
-    (by default the records as they are).
+    (by default the records as they are); called only on calls that update
+    (not on the accumulating calls of ``gradient_accumulation_steps``), with
+    the 1-based step t being applied in ``self._kernel_step`` (with
+    accumulation t counts updates, not calls).
 
 The front-end bases add the fields every optimizer has (convention, weight
 decay and its mode, clipvalue, maximize) and keep one record per group.
@@ -56,10 +59,18 @@ class FusedStep:
         cls = getattr(_core, self._kernel.capitalize() + "Group")
         return cls(**{**common, **self._kernel_fields(group)})
 
-    def _run_kernel(self, records: list, lrs: list, grads: list, grad_scales: Any) -> None:
-        """One native call: step ``iterations + 1`` over all tensors, in place."""
+    def _run_kernel(self, records: list, lrs: list, grads: list, grad_scales: Any,
+                    controls: Any = None, step: int | None = None) -> None:
+        """One native call: step ``step`` (default ``iterations + 1``) over all
+        tensors, in place. ``controls`` is None (a plain step) or the native
+        tuple ``(update, accum_steps, ema_momentum, ema_overwrite, averages,
+        accumulators, no_decay)``; a call with ``update`` False only
+        accumulates and averages, and does not call ``_step_records``."""
         state = self._state
-        step = getattr(_core, self._kernel + "_step")
-        step(self._step_records(records), self._group_counts, self.iterations + 1, lrs,
-             self._groups.params, grads, [state.get(s) for s in self._slots], grad_scales,
-             self._groups.labels)
+        kernel = getattr(_core, self._kernel + "_step")
+        self._kernel_step = step = self.iterations + 1 if step is None else step
+        if controls is None or controls[0]:
+            records = self._step_records(records)
+        kernel(records, self._group_counts, step, lrs,
+               self._groups.params, grads, [state.get(s) for s in self._slots], grad_scales,
+               self._groups.labels, controls)

@@ -12,6 +12,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from . import _controls
 from ._params import check_number, plural
 
 
@@ -112,33 +113,55 @@ class HasState:
         """The state as a flat dict, NumPy only (arrays are copies).
 
         - ``"iterations"``: int, the steps applied so far;
+        - ``"skipped_steps"``: int, the calls ``step(..., skip_nonfinite=True)``
+          refused (optional on load: a state dict without it sets 0);
         - ``"<slot>/<key>"``: ndarray, one per state slot and parameter
-          (``"momentum/W1"``; keys of a group are prefixed ``"<group>/"``);
+          (``"momentum/W1"``; keys of a group are prefixed ``"<group>/"``),
+          including ``"average/<key>"`` (``use_ema``) and
+          ``"gradient_accumulator/<key>"`` (``gradient_accumulation_steps``);
         - ``"learning_rate"``: float, the current learning rate, present only
-          when it is a number. A schedule (a callable) is code, not state: it
-          is not saved, and it is evaluated from ``iterations`` after a resume.
+          when it is a number;
+        - for a `optkern.schedules.LearningRateSchedule` with a config:
+          ``"learning_rate_schedule/class_name"`` (a 0-d str array) and
+          ``"learning_rate_schedule/config/<key>"``, one per config value
+          (a number; a string as a 0-d str array; a list of numbers as a
+          1-d int64 or float64 array; None values left out). Another
+          callable is code, not state: it is not saved, and it is evaluated
+          from ``iterations`` after a resume.
         """
         out = export_state(self._counter, self.iterations, self._state, self._groups.keys)
+        out[_controls.SKIPPED] = int(self.skipped_steps)
         if not callable(self._learning_rate):
             out["learning_rate"] = float(self._learning_rate)
+        out.update(_controls.schedule_entries(self._learning_rate))
         return out
 
     def load_state_dict(self, state_dict: dict, strict: bool = True) -> None:
         """Validate every entry, then copy into the existing state in place.
 
         ``strict`` refuses missing and unexpected entries; otherwise they are
-        skipped. ``"learning_rate"`` is optional (state dicts written before it
-        was saved still load); when present it replaces a float learning
-        rate, and a schedule set on this optimizer is kept. Raises
-        ValueError/TypeError, modifying nothing, on a mismatch.
+        skipped. ``"learning_rate"`` and ``"skipped_steps"`` are optional
+        (state dicts written before they were saved still load); when present
+        ``"learning_rate"`` replaces a float learning rate, and a schedule set
+        on this optimizer is kept. Saved schedule entries replace the learning
+        rate with the schedule they describe (rebuilt with ``from_config`` by
+        this optimizer's schedule class when the class names match, else by
+        the built-in class of that name). Raises ValueError/TypeError,
+        modifying nothing, on a mismatch.
         """
         check_mapping(state_dict)
         lr = state_dict.get("learning_rate")
         if lr is not None:
             lr = check_number("state_dict['learning_rate']", lr)
+        skipped = _controls.read_skipped(state_dict)
+        schedule = _controls.schedule_from_state(state_dict, self._learning_rate)
         counter = import_state(state_dict, self._counter, self._state, self._groups.keys, strict,
-                               known=frozenset({"learning_rate"}))
-        if lr is not None and not callable(self._learning_rate):
+                               known=frozenset({"learning_rate", _controls.SKIPPED,
+                                                *_controls.schedule_keys(state_dict)}))
+        if schedule is not None:
+            self.learning_rate = schedule
+        elif lr is not None and not callable(self._learning_rate):
             self.learning_rate = lr
         if counter is not None:
             self.iterations = counter
+        self.skipped_steps = 0 if skipped is None else skipped

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "optkern/controls.hpp"
 #include "optkern/fields.hpp"
 #include "optkern/options.hpp"
 
@@ -34,7 +35,8 @@ struct Descriptor {
 };
 
 // One tensor of a step: the parameter, its gradient and its state slots
-// (null where its group does not use one).
+// (null where its group does not use one), and the training controls'
+// arrays (controls.hpp; null when off).
 template <class T, std::size_t Slots>
 struct Tensor {
   T* param;
@@ -43,6 +45,9 @@ struct Tensor {
   std::size_t size;
   double grad_scale;  // clipnorm / global_clipnorm factor; 1 for none
   std::size_t group;  // index into the groups array
+  T* average = nullptr;  // EMA of the parameter
+  T* accum = nullptr;    // accumulated gradient
+  bool no_decay = false;  // the group's weight decay is off for this tensor
 };
 
 template <class Opt, class T>
@@ -50,10 +55,14 @@ using TensorOf = Tensor<T, Opt::kSlots>;
 
 // One step of optimizer Opt over `count` tensors, in place; tensors[i].group
 // indexes `groups`; `step` is t, 1-based (ignored by optimizers without a
-// step count). Bitwise identical for any thread count and ISA.
+// step count). `controls` (controls.hpp) turns the update off (accumulate
+// only) and sets the EMA constants; a tensor's `accum` and `average` arrays,
+// when given, are processed in the same pass, block by block while each block
+// is in cache. Bitwise identical for any thread count and ISA.
 template <class Opt, class T>
 void fused_step(const TensorOf<Opt, T>* tensors, std::size_t count,
-                const typename Opt::Group* groups, std::size_t group_count, std::int64_t step);
+                const typename Opt::Group* groups, std::size_t group_count, std::int64_t step,
+                const StepControls& controls = StepControls{});
 
 // The GradPrep of a group (grad_scale 1; the step sets each tensor's).
 template <class T>

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "optkern/controls.hpp"
 #include "optkern/optimizer.hpp"
 #include "optkern/optimizers.hpp"
 #include "optkern/options.hpp"
@@ -58,5 +59,13 @@ inline constexpr std::size_t kParallelMinElements = std::size_t{1} << 14;
 // count and any ISA.
 template <class T>
 void sum_squares(const T* const* xs, const std::size_t* sizes, std::size_t count, double* out);
+
+// The gradient pass before a step, in one read of each grad: with `squares`,
+// out[i] = Σ x² over tensor i (as sum_squares, same bits), where x = g, or
+// x = (g + a)/k in T when accs[i] is given (accs may be null); with
+// `finite_check`, whether every g is finite (else true is returned).
+template <class T>
+bool grad_stats(const T* const* grads, const T* const* accs, double k, const std::size_t* sizes,
+                std::size_t count, bool squares, bool finite_check, double* out);
 
 }  // namespace optkern

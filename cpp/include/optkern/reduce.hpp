@@ -37,4 +37,60 @@ inline void sum_squares_lanes(const T* __restrict x, std::size_t n, double* lane
   }
 }
 
+// The gradient pass before a step (clipping norms, the finite check), in
+// one read of the grads: with SQUARES, adds Σ x[i]² into lanes[0..7] as
+// sum_squares_lanes does, where x = g, or x = (g + a)/k computed in T when
+// `acc` is given (the accumulated gradient of an update call); with FINITE,
+// adds g[i] − g[i] into finite[0..7] (0 for a finite g[i], NaN otherwise: the
+// sums stay 0 exactly when every g[i] is finite; the squares cannot tell, as
+// they overflow to inf for finite float64 values above 1e154).
+template <class T, bool SQUARES, bool FINITE>
+inline void grad_stats_loop(const T* __restrict g, const T* __restrict acc, T k, std::size_t n,
+                            double* lanes, T* finite) {
+  typedef double vd8 __attribute__((vector_size(64)));
+  typedef T vt8 __attribute__((vector_size(8 * sizeof(T))));
+  vd8 sum;
+  vt8 fin;
+  std::memcpy(&sum, lanes, sizeof sum);
+  std::memcpy(&fin, finite, sizeof fin);
+  std::size_t i = 0;
+  for (; i + kSumLanes <= n; i += kSumLanes) {
+    vt8 gt;
+    std::memcpy(&gt, g + i, sizeof gt);
+    if constexpr (FINITE) fin = fin + (gt - gt);
+    if constexpr (SQUARES) {
+      vt8 xt = gt;
+      if (acc != nullptr) {
+        vt8 at;
+        std::memcpy(&at, acc + i, sizeof at);
+        xt = (gt + at) / k;
+      }
+      const vd8 xd = __builtin_convertvector(xt, vd8);
+      sum = sum + xd * xd;
+    }
+  }
+  std::memcpy(lanes, &sum, sizeof sum);
+  std::memcpy(finite, &fin, sizeof fin);
+  for (std::size_t j = 0; i < n; ++i, ++j) {
+    if constexpr (FINITE) finite[j] = finite[j] + (g[i] - g[i]);
+    if constexpr (SQUARES) {
+      const T x = acc != nullptr ? (g[i] + acc[i]) / k : g[i];
+      const double d = static_cast<double>(x);
+      lanes[j] = lanes[j] + d * d;
+    }
+  }
+}
+
+// grad_stats_loop with its flags chosen at run time.
+template <class T>
+inline void grad_stats_lanes(const T* g, const T* acc, T k, std::size_t n, bool squares,
+                             bool finite_check, double* lanes, T* finite) {
+  if (squares && finite_check)
+    grad_stats_loop<T, true, true>(g, acc, k, n, lanes, finite);
+  else if (squares)
+    grad_stats_loop<T, true, false>(g, acc, k, n, lanes, finite);
+  else if (finite_check)
+    grad_stats_loop<T, false, true>(g, acc, k, n, lanes, finite);
+}
+
 }  // namespace optkern::OPTKERN_TARGET

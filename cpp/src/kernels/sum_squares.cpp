@@ -3,3 +3,4 @@
 #include "optkern/reduce.hpp"
 
 OPTKERN_EXPORT_KERNELS(SumSquares, sum_squares_lanes)
+OPTKERN_EXPORT_KERNELS(GradStats, grad_stats_lanes)

@@ -78,8 +78,8 @@ class Nadam(Optimizer):
                          global_clipnorm)
         self._u_product = 1.0
         # (t, Π after step t) of the last step handed to the kernel: it counts
-        # once ``iterations`` reaches t, which the base does only after the
-        # kernel applied the step (a refused step leaves Π as it was).
+        # once ``update_iterations`` reaches t, which the base does only after
+        # the kernel applied the step (a refused step leaves Π as it was).
         self._u_pending = (-1, 1.0)
 
     @property
@@ -89,7 +89,7 @@ class Nadam(Optimizer):
 
     def _settled_u_product(self) -> float:
         t, product = self._u_pending
-        if t == self.iterations:
+        if t == self.update_iterations:
             self._u_product = product
             self._u_pending = (-1, 1.0)
         return self._u_product
@@ -100,7 +100,7 @@ class Nadam(Optimizer):
                     momentum_decay=1.0)
 
     def _step_records(self, records: list) -> list:
-        t = self.iterations + 1
+        t = self._kernel_step  # iterations + 1; with accumulation, updates + 1
         product = self._settled_u_product() * (self._beta_1 * (1.0 - 0.5 * 0.96 ** t))
         for record in records:
             record.mu_product = product
@@ -135,7 +135,7 @@ class Nadam(Optimizer):
         self._u_pending = (-1, 1.0)
         if product is None and "iterations" in state_dict:
             product = 1.0
-            for t in range(1, self.iterations + 1):
+            for t in range(1, self.update_iterations + 1):
                 product = product * _u(self._beta_1, t)
         if product is not None:
             self._u_product = product

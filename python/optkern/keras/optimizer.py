@@ -9,9 +9,9 @@ from typing import Any, Callable, Union
 
 import numpy as np
 
-from .. import _core
+from .. import _controls, _core
 from .._fused import FusedStep
-from .._params import ParamGroups, check_number, plural, zeros_like_all
+from .._params import ParamGroups, check_flag, check_number, plural, zeros_like_all
 from .._state import HasState
 
 LearningRate = Union[float, Callable[[int], float]]
@@ -71,8 +71,28 @@ class Optimizer(FusedStep, HasState):
     it, raised before anything is modified. Assign in place instead
     (``params["W"][...] = new``) or create a new optimizer.
 
-    ``state_dict()`` holds ``iterations``, the state slots and, when it is a
-    number, ``learning_rate``; see `state_dict`.
+    Training controls (keyword-only, on every Keras-convention optimizer, Keras
+    3 semantics; docs/optimizers.md, "Training controls"):
+
+    use_ema : bool, default False
+        Keep ``average`` ``s <- μ*s + (1 - μ)*p`` after every call (μ = 0
+        while the update count is 0); `finalize_variable_values` copies it
+        into the params.
+    ema_momentum : float in [0, 1], default 0.99
+    ema_overwrite_frequency : int >= 1 or None
+        With ``use_ema``, ``p <- s`` on calls where ``(u + 1) % freq == 0``,
+        u the update count before the call.
+    gradient_accumulation_steps : int >= 2 or None
+        k: calls accumulate ``a <- a + g``; every k-th call updates with
+        ``(g + a)/k`` (then clipping, weight decay, the rule) and resets ``a``.
+        ``iterations`` counts calls; the update count is ``iterations // k``.
+
+    ``step(grads, skip_nonfinite=True)`` leaves everything untouched and
+    returns False when a grad holds a NaN or an infinity.
+
+    ``state_dict()`` holds ``iterations``, ``skipped_steps``, the state slots
+    and, when it is a number, ``learning_rate`` (a schedule with a config:
+    its class name and config); see `state_dict`.
     """
 
     _group_keys = frozenset({"learning_rate", "weight_decay"})
@@ -81,10 +101,27 @@ class Optimizer(FusedStep, HasState):
     clipnorm = Fixed()
     clipvalue = Fixed()
     global_clipnorm = Fixed()
+    use_ema = Fixed()
+    ema_momentum = Fixed()
+    ema_overwrite_frequency = Fixed()
+    gradient_accumulation_steps = Fixed()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every subclass's ``__init__`` takes the training controls by keyword."""
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and not getattr(init, "_takes_controls", False):
+            cls.__init__ = _controls.with_controls(init)
 
     def __init__(self, params: Any, learning_rate: LearningRate, weight_decay: float | None,
                  clipnorm: float | None, clipvalue: float | None,
                  global_clipnorm: float | None):
+        controls = self.__dict__.pop("_controls", None) or _controls.check_controls(
+            **_controls.CONTROL_DEFAULTS)
+        self._use_ema = controls["use_ema"]
+        self._ema_momentum = controls["ema_momentum"]
+        self._ema_overwrite_frequency = controls["ema_overwrite_frequency"]
+        self._gradient_accumulation_steps = controls["gradient_accumulation_steps"]
         clips = [n for n, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
                                 ("global_clipnorm", global_clipnorm)) if v is not None]
         if len(clips) > 1:
@@ -110,10 +147,18 @@ class Optimizer(FusedStep, HasState):
         self._group_counts = [len(g["params"]) for g in self._groups.groups]
         self._refresh_lrs()
         self.iterations = 0
+        self.skipped_steps = 0
+        self._built = False
+        self._no_decay: list | None = None
+        self._plain = not (self._gradient_accumulation_steps or self._use_ema)
         # Keras's flags are the optimizer's, not a group's: a slot is kept for
         # every tensor or for none.
         self._state = {slot: zeros_like_all(self._groups.params) for slot in self._slots
                        if self._slot_needed(slot, None)}
+        if self._use_ema:
+            self._state["average"] = zeros_like_all(self._groups.params)
+        if self._gradient_accumulation_steps:
+            self._state["gradient_accumulator"] = zeros_like_all(self._groups.params)
         clip = 0.0 if self._clipvalue is None else self._clipvalue
         self._records = [
             self._record(dict(convention=_core.Convention.keras, weight_decay=wd, clip=clip,
@@ -137,22 +182,98 @@ class Optimizer(FusedStep, HasState):
         """The parameter arrays, flattened in group order (updated in place)."""
         return self._groups.params
 
-    def step(self, grads: Any) -> None:
-        """Apply one update in place; ``grads`` mirrors the params' structure.
+    @property
+    def update_iterations(self) -> int:
+        """The updates applied so far: ``iterations // gradient_accumulation_steps``
+        with accumulation (what Keras's ``optimizer.iterations`` reports), else
+        ``iterations``."""
+        k = self._gradient_accumulation_steps
+        return self.iterations // k if k else self.iterations
+
+    def step(self, grads: Any, skip_nonfinite: bool = False) -> bool | None:
+        """Apply one call in place; ``grads`` mirrors the params' structure.
+
+        With ``skip_nonfinite=True``, a call whose grads hold a NaN or an
+        infinity changes nothing (params, slots, accumulators, averages,
+        ``iterations``), adds 1 to ``skipped_steps`` and returns False, and a
+        call that ran returns True. The check is native: fused into the norm
+        pass under ``clipnorm`` / ``global_clipnorm``, else one read of the
+        grads. Without ``skip_nonfinite`` the step returns None, as before
+        (NaN and inf follow the formulas).
 
         Raises ValueError if a params dict no longer binds its keys to the
         arrays given at construction (see the class docstring).
         """
         flat = self._groups.flatten(grads)
-        lrs = self._fixed_lrs
-        if lrs is None:  # a schedule: evaluate it for this step
-            lrs = [self._lr_now(self._learning_rate if lr is None else lr)
-                   for lr in self._group_lrs]
+        if skip_nonfinite is not False:
+            skip_nonfinite = check_flag("skip_nonfinite", skip_nonfinite)
+        elif self._plain:  # no controls: the step as it always was
+            lrs = self._fixed_lrs
+            if lrs is None:  # a schedule: evaluate it for this step
+                lrs = [self._lr_now(self._learning_rate if lr is None else lr, self.iterations)
+                       for lr in self._group_lrs]
+            scales = None
+            if self._clipnorm is not None or self._global_clipnorm is not None:
+                scales = self._scales_from(_core.sum_squares(flat, self._groups.labels))
+            self._run_kernel(self._records, lrs, flat, scales)
+            self._built = True
+            self.iterations += 1
+            return None
+        k = self._gradient_accumulation_steps
+        u = self.iterations // k if k else self.iterations  # updates so far
+        update = not k or (self.iterations + 1) % k == 0
+        accs = self._state.get("gradient_accumulator")
         scales = None
-        if self._clipnorm is not None or self._global_clipnorm is not None:
-            scales = self._grad_scales(flat)
-        self._run_kernel(self._records, lrs, flat, scales)
+        if update and (self._clipnorm is not None or self._global_clipnorm is not None):
+            sums, finite = _core.grad_stats(flat, self._groups.labels, accs if k else None,
+                                            float(k or 1), True, skip_nonfinite)
+            if not finite:
+                self.skipped_steps += 1
+                return False
+            scales = self._scales_from(sums)
+        elif skip_nonfinite and not _controls.all_finite(flat, self._groups.labels):
+            self.skipped_steps += 1
+            return False
+        lrs = self._fixed_lrs
+        if lrs is None:  # a schedule: evaluate it for this update
+            lrs = [self._lr_now(self._learning_rate if lr is None else lr, u)
+                   for lr in self._group_lrs] if update else [0.0] * len(self._group_lrs)
+        controls = None
+        if k or self._use_ema or self._no_decay is not None:
+            freq = self._ema_overwrite_frequency
+            controls = (update, float(k or 1), self._ema_momentum if u != 0 else 0.0,
+                        bool(self._use_ema and freq and (u + 1) % freq == 0),
+                        self._state.get("average"), accs, self._no_decay)
+        self._run_kernel(self._records, lrs, flat, scales, controls, u + 1)
+        self._built = True
         self.iterations += 1
+        return True if skip_nonfinite else None
+
+    def exclude_from_weight_decay(self, var_list: Any = None, var_names: Any = None) -> None:
+        """Turn weight decay off for some params (Keras semantics).
+
+        A param is excluded when it is in ``var_list`` (the arrays themselves,
+        by identity) or when ``re.search("|".join(set(var_names)), key)``
+        matches its key: the dict key for a params dict, the position
+        (``"0"``, ``"1"``, ...) for a list, ``"<group>/<key>"`` in groups (the
+        state-dict keys). Each call replaces the previous exclusion. Must be
+        called before the first step (else ValueError, as Keras refuses it
+        once the optimizer is built).
+        """
+        if self._built or self.iterations != 0:
+            raise ValueError("exclude_from_weight_decay() can only be configured before the "
+                             "first step")
+        self._no_decay = _controls.exclusion_flags(self._groups.keys, self._groups.params,
+                                                   var_list, var_names)
+        self._plain = not (self._gradient_accumulation_steps or self._use_ema
+                           or self._no_decay is not None)
+
+    def finalize_variable_values(self) -> None:
+        """With ``use_ema``, copy the averages into the params (in place), as
+        Keras does at the end of ``fit``; otherwise nothing."""
+        if self._use_ema:
+            for p, s in zip(self._groups.params, self._state["average"]):
+                np.copyto(p, s)
 
     # -- helpers -------------------------------------------------------------------
     def _refresh_lrs(self) -> None:
@@ -160,13 +281,12 @@ class Optimizer(FusedStep, HasState):
         lrs = [self._learning_rate if lr is None else lr for lr in self._group_lrs]
         self._fixed_lrs = None if any(callable(lr) for lr in lrs) else lrs
 
-    def _lr_now(self, lr: LearningRate) -> float:
+    def _lr_now(self, lr: LearningRate, step: int) -> float:
         if callable(lr):
-            return check_number(f"learning_rate({self.iterations})", lr(self.iterations))
+            return check_number(f"learning_rate({step})", lr(step))
         return lr
 
-    def _grad_scales(self, grads: list) -> Any:
-        sums = _core.sum_squares(grads, self._groups.labels)
+    def _scales_from(self, sums: list) -> Any:
         if self._clipnorm is not None:
             return [_norm_scale(math.sqrt(s), self._clipnorm) for s in sums]
         norm = math.sqrt(math.fsum(sums))

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .. import _core
+from .. import _controls, _core
 from .._fused import FusedStep
 from .._params import ParamGroups, check_flag, check_number, plural, zeros_like_all
 from .._state import check_mapping, export_state, plan_arrays, read_counter
@@ -59,6 +59,7 @@ class Optimizer(FusedStep):
         self._state: dict = {}
         self._check_groups()
         self.iterations = 0
+        self.skipped_steps = 0
         self._state = {slot: self._make_slot(slot) for slot in self._slots}
 
     @property
@@ -83,21 +84,47 @@ class Optimizer(FusedStep):
         self._run_kernel(self._records, self._lrs, grads, None)
 
     # -- public API ---------------------------------------------------------------
-    def step(self, grads: Any) -> None:
+    def step(self, grads: Any, skip_nonfinite: bool = False) -> bool | None:
         """Apply one update in place (torch maths); ``grads`` mirrors ``params``.
+
+        With ``skip_nonfinite=True``, an update whose grads hold a NaN or an
+        infinity changes nothing (params, state, ``step``), adds 1 to
+        ``skipped_steps`` and returns False, and an update that ran returns
+        True; the check is one native read of the grads. Without
+        ``skip_nonfinite`` the step returns None, as before.
 
         Raises ValueError if a params dict no longer binds its keys to the
         arrays given at construction (see the class docstring).
+
+        Examples
+        --------
+        No weight decay on biases, through a second param group:
+
+        >>> import numpy as np, optkern as ok
+        >>> W, b = np.ones((2, 2)), np.ones(2)
+        >>> opt = ok.torch.AdamW([{"params": {"W": W}},
+        ...                       {"params": {"b": b}, "weight_decay": 0.0}], lr=0.1)
+        >>> opt.step([{"W": np.zeros((2, 2))}, {"b": np.zeros(2)}])
+        >>> float(W[0, 0]), float(b[0])
+        (0.999, 1.0)
         """
         flat = self._groups.flatten(grads)
+        if skip_nonfinite is not False:
+            skip_nonfinite = check_flag("skip_nonfinite", skip_nonfinite)
         self._check_groups()
+        if skip_nonfinite and not _controls.all_finite(flat, self._groups.labels):
+            self.skipped_steps += 1
+            return False
         self._apply(flat)
         self.iterations += 1
+        return True if skip_nonfinite else None
 
     def state_dict(self) -> dict:
         """The state as a flat dict, NumPy only (arrays are copies).
 
         - ``"step"``: int, the steps applied so far;
+        - ``"skipped_steps"``: int, the calls ``step(..., skip_nonfinite=True)``
+          refused (optional on load: a state dict without it sets 0);
         - ``"<slot>/<key>"``: ndarray, one per state slot and parameter that
           has it (``"exp_avg/W1"``; keys of a group are prefixed ``"<group>/"``);
         - ``"param_groups/<i>/<option>"``: every option of group ``i`` (as
@@ -108,6 +135,7 @@ class Optimizer(FusedStep):
         """
         self._check_groups()
         out = export_state(self._counter, self.iterations, self._state, self._groups.keys)
+        out[_controls.SKIPPED] = int(self.skipped_steps)
         for i, group in enumerate(self._groups.groups):
             for name in self.defaults:
                 out[f"{_GROUPS}{i}/{name}"] = _option_to_state(group[name])
@@ -148,7 +176,9 @@ class Optimizer(FusedStep):
                         optional[name] = param  # made on the first step if absent
                 flat += 1
         counter = read_counter(state_dict, self._counter, strict)
-        found = plan_arrays(state_dict, {self._counter, *hyper_keys}, required, optional, strict)
+        skipped = _controls.read_skipped(state_dict)  # optional: older state dicts lack it
+        found = plan_arrays(state_dict, {self._counter, _controls.SKIPPED, *hyper_keys}, required,
+                            optional, strict)
         # -- nothing below can fail ----------------------------------------------
         for name, (slot, i, needed) in where.items():
             arrays = self._state[slot]
@@ -167,6 +197,7 @@ class Optimizer(FusedStep):
         self._check_groups()
         if counter is not None:
             self.iterations = counter
+        self.skipped_steps = 0 if skipped is None else skipped
         self._after_load()
 
     # -- helpers ------------------------------------------------------------------
