@@ -62,7 +62,7 @@ def usage() -> str:
               "table each",
               "",
               "Options of every suite and of all:",
-              "  --quick            a smoke run (all --quick: under a minute on 2 cores)",
+              "  --quick            a smoke run (all --quick: under a minute of CPU time on 2 cores)",
               "  --json FILE        write the figures and the machine to FILE",
               "  --plot FILE.png    draw the speed-up against size, one panel per suite "
               "(needs matplotlib)",
@@ -100,13 +100,20 @@ def run_all(argv: list[str]) -> int:
     from .plot import MISSING, have_matplotlib, plot
     from .summary import print_summary, write_json
 
-    ap = argparse.ArgumentParser(prog="python -m optkern bench all",
-                                 description="Every benchmark suite in turn.")
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--json", metavar="FILE")
-    ap.add_argument("--plot", metavar="FILE.png")
-    ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--no-torch", action="store_true")
+    ap = argparse.ArgumentParser(
+        prog="python -m optkern bench all",
+        description=f"Every benchmark suite in turn ({', '.join(all_suites())}), each with "
+                    "its own report, then one summary table per suite.",
+        epilog="The method is described in docs/benchmarks.md of the optkern repository.")
+    ap.add_argument("--quick", action="store_true",
+                    help="every suite's smoke run (under a minute of CPU time on 2 cores)")
+    ap.add_argument("--json", metavar="FILE",
+                    help="write every suite's figures and the machine to FILE")
+    ap.add_argument("--plot", metavar="FILE.png",
+                    help="draw the speed-up against size, one panel per suite (matplotlib)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="threads for optkern and torch (default: ok.get_num_threads())")
+    ap.add_argument("--no-torch", action="store_true", help="skip torch even if installed")
     ap.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.plot and not have_matplotlib():

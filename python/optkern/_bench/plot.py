@@ -64,8 +64,8 @@ def panel_series(rows: list[dict]) -> list[tuple[str, list[tuple[int, float | No
 
 
 def plot(results: dict[str, dict], path: str) -> None:
-    """Draw every suite's speed-ups over the NumPy baseline (solid) and torch (dashed)
-    against the case size, one panel per suite, into ``path``."""
+    """Draw every suite's speed-ups over the NumPy baseline (solid, circles) and torch
+    (dashed, squares) against the case size, one panel per suite, into ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -74,15 +74,17 @@ def plot(results: dict[str, dict], path: str) -> None:
     n = len(results)
     cols = min(n, 3)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.6 * cols, 4.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(max(5.6 * cols, 7.0), 4.6 * rows),
+                             squeeze=False)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, (name, res) in zip(axes.flat, results.items()):
         for i, (label, pts) in enumerate(panel_series(res["rows"])):
             color = colors[i % len(colors)]
-            for j, (what, style) in enumerate((("NumPy", "-"), ("torch", "--"))):
+            for j, (what, style, marker) in enumerate((("NumPy", "-", "o"),
+                                                       ("torch", "--", "s"))):
                 xy = [(p[0], p[1 + j]) for p in pts if p[1 + j]]
                 if xy:
-                    ax.plot([x for x, _ in xy], [y for _, y in xy], style, marker="o",
+                    ax.plot([x for x, _ in xy], [y for _, y in xy], style, marker=marker,
                             markersize=4, color=color, label=f"{label} vs {what}")
         ax.axhline(1.0, color="grey", linewidth=0.8, linestyle=":")
         ax.set_xscale("log", base=2)
@@ -94,7 +96,8 @@ def plot(results: dict[str, dict], path: str) -> None:
         ax.legend(fontsize=7, loc="best")
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
-    fig.suptitle("optkern speed-up over the NumPy baseline (solid) and torch (dashed)")
+    fig.suptitle("optkern's speed-up over the NumPy baseline (solid, o) and torch (dashed, □)",
+                 fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
