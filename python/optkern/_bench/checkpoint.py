@@ -3,7 +3,7 @@
 Usage (``python bench/bench_checkpoint.py`` runs the same)::
 
     python -m optkern bench checkpoint                  # 200 MB state, 9 reps, ~30 s
-    python -m optkern bench checkpoint --size-mb 20 --reps 3     # quick
+    python -m optkern bench checkpoint --quick          # 20 MB, 3 reps
     python -m optkern bench checkpoint --dir /path/on/the/disk/you/care/about
 
 What is timed
@@ -53,6 +53,8 @@ import time
 import numpy as np
 
 from ..checkpoint import Checkpoint, CheckpointManager
+from .losses import copy_bandwidth
+from .summary import summary_row, write_json
 
 SAVE_GOAL = 1.2  # Checkpoint.write at most this many times np.savez + fsync
 RESTORE_GOAL = 1.3  # a verified Checkpoint.restore at most this many times np.load
@@ -97,16 +99,34 @@ def remove(path):
 
 
 def main(argv=None):
+    run(argv)
+    return 0
+
+
+def run(argv=None) -> dict:
+    """Run the suite, print its report, write ``--json``; return the suite result
+    (`optkern._bench.summary`)."""
     ap = argparse.ArgumentParser(
         prog="python -m optkern bench checkpoint",
         description="Checkpoint save and restore of a float32 training state: optkern vs "
                     "np.savez and np.load, in the same run.",
         epilog="The method is described in docs/benchmarks.md of the optkern repository.")
-    ap.add_argument("--size-mb", type=float, default=200.0, help="state size in MB (10^6 bytes)")
-    ap.add_argument("--reps", type=int, default=9, help="repetitions (median reported)")
+    ap.add_argument("--size-mb", type=float, default=None,
+                    help="state size in MB (10^6 bytes; default 200, 20 with --quick)")
+    ap.add_argument("--reps", type=int, default=None,
+                    help="repetitions, median reported (default 9, 3 with --quick)")
+    ap.add_argument("--quick", action="store_true", help="smoke run: 20 MB, 3 repetitions")
     ap.add_argument("--dir", default=None, help="directory to write in (default: a temp dir)")
+    ap.add_argument("--json", metavar="PATH", help="write the figures and the machine to PATH")
     args = ap.parse_args(argv)
+    if args.size_mb is None:
+        args.size_mb = 20.0 if args.quick else 200.0
+    if args.reps is None:
+        args.reps = 3 if args.quick else 9
 
+    t_start = time.perf_counter()
+    # the bound for the summary table: a large NumPy copy (read + write bytes per second)
+    bound_gbs = copy_bandwidth(1 << 26 if args.quick else 1 << 28) / 1e9
     nbytes_target = int(args.size_mb * 1e6)
     model, optimizer = make_state(nbytes_target)
     flat_state = flat(model, optimizer)
@@ -209,7 +229,22 @@ def main(argv=None):
     best_save = min(times["ok Checkpoint.write"]) / min(times["np.savez + fsync"])
     best_restore = min(times["ok Checkpoint.restore"]) / min(times["np.load"])
     print(f"best-of-reps ratios: save {best_save:.2f}x, restore {best_restore:.2f}x")
-    return 0
+    print("(the method is described in docs/benchmarks.md of the optkern repository)")
+    elements = nbytes // 4  # float32 elements of the state
+    rows = [summary_row(op[3:], f"{mb:.0f} MB", elements, med[op], med[base[op]],
+                        bytes_per_element=8, bound_gbs=bound_gbs)
+            for op in ("ok Checkpoint.write", "ok Manager.save", "ok Checkpoint.restore")]
+    result = dict(suite="checkpoint", title=f"checkpoint save and restore of {mb:.0f} MB",
+                  baseline="np.savez + fsync for saves, np.load for restores",
+                  bound_gbs=bound_gbs,
+                  bound="large NumPy copy; 8 B/elem: each float32 read and written once",
+                  rows=rows, wall_s=time.perf_counter() - t_start,
+                  raw=dict(state_bytes=nbytes, reps=args.reps, median_s=med,
+                           times_s=times, save_ratio=save_ratio, restore_ratio=restore_ratio))
+    if args.json:
+        from .. import get_num_threads
+        write_json(args.json, {"checkpoint": result}, get_num_threads())
+    return result
 
 
 def goal_word(met: bool) -> str:

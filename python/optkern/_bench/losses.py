@@ -1,6 +1,7 @@
 """Benchmark of the loss kernels: value and gradient in one call, float32.
 
     python -m optkern bench losses [--quick] [--rounds N] [--threads N] [--clock wall|cpu]
+                                   [--json PATH]
 
 Each implementation is timed in its own block (set up, time one call many
 times, free), the blocks take turns round after round, and each figure is the
@@ -24,7 +25,9 @@ import time
 
 import numpy as np
 
-from .timing import cpu_snapshot, foreign_load
+from .report import fmt, fmt_x
+from .summary import summary_row, write_json
+from .timing import cpu_snapshot, foreign_load, freeze_imports
 
 now = time.perf_counter
 
@@ -106,14 +109,15 @@ def numpy_mse(y, x):
     return value, d * (2.0 / x.size)
 
 
-def cases(quick: bool):
-    """(name, shape, bytes per element, targets {impl: (min ratio)}, per-call limit µs)."""
-    scale = 4 if quick else 1
+def cases(quick: bool, scale: int | None = None):
+    """(name, shape, bytes per element, targets {impl: (min ratio)}, per-call limit µs);
+    the batch sizes are divided by ``scale`` (default 4 with ``quick``, else 1)."""
+    scale = scale or (4 if quick else 1)
     return [
         ("sparse CE from logits", (4096 // scale, 1000), 8, {"torch": 2.0, "numpy": 8.0}, None),
         ("sparse CE from logits", (512 // scale, 32000), 8, {"torch": 2.0, "numpy": 8.0}, None),
         ("sparse CE from logits", (65536 // scale, 10), 8, {"torch": 4.0}, None),
-        ("sparse CE from logits", (256, 10), 8, {}, 5.0),
+        ("sparse CE from logits", (256, 10), 8, {}, 5.0),  # never scaled
         ("BCE from logits", ((1 << 24) // scale // 1024, 1024), 12, {"torch": 3.0, "numpy": 5.0},
          None),
         ("MSE", ((1 << 24) // scale // 1024, 1024), 12, {"torch": 3.0, "numpy": 5.0}, None),
@@ -186,55 +190,73 @@ def make_blocks(name, shape, torch, threads):
 
 # ---- the command ----------------------------------------------------------------
 def main(argv: list[str]) -> int:
+    run(argv)
+    return 0
+
+
+def run(argv: list[str]) -> dict:
+    """Run the suite, print its report, write ``--json``; return the suite result
+    (`optkern._bench.summary`)."""
     parser = argparse.ArgumentParser(
         prog="python -m optkern bench losses",
         description="Loss kernels (value and gradient in one call, float32) against "
-                    "PyTorch and NumPy.")
-    parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter blocks")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of blocks (default 3)")
+                    "PyTorch and NumPy.",
+        epilog="The method is described in docs/benchmarks.md of the optkern repository.")
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller sizes, shorter blocks, one round")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="rounds of blocks (default 3; 1 with --quick)")
+    parser.add_argument("--budget", type=float, default=None,
+                        help="seconds per timed block (default 0.4; 0.15 with --quick)")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for optkern and torch (default: optkern's setting)")
+    parser.add_argument("--no-torch", action="store_true", help="skip torch even if installed")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="wall: elapsed time (default); cpu: this process's CPU time, "
                              "which other processes on a shared machine do not inflate "
                              "(meaningful with --threads 1 only)")
+    parser.add_argument("--json", metavar="PATH",
+                        help="write the figures and the machine to PATH")
+    parser.add_argument("--scale", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     import optkern as ok
 
+    t_start = now()
     if args.threads is not None:
         ok.set_num_threads(args.threads)
     threads = ok.get_num_threads()
-    try:
-        import torch
-    except ImportError:
-        torch = None
+    torch = None
+    if not args.no_torch:
+        try:
+            import torch
+        except ImportError:
+            torch = None
+    freeze_imports()
     info = ok.build_info()
-    budget = 0.15 if args.quick else 0.4
-    bandwidth = copy_bandwidth(1 << 26 if args.quick else 1 << 28)
+    rounds = args.rounds if args.rounds is not None else (1 if args.quick else 3)
+    budget = args.budget if args.budget is not None else (0.15 if args.quick else 0.4)
+    scale = args.scale or (4 if args.quick else 1)
+    bandwidth = copy_bandwidth(1 << 26 if args.quick or args.scale else 1 << 28)
+    bound_gbs = bandwidth / 1e9
     print(f"optkern {info['version']}, isa {info['isa']}, {threads} thread(s); "
           f"torch {torch.__version__ if torch else 'not installed'}; "
-          f"copy bandwidth {bandwidth / 1e9:.1f} GB/s; {args.rounds} round(s), medians"
+          f"copy bandwidth {bound_gbs:.1f} GB/s; {rounds} round(s), medians"
           f"{'; times are CPU time' if args.clock == 'cpu' else ''}")
-    header = (f"{'loss (value + gradient)':<24}{'shape':>14}{'optkern':>11}{'torch':>11}"
-              f"{'numpy':>11}{'x torch':>9}{'x numpy':>9}{'B/elem':>8}{'of bound':>9}{'others':>8}  goal")
-    print(header)
-    print("-" * len(header))
+    print()
+    print("| loss (value + gradient) | shape | optkern ms | optkern ns/elem | torch ns/elem "
+          "| NumPy ns/elem | speed-up vs torch | speed-up vs NumPy | B/elem "
+          "| fraction of bound | others | goal |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     met_all = True
-    for name, shape, bytes_per, targets, limit_us in cases(args.quick):
+    rows, raw = [], []
+    for name, shape, bytes_per, targets, limit_us in cases(args.quick, scale):
         before = cpu_snapshot()
-        medians = run_rounds(make_blocks(name, shape, torch, threads), args.rounds, budget,
+        medians = run_rounds(make_blocks(name, shape, torch, threads), rounds, budget,
                              clock=time.process_time if args.clock == "cpu" else None)
         others = foreign_load(before, cpu_snapshot())
-        others_s = f"{others:>8.2f}" if others is not None else f"{'-':>8}"
         mine = medians["optkern"]
-        bound = shape[0] * shape[1] * bytes_per / bandwidth
-        cells = []
-        for impl in ("torch", "numpy"):
-            cells.append(f"{medians[impl] * 1e3:>9.3f}ms" if impl in medians else f"{'-':>11}")
-        ratios = []
-        for impl in ("torch", "numpy"):
-            ratios.append(f"{medians[impl] / mine:>8.1f}x" if impl in medians else f"{'-':>9}")
+        n = shape[0] * shape[1]
         goals = []
         for impl, want in targets.items():
             if impl in medians:
@@ -244,16 +266,36 @@ def main(argv: list[str]) -> int:
         if limit_us is not None:
             ok_ = mine * 1e6 <= limit_us
             met_all &= ok_
-            goals.append(f"{mine * 1e6:.1f} us/call, goal {limit_us:g} us "
+            goals.append(f"{mine * 1e6:.1f} µs/call, goal {limit_us:g} µs "
                          f"{'met' if ok_ else 'not met'}")
         shape_s = f"{shape[0]}x{shape[1]}"
-        print(f"{name:<24}{shape_s:>14}{mine * 1e3:>9.3f}ms{cells[0]}{cells[1]}"
-              f"{ratios[0]}{ratios[1]}{bytes_per:>8}{bound / mine:>8.0%}{others_s}  {'; '.join(goals)}")
+        row = summary_row(name, shape_s, n, mine, medians.get("numpy"), medians.get("torch"),
+                          bytes_per_element=bytes_per, bound_gbs=bound_gbs,
+                          torch_label="torch forward + backward")
+        rows.append(row)
+        raw.append(dict(loss=name, shape=list(shape), bytes_per_element=bytes_per,
+                        medians=medians, others_cores=others, goals=goals))
+        print(f"| {name} | {shape_s} | {mine * 1e3:.3f} | {row['optkern_ns_per_element']:.3f} | "
+              f"{fmt(row['torch_ns_per_element'], '.3f')} | "
+              f"{fmt(row['numpy_ns_per_element'], '.3f')} | "
+              f"{fmt_x(row['speedup_torch'], '.1f')} | {fmt_x(row['speedup_numpy'], '.1f')} | "
+              f"{bytes_per} | {row['fraction_of_bound']:.2f} | {fmt(others, '.2f')} | "
+              f"{'; '.join(goals)} |")
+    print()
     print("bytes per element: sparse CE reads the logits and writes the gradient (8); "
           "BCE and MSE read target and prediction and write the gradient (12); "
           "others: cores used by other processes meanwhile")
     print("all goals met" if met_all else "some goals not met on this run")
-    return 0
+    print("(the method is described in docs/benchmarks.md of the optkern repository)")
+    result = dict(suite="losses", title="loss value and gradient in one call, float32",
+                  baseline="plain float32 NumPy code", bound_gbs=bound_gbs,
+                  bound="large NumPy copy, read + write bytes", rows=rows,
+                  wall_s=now() - t_start,
+                  raw=dict(threads=threads, rounds=rounds, budget_s=budget, clock=args.clock,
+                           cases=raw, all_goals_met=bool(met_all)))
+    if args.json:
+        write_json(args.json, {"losses": result}, threads, torch)
+    return result
 
 
 if __name__ == "__main__":

@@ -48,10 +48,11 @@ import optkern as ok
 from .bandwidth import bandwidth_bound, measure_bandwidth
 from .optimizer_rows import (FOUNDATION, ROW_BUDGET_S, ROW_ROUNDS, compare_with_foundation,
                              derive, print_rows_report, row_cases, row_goals, select_rows,
-                             torch_spec)
+                             torch_label, torch_spec)
 from .options import (add_timing_options, import_torch, machine_info, progress_printer,
                       resolve_timing_options)
 from .report import fmt, ratio, run_header
+from .summary import summary_row
 from .timing import FOREIGN_LOAD_LIMIT, PAUSE_S, loadavg, now, pause, run_rounds
 
 LR = 1e-3
@@ -260,6 +261,30 @@ def print_report(res):
 
 # ------------------------------------------------------------------ main ----
 def main(argv=None):
+    run(argv)
+    return 0
+
+
+def summary(res: dict) -> list[dict]:
+    """The shared summary rows (`summary.summary_row`): every row at every size it ran,
+    the foundation first."""
+    rows = []
+    for row in sorted(res["optimizers"], key=lambda r: r["id"] != FOUNDATION):
+        label = torch_label(row["torch"]) if row["torch"] else None
+        for c in row["cases"]:
+            rows.append(summary_row(
+                row["id"], c["name"], c["elements"], c["optkern"]["median"],
+                c["numpy"]["median"], c["torch"]["median"] if c.get("torch") else None,
+                bytes_per_element=row["bytes_per_element"],
+                bound_gbs=res["bandwidth_bound_gbs"],
+                bandwidth_bound_case=c["bandwidth_bound_case"],
+                torch_label=label and f"torch {label}"))
+    return rows
+
+
+def run(argv=None) -> dict:
+    """Run the suite, print its report, write ``--json``; return the suite result
+    (`optkern._bench.summary`)."""
     ap = argparse.ArgumentParser(
         prog="python -m optkern bench optimizers",
         description="One float32 step of every optimizer of the registry (both front ends): "
@@ -372,7 +397,11 @@ def main(argv=None):
     if settings.json:
         with open(settings.json, "w") as f:
             json.dump(res, f, indent=1)
-    return 0
+    return dict(suite="optimizers", title="one float32 step of every optimizer",
+                baseline="the pure-NumPy reference (optkern.reference)",
+                bound_gbs=res["bandwidth_bound_gbs"],
+                bound="best np.add bandwidth of the run; shown from 64 MiB working sets",
+                rows=summary(res), wall_s=res["wall_s"], raw=res)
 
 
 def new_entry(case):

@@ -24,7 +24,7 @@ import numpy as np
 
 import optkern as ok
 
-from .timing import FOREIGN_LOAD_LIMIT, Timer, loadavg, now
+from .timing import FOREIGN_LOAD_LIMIT, Timer, freeze_imports, loadavg, now
 
 
 @dataclasses.dataclass
@@ -94,6 +94,7 @@ def import_torch(threads: int):
         torch.set_num_threads(threads)
     except Exception:  # not installed or broken: skip the torch columns
         return None
+    freeze_imports()
     return torch
 
 
