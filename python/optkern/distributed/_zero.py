@@ -86,6 +86,10 @@ class ZeroMixin:
         self._scales: Any = None
         if getattr(opt, "_clipnorm", None) is not None or \
                 getattr(opt, "_global_clipnorm", None) is not None:
+            if not getattr(inner, "_plain", True):
+                raise ValueError("zero=True with clipnorm or global_clipnorm needs an optimizer "
+                                 "without use_ema / gradient_accumulation_steps / "
+                                 "exclude_from_weight_decay")
             inner._grad_scales = lambda flat: self._scales
 
     # -- stepping -------------------------------------------------------------------

@@ -214,7 +214,7 @@ class Optimizer(FusedStep, HasState):
                        for lr in self._group_lrs]
             scales = None
             if self._clipnorm is not None or self._global_clipnorm is not None:
-                scales = self._scales_from(_core.sum_squares(flat, self._groups.labels))
+                scales = self._grad_scales(flat)
             self._run_kernel(self._records, lrs, flat, scales)
             self._built = True
             self.iterations += 1
@@ -285,6 +285,10 @@ class Optimizer(FusedStep, HasState):
         if callable(lr):
             return check_number(f"learning_rate({step})", lr(step))
         return lr
+
+    def _grad_scales(self, grads: list) -> Any:
+        """The clip factors of ``grads`` (a hook: ZeRO-1 hands in global ones)."""
+        return self._scales_from(_core.sum_squares(grads, self._groups.labels))
 
     def _scales_from(self, sums: list) -> Any:
         if self._clipnorm is not None:
