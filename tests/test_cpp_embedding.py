@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -27,6 +28,15 @@ def test_installed_headers_and_cmake_package():
     lib = os.path.join(os.path.dirname(include), "lib", "liboptkern_core.a")
     assert os.path.isfile(lib)
     assert {"get_include", "get_cmake_dir"} <= set(optkern.__all__)
+
+
+def test_command_line_prints_the_paths():
+    for flag, expected in (("--include", optkern.get_include()),
+                           ("--cmake-dir", optkern.get_cmake_dir())):
+        out = subprocess.run([sys.executable, "-m", "optkern", flag], capture_output=True,
+                             text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout == expected + "\n"
 
 
 @pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
