@@ -29,7 +29,41 @@ _LAZY = {
 _SUBMODULES = {"keras", "torch", "optimizers", "reference", "checkpoint", "losses", "schedules",
                "distributed"}
 
-__all__ = ["build_info", "get_num_threads", "set_num_threads", *_LAZY, *sorted(_SUBMODULES)]
+__all__ = ["build_info", "get_num_threads", "set_num_threads", "get_include", "get_cmake_dir",
+           *_LAZY, *sorted(_SUBMODULES)]
+
+
+def get_include() -> str:
+    """The directory holding optkern's C++ headers (``optkern/optkern.hpp``, ...).
+
+    For compilers and build systems other than CMake; with CMake use
+    :func:`get_cmake_dir`. docs/cpp.md describes the C++ API.
+    """
+    return _installed("include")
+
+
+def get_cmake_dir() -> str:
+    """The directory of optkern's CMake package (``optkernConfig.cmake``).
+
+    Pass it as ``-Doptkern_DIR=...`` (or append it to ``CMAKE_PREFIX_PATH``); then
+    ``find_package(optkern CONFIG REQUIRED)`` defines the imported target
+    ``optkern::core`` (headers, the static C++ core and its OpenMP requirement).
+    """
+    return _installed("lib", "cmake", "optkern")
+
+
+def _installed(*parts: str) -> str:
+    """A directory the build installed into the package, beside the native module
+    (in an editable install the Python sources live elsewhere, the built files do not)."""
+    import os.path
+
+    from . import _core  # already loaded by build_info's module
+
+    path = os.path.join(os.path.dirname(os.path.abspath(_core.__file__)), *parts)
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"this installation of optkern has no {path}; "
+                                "reinstall it with pip to get the C++ core")
+    return path
 
 
 def __getattr__(name: str) -> object:

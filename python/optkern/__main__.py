@@ -14,7 +14,8 @@ EPILOG = """examples:
   optkern train --help           its options: data, optimizer, loss, schedule, checkpoints
   optkern info                   build info and a bit-for-bit self-check of every kernel
   optkern bench --quick          a quick run of the optimizer benchmark
-  optkern bench --help           the benchmark suites"""
+  optkern bench --help           the benchmark suites
+  optkern --cmake-dir            optkern_DIR for a C++ project (docs/cpp.md)"""
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -44,6 +45,19 @@ def _bench(args: argparse.Namespace) -> int:
     return bench_main(args.rest)
 
 
+class _PrintPath(argparse.Action):
+    """--include / --cmake-dir: print one of optkern's C++ paths and exit (like --version)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        import optkern
+
+        print(optkern.get_include() if option_string == "--include" else optkern.get_cmake_dir())
+        parser.exit()
+
+
 def main(argv: list[str] | None = None) -> int:
     from . import __version__
 
@@ -52,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"optkern {__version__}")
+    parser.add_argument("--include", action=_PrintPath,
+                        help="print the directory of the C++ headers and exit")
+    parser.add_argument("--cmake-dir", action=_PrintPath,
+                        help="print the directory of the CMake package (optkern_DIR) and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{train,info,bench}")
     sub.add_parser("train", add_help=False,
                    help="train a model end to end with optkern ('train --help' lists the options)")
