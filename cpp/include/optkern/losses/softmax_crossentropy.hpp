@@ -107,19 +107,22 @@ struct SoftmaxCrossentropy {
       // Sweep 2: e = exp(x − m) (into the gradient), s = Σe.
       // The next row's logits (and gradient) are fetched meanwhile: this
       // sweep computes while the max sweep waits on memory.
-      const bool next = r + 1 < r1;
+      // (The last row prefetches itself again: no branch in the loop.)
+      const std::size_t ahead = r + 1 < r1 ? K : 0;
+      const V mv2 = splat<V>(m);
       DoubleLanesOf<16> sacc;
-      for (std::size_t j = 0; j < K; j += W) {
-        const std::size_t n = K - j < W ? K - j : W;
-        if (next) {
-          __builtin_prefetch(x + K + j, 0, 3);
-          if constexpr (GRAD) __builtin_prefetch(g + K + j, 1, 3);
-        }
-        const V e = vexp((n == W ? load(x + j) : load_partial(x + j, n, ninf)) - m);
+      std::size_t j = 0;
+      for (; j + W <= K; j += W) {
+        __builtin_prefetch(x + ahead + j, 0, 3);
+        if constexpr (GRAD) __builtin_prefetch(g + ahead + j, 1, 3);
+        const V e = vexp(load(x + j) - mv2);
         sacc.add(e);
-        if constexpr (GRAD) {
-          if (n == W) store(g + j, e); else store_partial(g + j, e, n);
-        }
+        if constexpr (GRAD) store(g + j, e);
+      }
+      if (j < K) {
+        const V e = vexp(load_partial(x + j, K - j, ninf) - mv2);
+        sacc.add(e);
+        if constexpr (GRAD) store_partial(g + j, e, K - j);
       }
       const double s = sacc.sum();
       const double lse = static_cast<double>(m) + log_scalar(s);
@@ -129,14 +132,17 @@ struct SoftmaxCrossentropy {
         const double gf = grad_factor(c, w);
         const T a = static_cast<T>(gf * (sum_y + 2.0 * c.k.z_loss * lse) / s);
         const T b = static_cast<T>(gf);
-        for (std::size_t j = 0; j < K; j += W) {
-          const std::size_t n = K - j < W ? K - j : W;
-          V gv = (n == W ? load(g + j) : load_partial(g + j, n, T(0))) * a;
-          if constexpr (!SPARSE) {
-            const V yv = (n == W ? load(y + j) : load_partial(y + j, n, T(0))) * keep + add;
-            gv = gv - yv * b;
-          }
-          if (n == W) store(g + j, gv); else store_partial(g + j, gv, n);
+        const V av = splat<V>(a);
+        for (j = 0; j + W <= K; j += W) {
+          V gv = load(g + j) * av;
+          if constexpr (!SPARSE) gv = gv - (load(y + j) * keep + add) * b;
+          store(g + j, gv);
+        }
+        if (j < K) {
+          const std::size_t n = K - j;
+          V gv = load_partial(g + j, n, T(0)) * av;
+          if constexpr (!SPARSE) gv = gv - (load_partial(y + j, n, T(0)) * keep + add) * b;
+          store_partial(g + j, gv, n);
         }
         if constexpr (SPARSE) g[label] = g[label] - b;
       }
