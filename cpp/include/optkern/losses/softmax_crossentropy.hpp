@@ -11,7 +11,7 @@
 //
 // Many classes: per row, one sweep for the max (and Σy', Σy'x; sparse: four
 // independent max chains), one sweep writing e into the gradient while summing
-// s (in 16 double lanes) and prefetching the next row, and one sweep scaling it
+// s (pairs e_j + e_{j+16} into 16 double lanes) and prefetching the next row, and one sweep scaling it
 // in place, each over a row still in cache: one exp per element, no temporary.
 // The label's logit is read before the gradient is written, so grad may be
 // the logits themselves. Few classes (K ≤ 16): blocks of one row per vector
@@ -101,28 +101,42 @@ struct SoftmaxCrossentropy {
           syx.add(yv == T(0) ? V{} : yv * xv);
         }
       }
-      const T m = max_lane(mv);
+      const T m = row_max(mv);
       const double sum_yx = SPARSE ? static_cast<double>(x[label]) : syx.sum();
       const double sum_y = SPARSE ? 1.0 : sy.sum();
-      // Sweep 2: e = exp(x − m) (into the gradient), s = Σe.
-      // The next row's logits (and gradient) are fetched meanwhile: this
-      // sweep computes while the max sweep waits on memory.
-      // (The last row prefetches itself again: no branch in the loop.)
+      // Sweep 2: e = exp(x − m) (into the gradient), s = Σe: in blocks of 32
+      // elements, e_j + e_{j+16} added in T and then into double lane j mod
+      // 16 (whatever the vector width; elements past K count as e = 0). The
+      // next row's logits (and gradient) are fetched meanwhile: this sweep
+      // computes while the max sweep waits on memory (the last row fetches
+      // itself again: no branch in the loop).
       const std::size_t ahead = r + 1 < r1 ? K : 0;
       const V mv2 = splat<V>(m);
       DoubleLanesOf<16> sacc;
       std::size_t j = 0;
-      for (; j + W <= K; j += W) {
-        __builtin_prefetch(x + ahead + j, 0, 3);
-        if constexpr (GRAD) __builtin_prefetch(g + ahead + j, 1, 3);
-        const V e = vexp(load(x + j) - mv2);
-        sacc.add(e);
-        if constexpr (GRAD) store(g + j, e);
+      for (; j + 32 <= K; j += 32) {
+        for (std::size_t q = 0; q < 16; q += W) {
+          __builtin_prefetch(x + ahead + j + q, 0, 3);
+          __builtin_prefetch(x + ahead + j + 16 + q, 0, 3);
+          if constexpr (GRAD) {
+            __builtin_prefetch(g + ahead + j + q, 1, 3);
+            __builtin_prefetch(g + ahead + j + 16 + q, 1, 3);
+          }
+          const V e0 = vexp(load(x + j + q) - mv2);
+          const V e1 = vexp(load(x + j + 16 + q) - mv2);
+          sacc.add(e0 + e1);
+          if constexpr (GRAD) {
+            store(g + j + q, e0);
+            store(g + j + 16 + q, e1);
+          }
+        }
       }
       if (j < K) {
-        const V e = vexp(load_partial(x + j, K - j, ninf) - mv2);
-        sacc.add(e);
-        if constexpr (GRAD) store_partial(g + j, e, K - j);
+        for (std::size_t q = 0; q < 16; q += W) {
+          const V e0 = tail_exp<T, GRAD>(x, g, K, j + q, mv2);
+          const V e1 = tail_exp<T, GRAD>(x, g, K, j + 16 + q, mv2);
+          sacc.add(e0 + e1);
+        }
       }
       const double s = sacc.sum();
       const double lse = static_cast<double>(m) + log_scalar(s);
@@ -130,7 +144,9 @@ struct SoftmaxCrossentropy {
       if constexpr (GRAD) {
         // Sweep 3: g = e·a − y'·b.
         const double gf = grad_factor(c, w);
-        const T a = static_cast<T>(gf * (sum_y + 2.0 * c.k.z_loss * lse) / s);
+        // (Without z_loss, a does not wait for the log.)
+        const double za = c.k.z_loss != 0.0 ? sum_y + 2.0 * c.k.z_loss * lse : sum_y;
+        const T a = static_cast<T>(gf * za / s);
         const T b = static_cast<T>(gf);
         const V av = splat<V>(a);
         for (j = 0; j + W <= K; j += W) {
@@ -148,6 +164,34 @@ struct SoftmaxCrossentropy {
       }
     }
     return total;
+  }
+
+  // The largest lane of v (on AVX-512 a shuffle tree; the order can only
+  // change which of +0/−0 or which NaN is taken, and neither changes a result:
+  // x − m and m + log s come out the same, a NaN row is NaN throughout).
+  template <class V>
+  static OPTKERN_VINLINE elem_t<V> row_max(V v) {
+#if defined(__AVX512F__)
+    if constexpr (sizeof(elem_t<V>) == 4) return _mm512_reduce_max_ps((__m512)v);
+    else return _mm512_reduce_max_pd((__m512d)v);
+#else
+    return max_lane(v);
+#endif
+  }
+
+  // e = exp(x_i − m) for the W elements from i (e = 0 past K), stored into
+  // the gradient's elements below K.
+  template <class T, bool GRAD>
+  static OPTKERN_VINLINE vec_t<T> tail_exp(const T* x, T* g, std::size_t K, std::size_t i,
+                                           vec_t<T> m) {
+    constexpr std::size_t W = simd<T>::W;
+    if (i >= K) return vec_t<T>{};
+    const std::size_t n = K - i < W ? K - i : W;
+    const vec_t<T> e = vexp((n == W ? load(x + i) : load_partial(x + i, n, -static_cast<T>(INFINITY))) - m);
+    if constexpr (GRAD) {
+      if (n == W) store(g + i, e); else store_partial(g + i, e, n);
+    }
+    return e;
   }
 
   // Class k of row i (i < nb) into dst[k][i]; rows past nb hold 0. Class by
