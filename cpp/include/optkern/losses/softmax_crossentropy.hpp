@@ -52,6 +52,66 @@ struct SoftmaxCrossentropy {
     return z != 0.0 ? L + z * lse * lse : L;
   }
 
+  // Sweep 1 of row r: the max; sparse: the label and x[label]; dense: Σy'
+  // and Σy'·x.
+  template <class T>
+  struct Head {
+    T m;
+    double w, sum_y, sum_yx;
+    std::int64_t label;
+    bool ignored;
+  };
+
+  template <class T>
+  static OPTKERN_VINLINE Head<T> head(const LossCall<T>& c, std::size_t r) {
+    using V = vec_t<T>;
+    constexpr std::size_t W = simd<T>::W;
+    const std::size_t K = c.in.cols;
+    const T keep = c.k.smooth_keep;
+    const T add = c.k.label_smoothing / static_cast<T>(K);
+    const T ninf = -static_cast<T>(INFINITY);
+    const T* x = c.in.y_pred + r * K;
+    Head<T> h{};
+    h.w = weight_at(c, r);
+    if constexpr (SPARSE) {
+      if (is_ignored(c, r)) {
+        h.ignored = true;
+        return h;
+      }
+      h.label = label_at(c.in, r);
+    }
+    V mv = splat<V>(ninf);
+    DoubleLanes sy, syx;
+    const T* y = SPARSE ? nullptr : c.in.y_true + r * K;
+    std::size_t j0 = 0;
+    if constexpr (SPARSE) {
+      // Four independent maxima (the max of the same elements in any order).
+      V m1 = mv, m2 = mv, m3 = mv;
+      for (; j0 + 4 * W <= K; j0 += 4 * W) {
+        mv = max_v(mv, load(x + j0));
+        m1 = max_v(m1, load(x + j0 + W));
+        m2 = max_v(m2, load(x + j0 + 2 * W));
+        m3 = max_v(m3, load(x + j0 + 3 * W));
+      }
+      mv = max_v(max_v(mv, m1), max_v(m2, m3));
+    }
+    for (std::size_t j = j0; j < K; j += W) {
+      const std::size_t n = K - j < W ? K - j : W;
+      const V xv = n == W ? load(x + j) : load_partial(x + j, n, ninf);
+      mv = max_v(mv, xv);
+      if constexpr (!SPARSE) {
+        V yv = (n == W ? load(y + j) : load_partial(y + j, n, T(0))) * keep + add;
+        if (n < W) yv = lanes_below<T>(n) ? yv : V{};
+        sy.add(yv);
+        syx.add(yv == T(0) ? V{} : yv * xv);
+      }
+    }
+    h.m = row_max(mv);
+    h.sum_yx = SPARSE ? static_cast<double>(x[h.label]) : syx.sum();
+    h.sum_y = SPARSE ? 1.0 : sy.sum();
+    return h;
+  }
+
   template <class T, bool GRAD>
   [[gnu::flatten]] static double many_classes(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
     using V = vec_t<T>;
@@ -61,49 +121,25 @@ struct SoftmaxCrossentropy {
     const T add = c.k.label_smoothing / static_cast<T>(K);
     const T ninf = -static_cast<T>(INFINITY);
     double total = 0.0;
+    // Row r's sweep 1 runs before row r−1's sweep 3: its loads and maxima
+    // fill the wait for row r−1's sum and scale factor, and row r's sweep 2
+    // starts with its max known.
+    Head<T> h = head(c, r0);
     for (std::size_t r = r0; r < r1; ++r) {
       const T* x = c.in.y_pred + r * K;
       T* g = GRAD ? c.in.grad + r * K : nullptr;
-      const double w = weight_at(c, r);
-      std::int64_t label = 0;
-      if constexpr (SPARSE) {
-        if (is_ignored(c, r)) {
-          if constexpr (GRAD) std::memset(g, 0, K * sizeof(T));
-          total += record_row(c, r, 0.0, 0.0);
-          continue;
-        }
-        label = label_at(c.in, r);
+      const double w = h.w;
+      const std::int64_t label = h.label;
+      if (SPARSE && h.ignored) {
+        if constexpr (GRAD) std::memset(g, 0, K * sizeof(T));
+        total += record_row(c, r, 0.0, 0.0);
+        if (r + 1 < r1) h = head(c, r + 1);
+        continue;
       }
-      // Sweep 1: the max; dense: Σy' and Σy'·x.
-      V mv = splat<V>(ninf);
-      DoubleLanes sy, syx;
       const T* y = SPARSE ? nullptr : c.in.y_true + r * K;
-      std::size_t j0 = 0;
-      if constexpr (SPARSE) {
-        // Four independent maxima (the max of the same elements in any order).
-        V m1 = mv, m2 = mv, m3 = mv;
-        for (; j0 + 4 * W <= K; j0 += 4 * W) {
-          mv = max_v(mv, load(x + j0));
-          m1 = max_v(m1, load(x + j0 + W));
-          m2 = max_v(m2, load(x + j0 + 2 * W));
-          m3 = max_v(m3, load(x + j0 + 3 * W));
-        }
-        mv = max_v(max_v(mv, m1), max_v(m2, m3));
-      }
-      for (std::size_t j = j0; j < K; j += W) {
-        const std::size_t n = K - j < W ? K - j : W;
-        const V xv = n == W ? load(x + j) : load_partial(x + j, n, ninf);
-        mv = max_v(mv, xv);
-        if constexpr (!SPARSE) {
-          V yv = (n == W ? load(y + j) : load_partial(y + j, n, T(0))) * keep + add;
-          if (n < W) yv = lanes_below<T>(n) ? yv : V{};
-          sy.add(yv);
-          syx.add(yv == T(0) ? V{} : yv * xv);
-        }
-      }
-      const T m = row_max(mv);
-      const double sum_yx = SPARSE ? static_cast<double>(x[label]) : syx.sum();
-      const double sum_y = SPARSE ? 1.0 : sy.sum();
+      const T m = h.m;
+      const double sum_yx = h.sum_yx;
+      const double sum_y = h.sum_y;
       // Sweep 2: e = exp(x − m) (into the gradient), s = Σe: in blocks of 32
       // elements, e_j + e_{j+16} added in T and then into double lane j mod
       // 16 (whatever the vector width; elements past K count as e = 0). The
@@ -141,6 +177,7 @@ struct SoftmaxCrossentropy {
       const double s = sacc.sum();
       const double lse = static_cast<double>(m) + log_scalar(s);
       total += record_row(c, r, w, row_loss(lse, sum_y, sum_yx, c.k.z_loss));
+      if (r + 1 < r1) h = head(c, r + 1);
       if constexpr (GRAD) {
         // Sweep 3: g = e·a − y'·b.
         const double gf = grad_factor(c, w);
