@@ -152,13 +152,15 @@ OPTKERN_VINLINE V clamp_above(V x, elem_t<V> hi) {
 #endif
 }
 
-template <class V>
+// NONPOSITIVE: the caller guarantees x ≤ 0 or NaN (a softmax's x − max),
+// so the clamp above, a no-op there, is left out: the same bits.
+template <class V, bool NONPOSITIVE = false>
 OPTKERN_VINLINE V vexp(V x) {
   using T = elem_t<V>;
   using S = simd<T>;
   using I = typename S::I;
   x = clamp_below(x, S::kExpLo);  // NaN passes both
-  x = clamp_above(x, S::kExpHi);
+  if constexpr (!NONPOSITIVE) x = clamp_above(x, S::kExpHi);
   const V magic = splat<V>(S::kRoundMagic);
   const V xl = x * T(1.4426950408889634);
 #if defined(__AVX512F__)

@@ -158,8 +158,8 @@ struct SoftmaxCrossentropy {
             __builtin_prefetch(g + ahead + j + q, 1, 3);
             __builtin_prefetch(g + ahead + j + 16 + q, 1, 3);
           }
-          const V e0 = vexp(load(x + j + q) - mv2);
-          const V e1 = vexp(load(x + j + 16 + q) - mv2);
+          const V e0 = vexp<V, true>(load(x + j + q) - mv2);
+          const V e1 = vexp<V, true>(load(x + j + 16 + q) - mv2);
           sacc.add(e0 + e1);
           if constexpr (GRAD) {
             store(g + j + q, e0);
@@ -224,7 +224,7 @@ struct SoftmaxCrossentropy {
     constexpr std::size_t W = simd<T>::W;
     if (i >= K) return vec_t<T>{};
     const std::size_t n = K - i < W ? K - i : W;
-    const vec_t<T> e = vexp((n == W ? load(x + i) : load_partial(x + i, n, -static_cast<T>(INFINITY))) - m);
+    const vec_t<T> e = vexp<vec_t<T>, true>((n == W ? load(x + i) : load_partial(x + i, n, -static_cast<T>(INFINITY))) - m);
     if constexpr (GRAD) {
       if (n == W) store(g + i, e); else store_partial(g + i, e, n);
     }
@@ -318,7 +318,7 @@ struct SoftmaxCrossentropy {
       for (std::size_t k = 1; k < K; ++k) m = max_v(m, load(xs[k]));
       vd s[H] = {};
       for (std::size_t k = 0; k < K; ++k) {
-        const V e = vexp(load(xs[k]) - m);
+        const V e = vexp<V, true>(load(xs[k]) - m);
         store(xs[k], e);
         for (std::size_t h = 0; h < H; ++h) s[h] = s[h] + part_in_double(e, h);
       }
