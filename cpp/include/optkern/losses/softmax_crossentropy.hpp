@@ -11,7 +11,7 @@
 //
 // Many classes: per row, one sweep for the max (and Σy', Σy'x; sparse: four
 // independent max chains), one sweep writing e into the gradient while summing
-// s (pairs e_j + e_{j+16} into 16 double lanes) and prefetching the next row, and one sweep scaling it
+// s (sums of four e in T into 16 double lanes) and prefetching the next row, and one sweep scaling it
 // in place, each over a row still in cache: one exp per element, no temporary.
 // The label's logit is read before the gradient is written, so grad may be
 // the logits themselves. Few classes (K ≤ 16): blocks of one row per vector
@@ -140,38 +140,33 @@ struct SoftmaxCrossentropy {
       const T m = h.m;
       const double sum_yx = h.sum_yx;
       const double sum_y = h.sum_y;
-      // Sweep 2: e = exp(x − m) (into the gradient), s = Σe: in blocks of 32
-      // elements, e_j + e_{j+16} added in T and then into double lane j mod
-      // 16 (whatever the vector width; elements past K count as e = 0). The
-      // next row's logits (and gradient) are fetched meanwhile: this sweep
-      // computes while the max sweep waits on memory (the last row fetches
-      // itself again: no branch in the loop).
+      // Sweep 2: e = exp(x − m) (into the gradient), s = Σe: in blocks of 64
+      // elements, (e_j + e_{j+16}) + (e_{j+32} + e_{j+48}) added in T and
+      // then into double lane j mod 16 (whatever the vector width; elements
+      // past K count as e = 0). The next row's logits (and gradient) are
+      // fetched meanwhile: this sweep computes while the max sweep waits on
+      // memory (the last row fetches itself again: no branch in the loop).
       const std::size_t ahead = r + 1 < r1 ? K : 0;
       const V mv2 = splat<V>(m);
       DoubleLanesOf<16> sacc;
       std::size_t j = 0;
-      for (; j + 32 <= K; j += 32) {
+      for (; j + 64 <= K; j += 64) {
         for (std::size_t q = 0; q < 16; q += W) {
-          __builtin_prefetch(x + ahead + j + q, 0, 3);
-          __builtin_prefetch(x + ahead + j + 16 + q, 0, 3);
-          if constexpr (GRAD) {
-            __builtin_prefetch(g + ahead + j + q, 1, 3);
-            __builtin_prefetch(g + ahead + j + 16 + q, 1, 3);
+          V e[4];
+          for (std::size_t u = 0; u < 4; ++u) {
+            __builtin_prefetch(x + ahead + j + 16 * u + q, 0, 3);
+            if constexpr (GRAD) __builtin_prefetch(g + ahead + j + 16 * u + q, 1, 3);
+            e[u] = vexp<V, true>(load(x + j + 16 * u + q) - mv2);
+            if constexpr (GRAD) store(g + j + 16 * u + q, e[u]);
           }
-          const V e0 = vexp<V, true>(load(x + j + q) - mv2);
-          const V e1 = vexp<V, true>(load(x + j + 16 + q) - mv2);
-          sacc.add(e0 + e1);
-          if constexpr (GRAD) {
-            store(g + j + q, e0);
-            store(g + j + 16 + q, e1);
-          }
+          sacc.add((e[0] + e[1]) + (e[2] + e[3]));
         }
       }
       if (j < K) {
         for (std::size_t q = 0; q < 16; q += W) {
-          const V e0 = tail_exp<T, GRAD>(x, g, K, j + q, mv2);
-          const V e1 = tail_exp<T, GRAD>(x, g, K, j + 16 + q, mv2);
-          sacc.add(e0 + e1);
+          V e[4];
+          for (std::size_t u = 0; u < 4; ++u) e[u] = tail_exp<T, GRAD>(x, g, K, j + 16 * u + q, mv2);
+          sacc.add((e[0] + e[1]) + (e[2] + e[3]));
         }
       }
       const double s = sacc.sum();
