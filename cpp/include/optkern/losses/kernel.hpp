@@ -73,9 +73,17 @@ template <class T>
 using vec_t = typename simd<T>::V;
 
 // n < W elements into a vector whose other lanes hold `pad`.
+// (AVX-512: one masked load or store, rather than a copy through the stack.)
 template <class T>
 OPTKERN_VINLINE vec_t<T> load_partial(const T* p, std::size_t n, T pad) {
   vec_t<T> v = splat<vec_t<T>>(pad);
+#if defined(__AVX512F__)
+  if constexpr (sizeof(T) == 4) {
+    return (vec_t<T>)_mm512_mask_loadu_ps((__m512)v, static_cast<__mmask16>((1u << n) - 1), p);
+  } else {
+    return (vec_t<T>)_mm512_mask_loadu_pd((__m512d)v, static_cast<__mmask8>((1u << n) - 1), p);
+  }
+#endif
   std::memcpy(&v, p, n * sizeof(T));
   return v;
 }
@@ -94,6 +102,14 @@ OPTKERN_VINLINE void store(T* p, vec_t<T> v) {
 
 template <class T>
 OPTKERN_VINLINE void store_partial(T* p, vec_t<T> v, std::size_t n) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(T) == 4) {
+    _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), (__m512)v);
+  } else {
+    _mm512_mask_storeu_pd(p, static_cast<__mmask8>((1u << n) - 1), (__m512d)v);
+  }
+  return;
+#endif
   std::memcpy(p, &v, n * sizeof(T));
 }
 

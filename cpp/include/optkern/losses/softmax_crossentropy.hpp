@@ -11,7 +11,7 @@
 //
 // Many classes: per row, one sweep for the max (and Σy', Σy'x; sparse: four
 // independent max chains), one sweep writing e into the gradient while summing
-// s (in 16 double lanes) and prefetching the next row, and one sweep scaling it
+// s (sums of four e in T into 16 double lanes) and prefetching the next row, and one sweep scaling it
 // in place, each over a row still in cache: one exp per element, no temporary.
 // The label's logit is read before the gradient is written, so grad may be
 // the logits themselves. Few classes (K ≤ 16): blocks of one row per vector
@@ -52,6 +52,66 @@ struct SoftmaxCrossentropy {
     return z != 0.0 ? L + z * lse * lse : L;
   }
 
+  // Sweep 1 of row r: the max; sparse: the label and x[label]; dense: Σy'
+  // and Σy'·x.
+  template <class T>
+  struct Head {
+    T m;
+    double w, sum_y, sum_yx;
+    std::int64_t label;
+    bool ignored;
+  };
+
+  template <class T>
+  static OPTKERN_VINLINE Head<T> head(const LossCall<T>& c, std::size_t r) {
+    using V = vec_t<T>;
+    constexpr std::size_t W = simd<T>::W;
+    const std::size_t K = c.in.cols;
+    const T keep = c.k.smooth_keep;
+    const T add = c.k.label_smoothing / static_cast<T>(K);
+    const T ninf = -static_cast<T>(INFINITY);
+    const T* x = c.in.y_pred + r * K;
+    Head<T> h{};
+    h.w = weight_at(c, r);
+    if constexpr (SPARSE) {
+      if (is_ignored(c, r)) {
+        h.ignored = true;
+        return h;
+      }
+      h.label = label_at(c.in, r);
+    }
+    V mv = splat<V>(ninf);
+    DoubleLanes sy, syx;
+    const T* y = SPARSE ? nullptr : c.in.y_true + r * K;
+    std::size_t j0 = 0;
+    if constexpr (SPARSE) {
+      // Four independent maxima (the max of the same elements in any order).
+      V m1 = mv, m2 = mv, m3 = mv;
+      for (; j0 + 4 * W <= K; j0 += 4 * W) {
+        mv = max_v(mv, load(x + j0));
+        m1 = max_v(m1, load(x + j0 + W));
+        m2 = max_v(m2, load(x + j0 + 2 * W));
+        m3 = max_v(m3, load(x + j0 + 3 * W));
+      }
+      mv = max_v(max_v(mv, m1), max_v(m2, m3));
+    }
+    for (std::size_t j = j0; j < K; j += W) {
+      const std::size_t n = K - j < W ? K - j : W;
+      const V xv = n == W ? load(x + j) : load_partial(x + j, n, ninf);
+      mv = max_v(mv, xv);
+      if constexpr (!SPARSE) {
+        V yv = (n == W ? load(y + j) : load_partial(y + j, n, T(0))) * keep + add;
+        if (n < W) yv = lanes_below<T>(n) ? yv : V{};
+        sy.add(yv);
+        syx.add(yv == T(0) ? V{} : yv * xv);
+      }
+    }
+    h.m = row_max(mv);
+    h.sum_yx = SPARSE ? static_cast<double>(x[h.label]) : syx.sum();
+    h.sum_y = SPARSE ? 1.0 : sy.sum();
+    return h;
+  }
+
   template <class T, bool GRAD>
   [[gnu::flatten]] static double many_classes(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
     using V = vec_t<T>;
@@ -61,87 +121,109 @@ struct SoftmaxCrossentropy {
     const T add = c.k.label_smoothing / static_cast<T>(K);
     const T ninf = -static_cast<T>(INFINITY);
     double total = 0.0;
+    // Row r's sweep 1 runs before row r−1's sweep 3: its loads and maxima
+    // fill the wait for row r−1's sum and scale factor, and row r's sweep 2
+    // starts with its max known.
+    Head<T> h = head(c, r0);
     for (std::size_t r = r0; r < r1; ++r) {
       const T* x = c.in.y_pred + r * K;
       T* g = GRAD ? c.in.grad + r * K : nullptr;
-      const double w = weight_at(c, r);
-      std::int64_t label = 0;
-      if constexpr (SPARSE) {
-        if (is_ignored(c, r)) {
-          if constexpr (GRAD) std::memset(g, 0, K * sizeof(T));
-          total += record_row(c, r, 0.0, 0.0);
-          continue;
-        }
-        label = label_at(c.in, r);
+      const double w = h.w;
+      const std::int64_t label = h.label;
+      if (SPARSE && h.ignored) {
+        if constexpr (GRAD) std::memset(g, 0, K * sizeof(T));
+        total += record_row(c, r, 0.0, 0.0);
+        if (r + 1 < r1) h = head(c, r + 1);
+        continue;
       }
-      // Sweep 1: the max; dense: Σy' and Σy'·x.
-      V mv = splat<V>(ninf);
-      DoubleLanes sy, syx;
       const T* y = SPARSE ? nullptr : c.in.y_true + r * K;
-      std::size_t j0 = 0;
-      if constexpr (SPARSE) {
-        // Four independent maxima (the max of the same elements in any order).
-        V m1 = mv, m2 = mv, m3 = mv;
-        for (; j0 + 4 * W <= K; j0 += 4 * W) {
-          mv = max_v(mv, load(x + j0));
-          m1 = max_v(m1, load(x + j0 + W));
-          m2 = max_v(m2, load(x + j0 + 2 * W));
-          m3 = max_v(m3, load(x + j0 + 3 * W));
-        }
-        mv = max_v(max_v(mv, m1), max_v(m2, m3));
-      }
-      for (std::size_t j = j0; j < K; j += W) {
-        const std::size_t n = K - j < W ? K - j : W;
-        const V xv = n == W ? load(x + j) : load_partial(x + j, n, ninf);
-        mv = max_v(mv, xv);
-        if constexpr (!SPARSE) {
-          V yv = (n == W ? load(y + j) : load_partial(y + j, n, T(0))) * keep + add;
-          if (n < W) yv = lanes_below<T>(n) ? yv : V{};
-          sy.add(yv);
-          syx.add(yv == T(0) ? V{} : yv * xv);
-        }
-      }
-      const T m = max_lane(mv);
-      const double sum_yx = SPARSE ? static_cast<double>(x[label]) : syx.sum();
-      const double sum_y = SPARSE ? 1.0 : sy.sum();
-      // Sweep 2: e = exp(x − m) (into the gradient), s = Σe.
-      // The next row's logits (and gradient) are fetched meanwhile: this
-      // sweep computes while the max sweep waits on memory.
-      const bool next = r + 1 < r1;
+      const T m = h.m;
+      const double sum_yx = h.sum_yx;
+      const double sum_y = h.sum_y;
+      // Sweep 2: e = exp(x − m) (into the gradient), s = Σe: in blocks of 64
+      // elements, (e_j + e_{j+16}) + (e_{j+32} + e_{j+48}) added in T and
+      // then into double lane j mod 16 (whatever the vector width; elements
+      // past K count as e = 0). The next row's logits (and gradient) are
+      // fetched meanwhile: this sweep computes while the max sweep waits on
+      // memory (the last row fetches itself again: no branch in the loop).
+      const std::size_t ahead = r + 1 < r1 ? K : 0;
+      const V mv2 = splat<V>(m);
       DoubleLanesOf<16> sacc;
-      for (std::size_t j = 0; j < K; j += W) {
-        const std::size_t n = K - j < W ? K - j : W;
-        if (next) {
-          __builtin_prefetch(x + K + j, 0, 3);
-          if constexpr (GRAD) __builtin_prefetch(g + K + j, 1, 3);
+      std::size_t j = 0;
+      for (; j + 64 <= K; j += 64) {
+        for (std::size_t q = 0; q < 16; q += W) {
+          V e[4];
+          for (std::size_t u = 0; u < 4; ++u) {
+            __builtin_prefetch(x + ahead + j + 16 * u + q, 0, 3);
+            if constexpr (GRAD) __builtin_prefetch(g + ahead + j + 16 * u + q, 1, 3);
+            e[u] = vexp<V, true>(load(x + j + 16 * u + q) - mv2);
+            if constexpr (GRAD) store(g + j + 16 * u + q, e[u]);
+          }
+          sacc.add((e[0] + e[1]) + (e[2] + e[3]));
         }
-        const V e = vexp((n == W ? load(x + j) : load_partial(x + j, n, ninf)) - m);
-        sacc.add(e);
-        if constexpr (GRAD) {
-          if (n == W) store(g + j, e); else store_partial(g + j, e, n);
+      }
+      if (j < K) {
+        for (std::size_t q = 0; q < 16; q += W) {
+          V e[4];
+          for (std::size_t u = 0; u < 4; ++u) e[u] = tail_exp<T, GRAD>(x, g, K, j + 16 * u + q, mv2);
+          sacc.add((e[0] + e[1]) + (e[2] + e[3]));
         }
       }
       const double s = sacc.sum();
       const double lse = static_cast<double>(m) + log_scalar(s);
       total += record_row(c, r, w, row_loss(lse, sum_y, sum_yx, c.k.z_loss));
+      if (r + 1 < r1) h = head(c, r + 1);
       if constexpr (GRAD) {
         // Sweep 3: g = e·a − y'·b.
         const double gf = grad_factor(c, w);
-        const T a = static_cast<T>(gf * (sum_y + 2.0 * c.k.z_loss * lse) / s);
+        // (Without z_loss, a does not wait for the log.)
+        const double za = c.k.z_loss != 0.0 ? sum_y + 2.0 * c.k.z_loss * lse : sum_y;
+        const T a = static_cast<T>(gf * za / s);
         const T b = static_cast<T>(gf);
-        for (std::size_t j = 0; j < K; j += W) {
-          const std::size_t n = K - j < W ? K - j : W;
-          V gv = (n == W ? load(g + j) : load_partial(g + j, n, T(0))) * a;
-          if constexpr (!SPARSE) {
-            const V yv = (n == W ? load(y + j) : load_partial(y + j, n, T(0))) * keep + add;
-            gv = gv - yv * b;
-          }
-          if (n == W) store(g + j, gv); else store_partial(g + j, gv, n);
+        const V av = splat<V>(a);
+        for (j = 0; j + W <= K; j += W) {
+          V gv = load(g + j) * av;
+          if constexpr (!SPARSE) gv = gv - (load(y + j) * keep + add) * b;
+          store(g + j, gv);
+        }
+        if (j < K) {
+          const std::size_t n = K - j;
+          V gv = load_partial(g + j, n, T(0)) * av;
+          if constexpr (!SPARSE) gv = gv - (load_partial(y + j, n, T(0)) * keep + add) * b;
+          store_partial(g + j, gv, n);
         }
         if constexpr (SPARSE) g[label] = g[label] - b;
       }
     }
     return total;
+  }
+
+  // The largest lane of v (on AVX-512 a shuffle tree; the order can only
+  // change which of +0/−0 or which NaN is taken, and neither changes a result:
+  // x − m and m + log s come out the same, a NaN row is NaN throughout).
+  template <class V>
+  static OPTKERN_VINLINE elem_t<V> row_max(V v) {
+#if defined(__AVX512F__)
+    if constexpr (sizeof(elem_t<V>) == 4) return _mm512_reduce_max_ps((__m512)v);
+    else return _mm512_reduce_max_pd((__m512d)v);
+#else
+    return max_lane(v);
+#endif
+  }
+
+  // e = exp(x_i − m) for the W elements from i (e = 0 past K), stored into
+  // the gradient's elements below K.
+  template <class T, bool GRAD>
+  static OPTKERN_VINLINE vec_t<T> tail_exp(const T* x, T* g, std::size_t K, std::size_t i,
+                                           vec_t<T> m) {
+    constexpr std::size_t W = simd<T>::W;
+    if (i >= K) return vec_t<T>{};
+    const std::size_t n = K - i < W ? K - i : W;
+    const vec_t<T> e = vexp<vec_t<T>, true>((n == W ? load(x + i) : load_partial(x + i, n, -static_cast<T>(INFINITY))) - m);
+    if constexpr (GRAD) {
+      if (n == W) store(g + i, e); else store_partial(g + i, e, n);
+    }
+    return e;
   }
 
   // Class k of row i (i < nb) into dst[k][i]; rows past nb hold 0. Class by
@@ -231,7 +313,7 @@ struct SoftmaxCrossentropy {
       for (std::size_t k = 1; k < K; ++k) m = max_v(m, load(xs[k]));
       vd s[H] = {};
       for (std::size_t k = 0; k < K; ++k) {
-        const V e = vexp(load(xs[k]) - m);
+        const V e = vexp<V, true>(load(xs[k]) - m);
         store(xs[k], e);
         for (std::size_t h = 0; h < H; ++h) s[h] = s[h] + part_in_double(e, h);
       }
