@@ -46,6 +46,7 @@ import numpy as np
 import optkern as ok
 
 from .bandwidth import bandwidth_bound, measure_bandwidth
+from .controls import print_controls, time_controls
 from .optimizer_rows import (FOUNDATION, ROW_BUDGET_S, ROW_ROUNDS, compare_with_foundation,
                              derive, print_rows_report, row_cases, row_goals, select_rows,
                              torch_label, torch_spec)
@@ -297,10 +298,15 @@ def run(argv=None) -> dict:
     ap.add_argument("--only", metavar="SUBSTRING",
                     help="time only the rows whose id contains SUBSTRING (several: "
                          "comma-separated), e.g. --only keras-sgd or --only adam,lion; "
-                         f"the ids: {', '.join(c.id for c in select_rows(None))}")
+                         f"the ids: {', '.join(c.id for c in select_rows(None))}; "
+                         "'controls' (run with keras-adam): the use_ema and "
+                         "skip_nonfinite rows")
     args = ap.parse_args(argv)
     selected = select_rows(args.only)
-    if not selected:
+    # the training-controls rows: with the foundation row, or asked for by name
+    with_controls = not args.only or any(s.strip() in ("controls", FOUNDATION)
+                                         for s in args.only.split(","))
+    if not selected and not with_controls:
         ap.error(f"--only {args.only!r} selects no row (the ids: "
                  f"{', '.join(c.id for c in select_rows(None))})")
     progress = progress_printer()
@@ -352,6 +358,14 @@ def run(argv=None) -> dict:
         del p0, g
         gc.collect()
 
+    if with_controls:
+        progress("training controls (use_ema, skip_nonfinite)")
+        res["controls"] = time_controls(timer, run_rounds, row_budget, row_rounds,
+                                        settings.quick,
+                                        QUICK_PAUSE_S if settings.quick else PAUSE_S)
+        for r in res["controls"]["pooled"].values():
+            r.pop("rounds", None)
+
     progress("bandwidth again")
     bw.append(measure_bandwidth(timer, settings.bw_elements, threads, min(budget, 1.0)))
     best, bound = bandwidth_bound(bw)
@@ -391,7 +405,10 @@ def run(argv=None) -> dict:
     light = {c["name"] for c in row_cases(settings.quick, all_cases[-1])}
     shown = [dict(r, cases=[c for c in r["cases"] if c["name"] in light])
              if r["id"] == FOUNDATION else r for r in rows]
-    print_rows_report(shown, res["optimizer_goals"], bound, torch is not None)
+    if shown:
+        print_rows_report(shown, res["optimizer_goals"], bound, torch is not None)
+    if with_controls:
+        print_controls(res["controls"])
     print(f"\n(wall time {res['wall_s']:.0f} s; command: python -m optkern bench optimizers"
           + "".join(f" {a}" for a in (argv if argv is not None else sys.argv[1:])) + ")")
     if settings.json:
