@@ -34,9 +34,7 @@ class Adadelta(Optimizer):
 
     State slots: ``accumulated_grad`` (a) and ``accumulated_delta_var`` (d).
     ``state_dict()`` also holds ``iterations`` and, when it is a number,
-    ``learning_rate``. A params dict must keep its keys bound to the arrays
-    given here: replacing one (``params["W"] = new``) makes the next step a
-    ValueError naming the key; see `optkern.Optimizer`.
+    ``learning_rate``. The arrays are held as `optkern.Optimizer` says.
 
     Examples
     --------

@@ -33,9 +33,7 @@ class Adagrad(Optimizer):
 
     State slot: ``accumulator``.
     ``state_dict()`` also holds ``iterations`` and, when it is a number,
-    ``learning_rate``. A params dict must keep its keys bound to the arrays
-    given here: replacing one (``params["W"] = new``) makes the next step a
-    ValueError naming the key; see `optkern.Optimizer`.
+    ``learning_rate``. The arrays are held as `optkern.Optimizer` says.
 
     Examples
     --------

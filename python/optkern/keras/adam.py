@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._params import check_flag, check_number
-from .optimizer import Fixed, LearningRate, Optimizer
+from .._params import check_flag
+from .optimizer import Fixed, LearningRate, MomentsOptimizer
 
 
-class Adam(Optimizer):
+class Adam(MomentsOptimizer):
     r"""Adam, Keras 3 maths (``keras.optimizers.Adam``).
 
     With t = iterations + 1 and η the learning rate, per element:
@@ -37,26 +37,19 @@ class Adam(Optimizer):
 
     State slots: ``momentum``, ``velocity`` and, with amsgrad, ``velocity_hat``.
     ``state_dict()`` also holds ``iterations`` and, when it is a number,
-    ``learning_rate``. A params dict must keep its keys bound to the arrays
-    given here: replacing one (``params["W"] = new``) makes the next step a
-    ValueError naming the key; see `optkern.Optimizer`.
+    ``learning_rate``. The arrays are held as `optkern.Optimizer` says.
     """
 
     _kernel = "adam"
     _slots = ("momentum", "velocity", "velocity_hat")
 
-    beta_1 = Fixed()
-    beta_2 = Fixed()
-    epsilon = Fixed()
     amsgrad = Fixed()
 
     def __init__(self, params: Any, learning_rate: LearningRate = 0.001, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-7, amsgrad: bool = False,
                  weight_decay: float | None = None, clipnorm: float | None = None,
                  clipvalue: float | None = None, global_clipnorm: float | None = None):
-        self._beta_1 = check_number("beta_1", beta_1, 0.0, 1.0, high_open=True)
-        self._beta_2 = check_number("beta_2", beta_2, 0.0, 1.0, high_open=True)
-        self._epsilon = check_number("epsilon", epsilon)
+        self._set_moments(beta_1, beta_2, epsilon)
         self._amsgrad = check_flag("amsgrad", amsgrad)
         super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
                          global_clipnorm)

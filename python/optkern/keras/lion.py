@@ -35,9 +35,7 @@ class Lion(Optimizer):
 
     State slots: ``momentum`` (m), Keras's name.
     ``state_dict()`` also holds ``iterations`` and, when it is a number,
-    ``learning_rate``. A params dict must keep its keys bound to the arrays
-    given here: replacing one (``params["W"] = new``) makes the next step a
-    ValueError naming the key; see `optkern.Optimizer`.
+    ``learning_rate``. The arrays are held as `optkern.Optimizer` says.
     """
 
     _kernel = "lion"

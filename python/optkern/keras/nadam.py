@@ -6,7 +6,7 @@ from typing import Any
 
 from .._params import check_number
 from .._state import check_mapping
-from .optimizer import Fixed, LearningRate, Optimizer
+from .optimizer import LearningRate, MomentsOptimizer
 
 
 def _u(beta_1: float, t: int) -> float:
@@ -14,7 +14,7 @@ def _u(beta_1: float, t: int) -> float:
     return beta_1 * (1.0 - 0.5 * 0.96 ** t)
 
 
-class Nadam(Optimizer):
+class Nadam(MomentsOptimizer):
     r"""Nadam, Keras 3 maths (``keras.optimizers.Nadam``).
 
     With t = iterations + 1, η the learning rate and Π the running product of
@@ -55,25 +55,18 @@ class Nadam(Optimizer):
 
     State slots: ``momentum``, ``velocity``. ``state_dict()`` also holds
     ``iterations``, ``u_product`` (Π, a float) and, when it is a number,
-    ``learning_rate``. A params dict must keep its keys bound to the arrays
-    given here: replacing one (``params["W"] = new``) makes the next step a
-    ValueError naming the key; see `optkern.Optimizer`.
+    ``learning_rate``. The arrays are held as `optkern.Optimizer` says.
     """
 
     _kernel = "nadam"
     _slots = ("momentum", "velocity")
 
-    beta_1 = Fixed()
-    beta_2 = Fixed()
-    epsilon = Fixed()
 
     def __init__(self, params: Any, learning_rate: LearningRate = 0.001, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-7,
                  weight_decay: float | None = None, clipnorm: float | None = None,
                  clipvalue: float | None = None, global_clipnorm: float | None = None):
-        self._beta_1 = check_number("beta_1", beta_1, 0.0, 1.0, high_open=True)
-        self._beta_2 = check_number("beta_2", beta_2, 0.0, 1.0, high_open=True)
-        self._epsilon = check_number("epsilon", epsilon)
+        self._set_moments(beta_1, beta_2, epsilon)
         super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
                          global_clipnorm)
         self._u_product = 1.0

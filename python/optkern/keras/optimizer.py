@@ -301,3 +301,17 @@ class Optimizer(FusedStep, HasState):
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({plural(len(self._groups.params), 'tensor')}, "
                 f"iterations={self.iterations})")
+
+
+class MomentsOptimizer(Optimizer):
+    """Base of the optimizers with Adam's two moments (Adam, Adamax, Nadam): β1 and
+    β2 in [0, 1) and ε >= 0, checked and fixed at construction."""
+
+    beta_1 = Fixed()
+    beta_2 = Fixed()
+    epsilon = Fixed()
+
+    def _set_moments(self, beta_1: float, beta_2: float, epsilon: float) -> None:
+        self._beta_1 = check_number("beta_1", beta_1, 0.0, 1.0, high_open=True)
+        self._beta_2 = check_number("beta_2", beta_2, 0.0, 1.0, high_open=True)
+        self._epsilon = check_number("epsilon", epsilon)

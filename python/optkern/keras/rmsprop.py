@@ -40,9 +40,7 @@ class RMSprop(Optimizer):
     State slots: ``velocity`` (v), ``momentum`` (b, only when μ > 0) and
     ``average_gradient`` (ḡ, only when centered), Keras's names.
     ``state_dict()`` also holds ``iterations`` and, when it is a number,
-    ``learning_rate``. A params dict must keep its keys bound to the arrays
-    given here: replacing one (``params["W"] = new``) makes the next step a
-    ValueError naming the key; see `optkern.Optimizer`.
+    ``learning_rate``. The arrays are held as `optkern.Optimizer` says.
     """
 
     _kernel = "rmsprop"

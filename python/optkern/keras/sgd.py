@@ -30,9 +30,7 @@ class SGD(Optimizer):
 
     State slots: ``momentum`` (only when μ > 0).
     ``state_dict()`` also holds ``iterations`` and, when it is a number,
-    ``learning_rate``. A params dict must keep its keys bound to the arrays
-    given here: replacing one (``params["W"] = new``) makes the next step a
-    ValueError naming the key; see `optkern.Optimizer`.
+    ``learning_rate``. The arrays are held as `optkern.Optimizer` says.
     """
 
     _kernel = "sgd"

@@ -35,9 +35,7 @@ class Adadelta(Optimizer):
 
     State slots: ``square_avg`` (a) and ``acc_delta`` (d).
     ``state_dict()`` also holds ``step`` and every group option as
-    ``"param_groups/<i>/<option>"``. A params dict must keep its keys bound to
-    the arrays given here: replacing one (``params["W"] = new``) makes the next
-    step a ValueError naming the key; see `optkern.torch.Optimizer`.
+    ``"param_groups/<i>/<option>"``. The arrays are held as `optkern.torch.Optimizer` says.
 
     Examples
     --------

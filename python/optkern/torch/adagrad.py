@@ -38,9 +38,7 @@ class Adagrad(Optimizer):
 
     State slot: ``sum``.
     ``state_dict()`` also holds ``step`` and every group option as
-    ``"param_groups/<i>/<option>"``. A params dict must keep its keys bound to
-    the arrays given here: replacing one (``params["W"] = new``) makes the next
-    step a ValueError naming the key; see `optkern.torch.Optimizer`.
+    ``"param_groups/<i>/<option>"``. The arrays are held as `optkern.torch.Optimizer` says.
 
     Examples
     --------

@@ -40,9 +40,7 @@ class Adam(Optimizer):
 
     State slots: ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq`` (amsgrad groups).
     ``state_dict()`` also holds ``step`` and every group option as
-    ``"param_groups/<i>/<option>"``. A params dict must keep its keys bound to
-    the arrays given here: replacing one (``params["W"] = new``) makes the next
-    step a ValueError naming the key; see `optkern.torch.Optimizer`.
+    ``"param_groups/<i>/<option>"``. The arrays are held as `optkern.torch.Optimizer` says.
     """
 
     _kernel = "adam"

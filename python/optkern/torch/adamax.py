@@ -35,9 +35,7 @@ class Adamax(Optimizer):
 
     State slots: ``exp_avg`` (m) and ``exp_inf`` (u), torch's names.
     ``state_dict()`` also holds ``step`` and every group option as
-    ``"param_groups/<i>/<option>"``. A params dict must keep its keys bound to
-    the arrays given here: replacing one (``params["W"] = new``) makes the next
-    step a ValueError naming the key; see `optkern.torch.Optimizer`.
+    ``"param_groups/<i>/<option>"``. The arrays are held as `optkern.torch.Optimizer` says.
     """
 
     _kernel = "adamax"

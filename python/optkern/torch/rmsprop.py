@@ -44,9 +44,7 @@ class RMSprop(Optimizer):
     momentum > 0) and ``grad_avg`` (ḡ, centered groups), torch's names; a
     group that turns momentum or centered on later starts that slot at zero.
     ``state_dict()`` also holds ``step`` and every group option as
-    ``"param_groups/<i>/<option>"``. A params dict must keep its keys bound to
-    the arrays given here: replacing one (``params["W"] = new``) makes the next
-    step a ValueError naming the key; see `optkern.torch.Optimizer`.
+    ``"param_groups/<i>/<option>"``. The arrays are held as `optkern.torch.Optimizer` says.
     """
 
     _kernel = "rmsprop"
