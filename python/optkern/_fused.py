@@ -31,6 +31,17 @@ from typing import Any
 from . import _core
 
 
+_STEP_FUNCTIONS: dict = {}
+
+
+def _step_function(kernel: str) -> Any:
+    """``_core.<kernel>_step``, looked up once (this runs every step)."""
+    fn = _STEP_FUNCTIONS.get(kernel)
+    if fn is None:
+        fn = _STEP_FUNCTIONS[kernel] = getattr(_core, kernel + "_step")
+    return fn
+
+
 class FusedStep:
     """Mixin: one native call updates every tensor of every group."""
 
@@ -67,7 +78,7 @@ class FusedStep:
         accumulators, no_decay)``; a call with ``update`` False only
         accumulates and averages, and does not call ``_step_records``."""
         state = self._state
-        kernel = getattr(_core, self._kernel + "_step")
+        kernel = _step_function(self._kernel)
         self._kernel_step = step = self.iterations + 1 if step is None else step
         if controls is None or controls[0]:
             records = self._step_records(records)
