@@ -13,8 +13,10 @@ void require_disjoint(std::vector<Span>& spans, const py::list& names) {
   const Span* reach_any = nullptr;
   for (const Span& s : spans) {
     const Span* clash = nullptr;
-    if (reach_written && reach_written->end > s.begin) clash = reach_written;
-    else if (s.written && reach_any && reach_any->end > s.begin) clash = reach_any;
+    if (reach_written && reach_written->end > s.begin)
+      clash = reach_written;
+    else if (s.written && reach_any && reach_any->end > s.begin)
+      clash = reach_any;
     if (clash)
       throw py::value_error(label(s.what, names, s.index) + " shares memory with " +
                             label(clash->what, names, clash->index) +

@@ -42,8 +42,8 @@ inline std::string shape_string(const ArrayRef& a) {
 
 // Views obj as a C-contiguous, aligned, native-endian float32/float64 array;
 // writable arrays must also be writeable. Throws TypeError/ValueError.
-inline ArrayRef view_array(py::handle obj, const char* what, const py::list& names,
-                           std::size_t i, bool writable) {
+inline ArrayRef view_array(py::handle obj, const char* what, const py::list& names, std::size_t i,
+                           bool writable) {
   if (!py::isinstance<py::array>(obj))
     throw py::type_error(label(what, names, i) + " must be a numpy.ndarray, got " +
                          std::string(py::str(py::type::handle_of(obj).attr("__name__"))));
@@ -56,8 +56,7 @@ inline ArrayRef view_array(py::handle obj, const char* what, const py::list& nam
     dtype = Dtype::f64;
   else
     throw py::type_error(label(what, names, i) + " has dtype " +
-                         std::string(py::str(obj.attr("dtype"))) +
-                         "; expected float32 or float64");
+                         std::string(py::str(obj.attr("dtype"))) + "; expected float32 or float64");
   if (descr->byteorder == '>')
     throw py::type_error(label(what, names, i) + " is big-endian; expected native byte order");
   const int flags = proxy->flags;
@@ -70,7 +69,11 @@ inline ArrayRef view_array(py::handle obj, const char* what, const py::list& nam
     throw py::value_error(label(what, names, i) + " is read-only; it must be writeable");
   std::size_t size = 1;
   for (int d = 0; d < proxy->nd; ++d) size *= static_cast<std::size_t>(proxy->dimensions[d]);
-  return {py::reinterpret_borrow<py::object>(obj), dtype, proxy->data, size, proxy->nd,
+  return {py::reinterpret_borrow<py::object>(obj),
+          dtype,
+          proxy->data,
+          size,
+          proxy->nd,
           proxy->dimensions};
 }
 

@@ -149,10 +149,9 @@ TensorOf<Opt, T> tensor_record(const Scratch<Opt>& sc, std::size_t i) {
 // counts[k] consecutive tensors and runs at learning rate lrs[k]; controls as
 // read_controls describes.
 template <class Opt>
-void step_py(const py::list& groups, const py::list& counts, std::int64_t step,
-             const py::list& lrs, const py::list& params, const py::list& grads,
-             const py::sequence& slots, const py::object& grad_scales, const py::list& names,
-             const py::object& controls) {
+void step_py(const py::list& groups, const py::list& counts, std::int64_t step, const py::list& lrs,
+             const py::list& params, const py::list& grads, const py::sequence& slots,
+             const py::object& grad_scales, const py::list& names, const py::object& controls) {
   using S = Scratch<Opt>;
   thread_local S shared;
   Lease<S> lease(shared);
@@ -170,8 +169,8 @@ void step_py(const py::list& groups, const py::list& counts, std::int64_t step,
   grad_scales_of(grad_scales, n, sc.scales);
   check_tensors(sc, params, grads, slots, names);
   if (!controls.is_none()) {
-    read_controls(controls, n, sc.params, names, sc.controls, sc.averages, sc.accums,
-                  sc.no_decay, sc.spans);
+    read_controls(controls, n, sc.params, names, sc.controls, sc.averages, sc.accums, sc.no_decay,
+                  sc.spans);
     require_disjoint(sc.spans, names);
   }
   for (std::size_t i = 0; i < n; ++i) {
@@ -185,8 +184,8 @@ void step_py(const py::list& groups, const py::list& counts, std::int64_t step,
     fused_step<Opt, float>(sc.f32.data(), sc.f32.size(), sc.groups.data(), sc.groups.size(), step,
                            sc.controls);
   if (!sc.f64.empty())
-    fused_step<Opt, double>(sc.f64.data(), sc.f64.size(), sc.groups.data(), sc.groups.size(),
-                            step, sc.controls);
+    fused_step<Opt, double>(sc.f64.data(), sc.f64.size(), sc.groups.data(), sc.groups.size(), step,
+                            sc.controls);
 }
 
 // "adam" → "AdamGroup".
@@ -204,32 +203,32 @@ void bind_optimizer(py::module_& m) {
   const std::string cls_name = group_class_name(Opt::name);
   py::class_<Group> cls(m, cls_name.c_str());
   for_each_field(Opt::fields(), [&](const auto& f) { cls.def_readwrite(f.name, f.member); });
-  cls.def(py::init([cls_name](const py::kwargs& kwargs) {
-            Group g;
-            std::size_t used = 0;
-            for_each_field(Opt::fields(), [&](const auto& f) {
-              if (!kwargs.contains(f.name)) return;
-              using Value = std::remove_reference_t<decltype(g.*(f.member))>;
-              g.*(f.member) = kwargs[f.name].template cast<Value>();
-              ++used;
-            });
-            if (used != kwargs.size()) {
-              std::string known;
-              for_each_field(Opt::fields(), [&](const auto& f) {
-                known += std::string(known.empty() ? "" : ", ") + f.name;
-              });
-              throw py::type_error(cls_name + " got an unknown field; fields: " + known);
-            }
-            return g;
-          }),
-          ("A " + std::string(Opt::name) + " parameter group's hyperparameters, by keyword.")
-              .c_str());
+  cls.def(
+      py::init([cls_name](const py::kwargs& kwargs) {
+        Group g;
+        std::size_t used = 0;
+        for_each_field(Opt::fields(), [&](const auto& f) {
+          if (!kwargs.contains(f.name)) return;
+          using Value = std::remove_reference_t<decltype(g.*(f.member))>;
+          g.*(f.member) = kwargs[f.name].template cast<Value>();
+          ++used;
+        });
+        if (used != kwargs.size()) {
+          std::string known;
+          for_each_field(Opt::fields(), [&](const auto& f) {
+            known += std::string(known.empty() ? "" : ", ") + f.name;
+          });
+          throw py::type_error(cls_name + " got an unknown field; fields: " + known);
+        }
+        return g;
+      }),
+      ("A " + std::string(Opt::name) + " parameter group's hyperparameters, by keyword.").c_str());
   cls.def("__repr__", [cls_name](const py::object& self) {
     std::string out = cls_name + "(";
     bool first = true;
     for_each_field(Opt::fields(), [&](const auto& f) {
-      out += std::string(first ? "" : ", ") + f.name + "=" +
-             std::string(py::repr(self.attr(f.name)));
+      out +=
+          std::string(first ? "" : ", ") + f.name + "=" + std::string(py::repr(self.attr(f.name)));
       first = false;
     });
     return out + ")";
@@ -237,10 +236,9 @@ void bind_optimizer(py::module_& m) {
   const std::string step_name = std::string(Opt::name) + "_step";
   const std::string doc = "One fused " + std::string(Opt::name) +
                           " step over all tensors, in place (see the optkern front-ends).";
-  m.def(step_name.c_str(), &step_py<Opt>, py::arg("groups"), py::arg("counts"),
-        py::arg("step"), py::arg("lrs"), py::arg("params"), py::arg("grads"), py::arg("slots"),
-        py::arg("grad_scales"), py::arg("names"), py::arg("controls") = py::none(),
-        doc.c_str());
+  m.def(step_name.c_str(), &step_py<Opt>, py::arg("groups"), py::arg("counts"), py::arg("step"),
+        py::arg("lrs"), py::arg("params"), py::arg("grads"), py::arg("slots"),
+        py::arg("grad_scales"), py::arg("names"), py::arg("controls") = py::none(), doc.c_str());
 }
 
 }  // namespace optkern::bindings

@@ -34,12 +34,14 @@ std::string compiler() {
 }  // namespace
 
 void register_info(py::module_& m) {
-  m.def("isa", [] { return std::string(isa_name(active_isa())); },
-        "The instruction set whose kernels are in use.");
+  m.def(
+      "isa", [] { return std::string(isa_name(active_isa())); },
+      "The instruction set whose kernels are in use.");
   m.def("available_isas", &available_isa_names,
         "Instruction sets this build has kernels for and this CPU supports, lowest first.");
-  m.def("set_isa", [](const std::string& name) { set_isa(parse_isa(name)); }, py::arg("name"),
-        "Selects the kernels of one instruction set (scalar, avx2 or avx512).");
+  m.def(
+      "set_isa", [](const std::string& name) { set_isa(parse_isa(name)); }, py::arg("name"),
+      "Selects the kernels of one instruction set (scalar, avx2 or avx512).");
   m.def("openmp", &openmp_enabled, "Whether this build uses OpenMP.");
   m.def("num_threads", &num_threads, "Threads used by optkern's parallel regions.");
   m.def("set_num_threads", &set_num_threads, py::arg("n"),

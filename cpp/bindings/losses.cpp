@@ -1,12 +1,12 @@
 // Bindings of the loss kernels: argument checks, dtype split, GIL release.
 // Every check runs before the kernel starts, so a refused call writes nothing.
+#include "optkern/losses.hpp"
+
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <string>
 #include <vector>
-
-#include "optkern/losses.hpp"
 
 namespace optkern::bindings {
 namespace {
@@ -28,7 +28,8 @@ int type_num(const py::array& a) {
 }
 
 bool is_native(const py::array& a) {
-  return py::detail::array_descriptor_proxy(py::detail::array_proxy(a.ptr())->descr)->byteorder != '>';
+  return py::detail::array_descriptor_proxy(py::detail::array_proxy(a.ptr())->descr)->byteorder !=
+         '>';
 }
 
 bool is_float_type(int t) { return t == npy::NPY_FLOAT_ || t == npy::NPY_DOUBLE_; }
@@ -119,15 +120,15 @@ py::object run(LossKind kind, const LossParams& params, Reduction reduction, py:
     const bool fits = (tn == npy::NPY_INT_ || tn == npy::NPY_LONG_ || tn == npy::NPY_LONGLONG_) &&
                       (t.itemsize() == 4 || t.itemsize() == 8) &&
                       (t.flags() & npy::NPY_ARRAY_C_CONTIGUOUS_) &&
-                      (t.flags() & npy::NPY_ARRAY_ALIGNED_) &&
-                      is_native(t);
+                      (t.flags() & npy::NPY_ARRAY_ALIGNED_) && is_native(t);
     if (!fits) t = as_contiguous<std::int64_t>(t);
     const py::ssize_t k = pred.ndim() - 1;
     const bool ok = (t.ndim() == k && same_dims(t.shape(), pred.shape(), k)) ||
                     (t.ndim() == k + 1 && t.shape(k) == 1 && same_dims(t.shape(), pred.shape(), k));
     if (!ok)
       throw py::value_error("y_true has shape " + shape_str(t) + " but y_pred has shape " +
-                            shape_str(pred) + "; expected one label per row, shape y_pred.shape[:-1]");
+                            shape_str(pred) +
+                            "; expected one label per row, shape y_pred.shape[:-1]");
     in.labels = t.data();
     in.label_bytes = static_cast<int>(t.itemsize());
     shape.assign(pred.shape(), pred.shape() + pred.ndim());
@@ -161,7 +162,8 @@ py::object run(LossKind kind, const LossParams& params, Reduction reduction, py:
   py::array grad;
   if (want_grad) {
     if (grad_out.is_none()) {
-      grad = py::array(pred.dtype(), std::vector<py::ssize_t>(pred.shape(), pred.shape() + pred.ndim()));
+      grad = py::array(pred.dtype(),
+                       std::vector<py::ssize_t>(pred.shape(), pred.shape() + pred.ndim()));
     } else {
       if (!py::isinstance<py::array>(grad_out))
         throw py::type_error("grad_out must be a numpy.ndarray");
@@ -173,16 +175,16 @@ py::object run(LossKind kind, const LossParams& params, Reduction reduction, py:
         throw py::value_error("grad_out has shape " + shape_str(grad) + " but y_pred has shape " +
                               shape_str(pred));
       const int f = grad.flags();
-      if (!(f & npy::NPY_ARRAY_C_CONTIGUOUS_) || !(f & npy::NPY_ARRAY_ALIGNED_) ||
-          !is_native(grad))
+      if (!(f & npy::NPY_ARRAY_C_CONTIGUOUS_) || !(f & npy::NPY_ARRAY_ALIGNED_) || !is_native(grad))
         throw py::value_error("grad_out must be C-contiguous, aligned and in native byte order");
       if (!(f & npy::NPY_ARRAY_WRITEABLE_)) throw py::value_error("grad_out is read-only");
       const std::size_t bytes = static_cast<std::size_t>(grad.nbytes());
       if (overlaps(prep.y_true, grad.data(), bytes) || overlaps(prep.weight, grad.data(), bytes))
         throw py::value_error("grad_out shares memory with y_true or sample_weight");
       if (overlaps(pred, grad.data(), bytes) && grad.data() != pred.data())
-        throw py::value_error("grad_out partly overlaps y_pred; it may be y_pred itself or "
-                              "memory of its own");
+        throw py::value_error(
+            "grad_out partly overlaps y_pred; it may be y_pred itself or "
+            "memory of its own");
     }
     in.grad = static_cast<T*>(grad.mutable_data());
   }
@@ -198,15 +200,15 @@ py::object run(LossKind kind, const LossParams& params, Reduction reduction, py:
     py::gil_scoped_release release;
     value = loss<T>(kind, in, reduction, params);
   }
-  py::object result = reduction == Reduction::none ? py::object(per_sample)
-                                                   : py::object(py::float_(value));
+  py::object result =
+      reduction == Reduction::none ? py::object(per_sample) : py::object(py::float_(value));
   if (!want_grad) return result;
   return py::make_tuple(result, grad);
 }
 
-py::object dispatch(LossKind kind, const LossParams& params, Reduction reduction,
-                    py::handle y_true, py::handle y_pred, py::handle sample_weight,
-                    py::handle grad_out, bool want_grad) {
+py::object dispatch(LossKind kind, const LossParams& params, Reduction reduction, py::handle y_true,
+                    py::handle y_pred, py::handle sample_weight, py::handle grad_out,
+                    bool want_grad) {
   const py::array pred = prediction(y_pred);
   if (type_num(pred) == npy::NPY_FLOAT_)
     return run<float>(kind, params, reduction, y_true, pred, sample_weight, grad_out, want_grad);

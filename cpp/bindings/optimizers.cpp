@@ -23,8 +23,8 @@ void group_of_tensors(const py::list& counts, std::size_t n, std::vector<std::si
   for (std::size_t k = 0; k < counts.size(); ++k)
     group.insert(group.end(), counts[k].cast<std::size_t>(), k);
   if (group.size() != n)
-    throw py::value_error("the groups hold " + std::to_string(group.size()) +
-                          " parameters but " + std::to_string(n) + " were given");
+    throw py::value_error("the groups hold " + std::to_string(group.size()) + " parameters but " +
+                          std::to_string(n) + " were given");
 }
 
 void add_span(std::vector<Span>& spans, const ArrayRef& a, bool written, const char* what,
@@ -60,8 +60,9 @@ void read_controls(const py::object& obj, std::size_t n, const std::vector<Array
                    std::vector<Span>& spans) {
   const py::tuple t = obj;
   if (t.size() != 7)
-    throw py::value_error("controls must be (update, accum_steps, ema_momentum, "
-                          "ema_overwrite, averages, accumulators, no_decay)");
+    throw py::value_error(
+        "controls must be (update, accum_steps, ema_momentum, "
+        "ema_overwrite, averages, accumulators, no_decay)");
   c.update = t[0].cast<bool>();
   c.accum_steps = t[1].cast<double>();
   c.ema_momentum = t[2].cast<double>();

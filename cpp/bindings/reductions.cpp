@@ -57,8 +57,8 @@ bool stats_of(const std::vector<ArrayRef>& grads, const std::vector<ArrayRef>& a
   bool all_finite;
   {
     py::gil_scoped_release release;
-    all_finite = grad_stats(gs.data(), as.data(), k, sizes.data(), gs.size(), squares, finite,
-                            sums.data());
+    all_finite =
+        grad_stats(gs.data(), as.data(), k, sizes.data(), gs.size(), squares, finite, sums.data());
   }
   for (std::size_t j = 0; j < where.size(); ++j) out[where[j]] = sums[j];
   return all_finite;
@@ -99,8 +99,8 @@ void register_reductions(py::module_& m) {
   m.def("sum_squares", &sum_squares_py, py::arg("arrays"), py::arg("names"),
         "Per-array sums of squares, accumulated in double with a fixed order "
         "(bitwise identical for any thread count and ISA).");
-  m.def("grad_stats", &grad_stats_py, py::arg("grads"), py::arg("names"),
-        py::arg("accumulators"), py::arg("accum_steps"), py::arg("squares"), py::arg("finite"),
+  m.def("grad_stats", &grad_stats_py, py::arg("grads"), py::arg("names"), py::arg("accumulators"),
+        py::arg("accum_steps"), py::arg("squares"), py::arg("finite"),
         "One read of the grads before a step: (per-array sums of squares of g, or of "
         "(g + a)/k with accumulators a, as sum_squares; or None without squares), and "
         "whether every grad element is finite.");

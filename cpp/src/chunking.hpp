@@ -51,8 +51,8 @@ void for_each_piece(std::size_t count, SizeOf size_of, Piece piece) {
   auto run_range = [&](std::size_t lo, std::size_t hi) {
     if (lo >= hi) return;
     // The last tensor whose start is <= lo (skipping empty tensors).
-    std::size_t t = static_cast<std::size_t>(
-        std::upper_bound(offsets.begin(), offsets.end(), lo) - offsets.begin() - 1);
+    std::size_t t = static_cast<std::size_t>(std::upper_bound(offsets.begin(), offsets.end(), lo) -
+                                             offsets.begin() - 1);
     for (; t < count && offsets[t] < hi; ++t) {
       const std::size_t b = std::max(lo, offsets[t]) - offsets[t];
       const std::size_t e = std::min(hi, offsets[t + 1]) - offsets[t];

@@ -18,29 +18,44 @@ struct KernelPair {
 
   template <class T>
   auto get() const {
-    if constexpr (sizeof(T) == 4) return f32; else return f64;
+    if constexpr (sizeof(T) == 4)
+      return f32;
+    else
+      return f64;
   }
 };
 
 // Defined, per family, by OPTKERN_EXPORT_KERNELS in that ISA's build.
-namespace scalar { template <class Op> const KernelPair<Op>& kernels(); }
+namespace scalar {
+template <class Op>
+const KernelPair<Op>& kernels();
+}
 #if defined(OPTKERN_HAVE_AVX2)
-namespace avx2 { template <class Op> const KernelPair<Op>& kernels(); }
+namespace avx2 {
+template <class Op>
+const KernelPair<Op>& kernels();
+}
 #endif
 #if defined(OPTKERN_HAVE_AVX512)
-namespace avx512 { template <class Op> const KernelPair<Op>& kernels(); }
+namespace avx512 {
+template <class Op>
+const KernelPair<Op>& kernels();
+}
 #endif
 
 template <class Op>
 const KernelPair<Op>& active_kernels() {
   switch (active_isa()) {
 #if defined(OPTKERN_HAVE_AVX2)
-    case Isa::avx2: return avx2::kernels<Op>();
+    case Isa::avx2:
+      return avx2::kernels<Op>();
 #endif
 #if defined(OPTKERN_HAVE_AVX512)
-    case Isa::avx512: return avx512::kernels<Op>();
+    case Isa::avx512:
+      return avx512::kernels<Op>();
 #endif
-    default: return scalar::kernels<Op>();
+    default:
+      return scalar::kernels<Op>();
   }
 }
 
@@ -61,11 +76,11 @@ struct GradStats {
 
 // In a per-ISA source: export `fn<float>` and `fn<double>` (templates in
 // optkern::OPTKERN_TARGET) as this ISA's kernels of family Op.
-#define OPTKERN_EXPORT_KERNELS(Op, fn)                                   \
-  namespace optkern::OPTKERN_TARGET {                                    \
-  template <>                                                            \
-  const KernelPair<Op>& kernels<Op>() {                                  \
-    static const KernelPair<Op> pair{&fn<float>, &fn<double>};           \
-    return pair;                                                         \
-  }                                                                      \
+#define OPTKERN_EXPORT_KERNELS(Op, fn)                         \
+  namespace optkern::OPTKERN_TARGET {                          \
+  template <>                                                  \
+  const KernelPair<Op>& kernels<Op>() {                        \
+    static const KernelPair<Op> pair{&fn<float>, &fn<double>}; \
+    return pair;                                               \
+  }                                                            \
   }

@@ -54,8 +54,8 @@ void fused_step(const TensorOf<Opt, T>* tensors, std::size_t count,
         if (update) {
           k = coeffs[x.group];
           // maximize folds into the gradient factor as a sign
-          k.prep.grad_scale = static_cast<T>(groups[x.group].maximize ? -x.grad_scale
-                                                                       : x.grad_scale);
+          k.prep.grad_scale =
+              static_cast<T>(groups[x.group].maximize ? -x.grad_scale : x.grad_scale);
           if (x.no_decay) k.prep.weight_decay = WeightDecay::none;
         }
         if (x.accum == nullptr && x.average == nullptr) {
@@ -82,20 +82,18 @@ void fused_step(const TensorOf<Opt, T>* tensors, std::size_t count,
               slots[s] = x.slots[s] ? x.slots[s] + bb : nullptr;
             kernel(x.param + bb, g, slots, n, k);
           }
-          if (x.average != nullptr) ema(x.average + bb, x.param + bb, n, mu, one_minus_mu,
-                                        overwrite);
+          if (x.average != nullptr)
+            ema(x.average + bb, x.param + bb, n, mu, one_minus_mu, overwrite);
         }
       });
 }
 
 }  // namespace optkern
 
-#define OPTKERN_INSTANTIATE_STEP(Opt)                                                    \
-  template void optkern::fused_step<optkern::Opt, float>(                                \
-      const optkern::TensorOf<optkern::Opt, float>*, std::size_t,                        \
-      const optkern::Opt::Group*, std::size_t, std::int64_t,                             \
-      const optkern::StepControls&);                                                     \
-  template void optkern::fused_step<optkern::Opt, double>(                               \
-      const optkern::TensorOf<optkern::Opt, double>*, std::size_t,                       \
-      const optkern::Opt::Group*, std::size_t, std::int64_t,                             \
-      const optkern::StepControls&);
+#define OPTKERN_INSTANTIATE_STEP(Opt)                                                          \
+  template void optkern::fused_step<optkern::Opt, float>(                                      \
+      const optkern::TensorOf<optkern::Opt, float>*, std::size_t, const optkern::Opt::Group*,  \
+      std::size_t, std::int64_t, const optkern::StepControls&);                                \
+  template void optkern::fused_step<optkern::Opt, double>(                                     \
+      const optkern::TensorOf<optkern::Opt, double>*, std::size_t, const optkern::Opt::Group*, \
+      std::size_t, std::int64_t, const optkern::StepControls&);

@@ -1,10 +1,10 @@
 // Instantiates every loss kernel for one instruction set (compiled once per
 // ISA, like kernels.cpp). One #include per loss; the table follows list.hpp.
 #include "loss_table.hpp"
-#include "optkern/losses/extra_kernels.hpp"
-#include "optkern/losses/kernel.hpp"
 #include "optkern/losses/binary_crossentropy.hpp"
+#include "optkern/losses/extra_kernels.hpp"
 #include "optkern/losses/huber.hpp"
+#include "optkern/losses/kernel.hpp"
 #include "optkern/losses/mean_absolute_error.hpp"
 #include "optkern/losses/mean_squared_error.hpp"
 #include "optkern/losses/probability_crossentropy.hpp"

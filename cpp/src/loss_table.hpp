@@ -20,12 +20,18 @@ struct LossKernelTable {
   void (*vmath_f64)(int, const double*, double*, std::size_t);
 };
 
-namespace scalar { extern const LossKernelTable loss_kernels; }
+namespace scalar {
+extern const LossKernelTable loss_kernels;
+}
 #if defined(OPTKERN_HAVE_AVX2)
-namespace avx2 { extern const LossKernelTable loss_kernels; }
+namespace avx2 {
+extern const LossKernelTable loss_kernels;
+}
 #endif
 #if defined(OPTKERN_HAVE_AVX512)
-namespace avx512 { extern const LossKernelTable loss_kernels; }
+namespace avx512 {
+extern const LossKernelTable loss_kernels;
+}
 #endif
 
 // The table of the active ISA (see set_isa).

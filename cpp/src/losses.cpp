@@ -33,12 +33,15 @@ constexpr const char* kNames[] = {
 const LossKernelTable& loss_table_of(Isa isa) {
   switch (isa) {
 #if defined(OPTKERN_HAVE_AVX2)
-    case Isa::avx2: return avx2::loss_kernels;
+    case Isa::avx2:
+      return avx2::loss_kernels;
 #endif
 #if defined(OPTKERN_HAVE_AVX512)
-    case Isa::avx512: return avx512::loss_kernels;
+    case Isa::avx512:
+      return avx512::loss_kernels;
 #endif
-    default: return scalar::loss_kernels;
+    default:
+      return scalar::loss_kernels;
   }
 }
 
@@ -80,10 +83,10 @@ std::size_t check_labels(const LossInput<T>& in, const LossParams& p) {
     if (p.has_ignore_class && label == p.ignore_class) continue;
     ++valid;
     if (label < 0 || label >= classes)
-      throw std::invalid_argument(
-          "y_true holds the label " + std::to_string(label) + " at position " +
-          std::to_string(r) + "; labels must lie in [0, " + std::to_string(classes) + ")" +
-          (p.has_ignore_class ? " or equal ignore_class" : ""));
+      throw std::invalid_argument("y_true holds the label " + std::to_string(label) +
+                                  " at position " + std::to_string(r) +
+                                  "; labels must lie in [0, " + std::to_string(classes) + ")" +
+                                  (p.has_ignore_class ? " or equal ignore_class" : ""));
   }
   return valid;
 }
@@ -125,9 +128,13 @@ double loss(LossKind kind, const LossInput<T>& in, Reduction reduction, const Lo
   LossCall<T> call{in, make_constants<T>(params), 1.0, masked, params.ignore_class};
   switch (reduction) {
     case Reduction::none:
-    case Reduction::sum: call.divisor = 1.0; break;
+    case Reduction::sum:
+      call.divisor = 1.0;
+      break;
     case Reduction::sum_over_batch_size:
-    case Reduction::mean: call.divisor = static_cast<double>(count); break;
+    case Reduction::mean:
+      call.divisor = static_cast<double>(count);
+      break;
     case Reduction::mean_with_sample_weight:
       call.divisor = in.sample_weight || masked ? weight_sum(in, params, masked)
                                                 : static_cast<double>(in.rows);
@@ -136,7 +143,10 @@ double loss(LossKind kind, const LossInput<T>& in, Reduction reduction, const Lo
 
   const LossKernelTable& table = active_loss_kernels();
   const LossRowsFn<T> kernel = [&] {
-    if constexpr (sizeof(T) == 4) return table.f32[index]; else return table.f64[index];
+    if constexpr (sizeof(T) == 4)
+      return table.f32[index];
+    else
+      return table.f64[index];
   }();
 
   const std::size_t per_piece = rows_per_piece(in.cols);
@@ -169,7 +179,10 @@ template <class T>
 void vmath_apply_active(int fn, const T* x, T* out, std::size_t n) {
   if (fn < 0 || fn > 2) throw std::invalid_argument("vmath function must be 0, 1 or 2");
   const LossKernelTable& table = active_loss_kernels();
-  if constexpr (sizeof(T) == 4) table.vmath_f32(fn, x, out, n); else table.vmath_f64(fn, x, out, n);
+  if constexpr (sizeof(T) == 4)
+    table.vmath_f32(fn, x, out, n);
+  else
+    table.vmath_f64(fn, x, out, n);
 }
 
 template double loss<float>(LossKind, const LossInput<float>&, Reduction, const LossParams&);

@@ -75,8 +75,8 @@ bool grad_stats(const T* const* grads, const T* const* accs, double k, const std
   std::vector<T> finite(pieces.size() * kLanes, T(0));
   auto run = [&](std::size_t p) {
     const Piece& x = pieces[p];
-    const T* acc = accs != nullptr && accs[x.tensor] != nullptr ? accs[x.tensor] + x.begin
-                                                                 : nullptr;
+    const T* acc =
+        accs != nullptr && accs[x.tensor] != nullptr ? accs[x.tensor] + x.begin : nullptr;
     kernel(grads[x.tensor] + x.begin, acc, kt, x.end - x.begin, squares, finite_check,
            &lanes[p * kLanes], &finite[p * kLanes]);
   };

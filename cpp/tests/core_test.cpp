@@ -69,8 +69,8 @@ void test_adam(optkern::Isa isa, int threads) {
     std::vector<optkern::TensorOf<optkern::Adam, float>> tensors;
     for (std::size_t k = 0; k < 5; ++k) {
       g.push_back(random_vector(sizes[k], 100 * step + k, 0.1f));
-      tensors.push_back({p[k].data(), g.back().data(), {m[k].data(), v[k].data(), nullptr},
-                         sizes[k], 1.0, 0});
+      tensors.push_back(
+          {p[k].data(), g.back().data(), {m[k].data(), v[k].data(), nullptr}, sizes[k], 1.0, 0});
       adam_reference(pr[k], g.back(), mr[k], vr[k], h, step);
     }
     optkern::fused_step<optkern::Adam, float>(tensors.data(), tensors.size(), &h, 1, step);

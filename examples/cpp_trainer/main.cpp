@@ -85,9 +85,9 @@ int main() {
       in.rows = kBatch;
       in.cols = kClasses;
       in.grad = dlogits.data();
-      epoch_loss += optkern::loss(optkern::LossKind::sparse_categorical_crossentropy_from_logits,
-                                  in, optkern::Reduction::sum_over_batch_size,
-                                  optkern::LossParams{});
+      epoch_loss +=
+          optkern::loss(optkern::LossKind::sparse_categorical_crossentropy_from_logits, in,
+                        optkern::Reduction::sum_over_batch_size, optkern::LossParams{});
 
       // Backward through the linear layer: dW = xᵀ·dlogits, db = Σ_rows dlogits.
       std::fill(dw.begin(), dw.end(), 0.0f);
@@ -96,7 +96,8 @@ int main() {
         for (std::size_t k = 0; k < kClasses; ++k) {
           const float g = dlogits[r * kClasses + k];
           db[k] += g;
-          for (std::size_t j = 0; j < kFeatures; ++j) dw[j * kClasses + k] += x[r * kFeatures + j] * g;
+          for (std::size_t j = 0; j < kFeatures; ++j)
+            dw[j * kClasses + k] += x[r * kFeatures + j] * g;
         }
 
       // One fused Adam step over both tensors.

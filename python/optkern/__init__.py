@@ -26,11 +26,26 @@ _LAZY = {
     "global_norm": "_controls",
     "RMSprop": "keras.rmsprop",
 }
-_SUBMODULES = {"keras", "torch", "optimizers", "reference", "checkpoint", "losses", "schedules",
-               "distributed"}
+_SUBMODULES = {
+    "keras",
+    "torch",
+    "optimizers",
+    "reference",
+    "checkpoint",
+    "losses",
+    "schedules",
+    "distributed",
+}
 
-__all__ = ["build_info", "get_num_threads", "set_num_threads", "get_include", "get_cmake_dir",
-           *_LAZY, *sorted(_SUBMODULES)]
+__all__ = [
+    "build_info",
+    "get_num_threads",
+    "set_num_threads",
+    "get_include",
+    "get_cmake_dir",
+    *_LAZY,
+    *sorted(_SUBMODULES),
+]
 
 
 def get_include() -> str:
@@ -61,8 +76,9 @@ def _installed(*parts: str) -> str:
 
     path = os.path.join(os.path.dirname(os.path.abspath(_core.__file__)), *parts)
     if not os.path.isdir(path):
-        raise FileNotFoundError(f"this installation of optkern has no {path}; "
-                                "reinstall it with pip to get the C++ core")
+        raise FileNotFoundError(
+            f"this installation of optkern has no {path}; reinstall it with pip to get the C++ core"
+        )
     return path
 
 

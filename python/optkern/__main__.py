@@ -63,19 +63,33 @@ def main(argv: list[str] | None = None) -> int:
 
     # "optkern" when run as the console command, "python -m optkern" otherwise
     prog = "python -m optkern" if sys.argv[0].endswith("__main__.py") else "optkern"
-    parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION, epilog=EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"optkern {__version__}")
-    parser.add_argument("--include", action=_PrintPath,
-                        help="print the directory of the C++ headers and exit")
-    parser.add_argument("--cmake-dir", action=_PrintPath,
-                        help="print the directory of the CMake package (optkern_DIR) and exit")
+    parser.add_argument(
+        "--include", action=_PrintPath, help="print the directory of the C++ headers and exit"
+    )
+    parser.add_argument(
+        "--cmake-dir",
+        action=_PrintPath,
+        help="print the directory of the CMake package (optkern_DIR) and exit",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="{train,info,bench}")
-    sub.add_parser("train", add_help=False,
-                   help="train a model end to end with optkern ('train --help' lists the options)")
+    sub.add_parser(
+        "train",
+        add_help=False,
+        help="train a model end to end with optkern ('train --help' lists the options)",
+    )
     sub.add_parser("info", help="build info and a self-check of every kernel")
-    sub.add_parser("bench", add_help=False,
-                   help="benchmarks against NumPy and torch ('bench --help' lists the suites)")
+    sub.add_parser(
+        "bench",
+        add_help=False,
+        help="benchmarks against NumPy and torch ('bench --help' lists the suites)",
+    )
     args, rest = parser.parse_known_args(argv)
     if args.command not in ("bench", "train") and rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")

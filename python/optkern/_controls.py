@@ -17,8 +17,9 @@ from . import _core
 from ._params import check_flag, check_number
 
 # Keras's defaults for the controls every Keras-convention optimizer takes.
-CONTROL_DEFAULTS = dict(use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
-                        gradient_accumulation_steps=None)
+CONTROL_DEFAULTS = dict(
+    use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, gradient_accumulation_steps=None
+)
 
 SCHEDULE_CLASS = "learning_rate_schedule/class_name"
 SCHEDULE_CONFIG = "learning_rate_schedule/config"
@@ -29,27 +30,34 @@ def _check_int(name: str, value: Any, low: int) -> int:
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer >= {low} or None, got "
-                        f"{type(value).__name__} {value!r}")
+        raise TypeError(
+            f"{name} must be an integer >= {low} or None, got {type(value).__name__} {value!r}"
+        )
     if value < low:
         raise ValueError(f"{name} must be an integer >= {low} or None, got {value!r}")
     return int(value)
 
 
-def check_controls(use_ema: Any, ema_momentum: Any, ema_overwrite_frequency: Any,
-                   gradient_accumulation_steps: Any) -> dict:
+def check_controls(
+    use_ema: Any, ema_momentum: Any, ema_overwrite_frequency: Any, gradient_accumulation_steps: Any
+) -> dict:
     """The controls, checked (errors name the argument), as Keras checks them:
     ``ema_momentum`` in [0, 1], ``ema_overwrite_frequency`` an integer >= 1
     or None, ``gradient_accumulation_steps`` an integer >= 2 or None."""
-    out = dict(use_ema=check_flag("use_ema", use_ema),
-               ema_momentum=check_number("ema_momentum", ema_momentum, 0.0, 1.0),
-               ema_overwrite_frequency=None, gradient_accumulation_steps=None)
+    out = dict(
+        use_ema=check_flag("use_ema", use_ema),
+        ema_momentum=check_number("ema_momentum", ema_momentum, 0.0, 1.0),
+        ema_overwrite_frequency=None,
+        gradient_accumulation_steps=None,
+    )
     if ema_overwrite_frequency is not None:
-        out["ema_overwrite_frequency"] = _check_int("ema_overwrite_frequency",
-                                                    ema_overwrite_frequency, 1)
+        out["ema_overwrite_frequency"] = _check_int(
+            "ema_overwrite_frequency", ema_overwrite_frequency, 1
+        )
     if gradient_accumulation_steps is not None:
-        out["gradient_accumulation_steps"] = _check_int("gradient_accumulation_steps",
-                                                        gradient_accumulation_steps, 2)
+        out["gradient_accumulation_steps"] = _check_int(
+            "gradient_accumulation_steps", gradient_accumulation_steps, 2
+        )
     return out
 
 
@@ -69,16 +77,20 @@ def with_controls(init: Any) -> Any:
     sig = inspect.signature(init)
     params = [p for p in sig.parameters.values() if p.kind != p.VAR_KEYWORD]
     names = {p.name for p in params}
-    extra = [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v)
-             for k, v in CONTROL_DEFAULTS.items() if k not in names]
+    extra = [
+        inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v)
+        for k, v in CONTROL_DEFAULTS.items()
+        if k not in names
+    ]
     var_kw = [p for p in sig.parameters.values() if p.kind == p.VAR_KEYWORD]
     __init__.__signature__ = sig.replace(parameters=params + extra + var_kw)
     __init__._takes_controls = True
     return __init__
 
 
-def exclusion_flags(keys: Sequence[str], params: Sequence[np.ndarray], var_list: Any,
-                    var_names: Any) -> list[bool] | None:
+def exclusion_flags(
+    keys: Sequence[str], params: Sequence[np.ndarray], var_list: Any, var_names: Any
+) -> list[bool] | None:
     """Per tensor, whether weight decay is off: the array is in ``var_list``
     (by identity) or ``re.search("|".join(set(var_names)), key)`` finds a
     match in its state-dict key. None when nothing is excluded."""
@@ -94,15 +106,18 @@ def exclusion_flags(keys: Sequence[str], params: Sequence[np.ndarray], var_list:
     pattern = None
     if var_names:
         if isinstance(var_names, str):
-            raise TypeError("var_names must be a list of strings (regular expressions), "
-                            "not a single string")
+            raise TypeError(
+                "var_names must be a list of strings (regular expressions), not a single string"
+            )
         names = list(var_names)
         for i, n in enumerate(names):
             if not isinstance(n, str):
                 raise TypeError(f"var_names[{i}] must be a string, got {type(n).__name__}")
         pattern = re.compile("|".join(set(names)))
-    flags = [id(p) in ids or (pattern is not None and pattern.search(k) is not None)
-             for k, p in zip(keys, params)]
+    flags = [
+        id(p) in ids or (pattern is not None and pattern.search(k) is not None)
+        for k, p in zip(keys, params)
+    ]
     return flags if any(flags) else None
 
 
@@ -166,14 +181,18 @@ def schedule_entries(lr: Any) -> dict:
         elif isinstance(value, str):
             out[name] = np.array(value)
         elif isinstance(value, (list, tuple)) and all(
-                isinstance(v, (int, float, np.integer, np.floating))
-                and not isinstance(v, (bool, np.bool_)) for v in value):
+            isinstance(v, (int, float, np.integer, np.floating))
+            and not isinstance(v, (bool, np.bool_))
+            for v in value
+        ):
             ints = all(isinstance(v, (int, np.integer)) for v in value)
             out[name] = np.array(value, dtype=np.int64 if ints and value else np.float64)
         else:
-            raise TypeError(f"learning rate schedule {type(lr).__name__}: config value "
-                            f"{key!r} ({type(value).__name__}) cannot be saved in a state "
-                            f"dict (numbers, strings and lists of numbers can)")
+            raise TypeError(
+                f"learning rate schedule {type(lr).__name__}: config value "
+                f"{key!r} ({type(value).__name__}) cannot be saved in a state "
+                f"dict (numbers, strings and lists of numbers can)"
+            )
     return out
 
 
@@ -196,12 +215,13 @@ def schedule_from_state(sd: Mapping, current: Any) -> Any:
     if isinstance(name, np.ndarray) and name.ndim == 0 and name.dtype.kind == "U":
         name = str(name[()])
     if not isinstance(name, str):
-        raise TypeError(f"state_dict[{SCHEDULE_CLASS!r}] must be a 0-d str array, got "
-                        f"{type(name).__name__}")
+        raise TypeError(
+            f"state_dict[{SCHEDULE_CLASS!r}] must be a 0-d str array, got {type(name).__name__}"
+        )
     config = {}
     prefix = SCHEDULE_CONFIG + "/"
     for key in sorted(keys - {SCHEDULE_CLASS}):
-        if not key.startswith(prefix) or "/" in key[len(prefix):]:
+        if not key.startswith(prefix) or "/" in key[len(prefix) :]:
             raise ValueError(f"state_dict[{key!r}]: expected {prefix}<key>")
         value = sd[key]
         if isinstance(value, np.ndarray):
@@ -212,19 +232,25 @@ def schedule_from_state(sd: Mapping, current: Any) -> Any:
             elif value.ndim == 0 and value.dtype.kind in "bif":
                 value = value[()].item()
             else:
-                raise TypeError(f"state_dict[{key!r}] must be a number, a 0-d str array or a "
-                                f"1-d int64/float64 array, got dtype {value.dtype} and shape "
-                                f"{value.shape}")
+                raise TypeError(
+                    f"state_dict[{key!r}] must be a number, a 0-d str array or a "
+                    f"1-d int64/float64 array, got dtype {value.dtype} and shape "
+                    f"{value.shape}"
+                )
         elif isinstance(value, (np.generic,)):
             value = value.item()
         if not isinstance(value, (bool, int, float, str, list)):
-            raise TypeError(f"state_dict[{key!r}] must be a number, a string or a list of "
-                            f"numbers, got {type(value).__name__}")
-        config[key[len(prefix):]] = value
+            raise TypeError(
+                f"state_dict[{key!r}] must be a number, a string or a list of "
+                f"numbers, got {type(value).__name__}"
+            )
+        config[key[len(prefix) :]] = value
     cls = type(current) if type(current).__name__ == name else BUILT_IN.get(name)
     if cls is None:
-        raise ValueError(f"state_dict[{SCHEDULE_CLASS!r}] is {name!r}, which is neither a "
-                         f"built-in schedule nor this optimizer's schedule class")
+        raise ValueError(
+            f"state_dict[{SCHEDULE_CLASS!r}] is {name!r}, which is neither a "
+            f"built-in schedule nor this optimizer's schedule class"
+        )
     try:
         return cls.from_config(config)
     except (TypeError, ValueError) as e:

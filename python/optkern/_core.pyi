@@ -29,6 +29,7 @@ class WeightDecay:
 
 class _Group:
     """Fields every group record has; each is also a keyword of the constructor."""
+
     lr: float
     weight_decay: float
     clip: float
@@ -90,8 +91,9 @@ class AdadeltaGroup(_Group):
 # slots holds one list (or None) per state slot, in the kernel's order; step t is 1-based.
 # controls: None, or (update, accum_steps, ema_momentum, ema_overwrite, averages,
 # accumulators, no_decay), the lists None or one entry per tensor (training controls).
-Controls = tuple[bool, float, float, bool, list[np.ndarray] | None, list[np.ndarray] | None,
-                 list[bool] | None]
+Controls = tuple[
+    bool, float, float, bool, list[np.ndarray] | None, list[np.ndarray] | None, list[bool] | None
+]
 
 _G = TypeVar("_G", bound=_Group, contravariant=True)
 
@@ -121,11 +123,17 @@ adagrad_step: _Step[AdagradGroup]  # slots: sum
 adadelta_step: _Step[AdadeltaGroup]  # slots: square_avg, acc_delta
 
 def sum_squares(arrays: Sequence[np.ndarray], names: Sequence[str]) -> list[float]: ...
+
 # One read of the grads before a step: (sums of squares of g, or of (g + a)/k with
 # accumulators a; None without squares), and whether every grad element is finite.
-def grad_stats(grads: Sequence[np.ndarray], names: Sequence[str],
-               accumulators: Sequence[np.ndarray] | None, accum_steps: float, squares: bool,
-               finite: bool) -> tuple[list[float] | None, bool]: ...
+def grad_stats(
+    grads: Sequence[np.ndarray],
+    names: Sequence[str],
+    accumulators: Sequence[np.ndarray] | None,
+    accum_steps: float,
+    squares: bool,
+    finite: bool,
+) -> tuple[list[float] | None, bool]: ...
 
 # ---- losses (optkern.losses) -------------------------------------------------
 class LossKind:  # one member per loss kernel, bound by name (see cpp/include/optkern/losses/list.hpp)

@@ -70,8 +70,15 @@ class FusedStep:
         cls = getattr(_core, self._kernel.capitalize() + "Group")
         return cls(**{**common, **self._kernel_fields(group)})
 
-    def _run_kernel(self, records: list, lrs: list, grads: list, grad_scales: Any,
-                    controls: Any = None, step: int | None = None) -> None:
+    def _run_kernel(
+        self,
+        records: list,
+        lrs: list,
+        grads: list,
+        grad_scales: Any,
+        controls: Any = None,
+        step: int | None = None,
+    ) -> None:
         """One native call: step ``step`` (default ``iterations + 1``) over all
         tensors, in place. ``controls`` is None (a plain step) or the native
         tuple ``(update, accum_steps, ema_momentum, ema_overwrite, averages,
@@ -82,6 +89,15 @@ class FusedStep:
         self._kernel_step = step = self.iterations + 1 if step is None else step
         if controls is None or controls[0]:
             records = self._step_records(records)
-        kernel(records, self._group_counts, step, lrs,
-               self._groups.params, grads, [state.get(s) for s in self._slots], grad_scales,
-               self._groups.labels, controls)
+        kernel(
+            records,
+            self._group_counts,
+            step,
+            lrs,
+            self._groups.params,
+            grads,
+            [state.get(s) for s in self._slots],
+            grad_scales,
+            self._groups.labels,
+            controls,
+        )

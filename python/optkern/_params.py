@@ -54,8 +54,10 @@ class ParamGroups:
 
     def __init__(self, params: Any, group_keys: frozenset[str]):
         if isinstance(params, np.ndarray):
-            raise TypeError("params must be a list or dict of arrays, or a list of group "
-                            "dicts; wrap a single array in a list")
+            raise TypeError(
+                "params must be a list or dict of arrays, or a list of group "
+                "dicts; wrap a single array in a list"
+            )
         if isinstance(params, Mapping):
             self.kind = "dict"
             specs = [dict(params=params)]
@@ -88,8 +90,9 @@ class ParamGroups:
             raise ValueError("a param group needs a 'params' entry")
         unknown = set(spec) - group_keys - {"params"}
         if unknown:
-            raise ValueError(f"unknown param group option(s): {sorted(unknown)}; "
-                             f"allowed: {sorted(group_keys)}")
+            raise ValueError(
+                f"unknown param group option(s): {sorted(unknown)}; allowed: {sorted(group_keys)}"
+            )
         index = len(self.groups)
         prefix = f"{index}/" if self.kind == "groups" else ""
         label_prefix = f"{index}][" if self.kind == "groups" else ""
@@ -132,19 +135,25 @@ class ParamGroups:
         where = f"params[{prefix[:-2]}]" if prefix else "params"
         removed = [k for k in names if k not in mapping]
         if removed:
-            raise ValueError(f"{where}: key {removed[0]!r} was removed after the optimizer was "
-                             f"created; the optimizer's parameters are fixed at construction")
+            raise ValueError(
+                f"{where}: key {removed[0]!r} was removed after the optimizer was "
+                f"created; the optimizer's parameters are fixed at construction"
+            )
         known = set(names)
         added = [k for k in mapping if k not in known]
         if added:
-            raise ValueError(f"{where}: key {added[0]!r} was added after the optimizer was "
-                             f"created; create a new optimizer (or a param group) for it")
+            raise ValueError(
+                f"{where}: key {added[0]!r} was added after the optimizer was "
+                f"created; create a new optimizer (or a param group) for it"
+            )
         for k, a in zip(names, arrays):
             if mapping[k] is not a:
-                raise ValueError(f"params[{prefix}{k!r}] was replaced by another array after the "
-                                 f"optimizer was created; the optimizer updates the array it was "
-                                 f"given, so assign in place (params[{k!r}][...] = new) or "
-                                 f"create a new optimizer")
+                raise ValueError(
+                    f"params[{prefix}{k!r}] was replaced by another array after the "
+                    f"optimizer was created; the optimizer updates the array it was "
+                    f"given, so assign in place (params[{k!r}][...] = new) or "
+                    f"create a new optimizer"
+                )
 
     def flatten(self, grads: Any) -> list:
         """The grads as a flat list in parameter order (no copies of arrays).
@@ -172,33 +181,39 @@ class ParamGroups:
             elif isinstance(grads, (list, tuple)):
                 flat = list(grads)
             else:
-                raise TypeError(f"grads must be a list of arrays like params, "
-                                f"got {type(grads).__name__}")
+                raise TypeError(
+                    f"grads must be a list of arrays like params, got {type(grads).__name__}"
+                )
             if len(flat) != len(self.params):
-                raise ValueError(f"grads has {plural(len(flat), 'entry')}; "
-                                 f"expected {len(self.params)}")
+                raise ValueError(
+                    f"grads has {plural(len(flat), 'entry')}; expected {len(self.params)}"
+                )
             return flat
         if self.kind == "dict":
             return self._from_mapping(grads, self._member_names[0], "grads")
         if not isinstance(grads, (list, tuple)) or len(grads) != len(self.groups):
-            raise ValueError(f"grads must be a list with one entry per param group "
-                             f"({len(self.groups)}), each mirroring that group's params")
+            raise ValueError(
+                f"grads must be a list with one entry per param group "
+                f"({len(self.groups)}), each mirroring that group's params"
+            )
         flat: list = []
         for i, (g, group, names) in enumerate(zip(grads, self.groups, self._member_names)):
             if names is not None:
                 flat += self._from_mapping(g, names, f"grads[{i}]")
             else:
                 if not isinstance(g, (list, tuple)) or len(g) != len(group["params"]):
-                    raise ValueError(f"grads[{i}] must be a list of "
-                                     f"{plural(len(group['params']), 'array')}")
+                    raise ValueError(
+                        f"grads[{i}] must be a list of {plural(len(group['params']), 'array')}"
+                    )
                 flat += g
         return flat
 
     @staticmethod
     def _from_mapping(grads: Any, names: list, what: str) -> list:
         if not isinstance(grads, Mapping):
-            raise TypeError(f"{what} must be a dict with the same keys as params, "
-                            f"got {type(grads).__name__}")
+            raise TypeError(
+                f"{what} must be a dict with the same keys as params, got {type(grads).__name__}"
+            )
         try:
             flat = [grads[k] for k in names]
         except KeyError as e:
@@ -206,8 +221,11 @@ class ParamGroups:
         if len(grads) != len(names):
             known = set(names)
             extra = [k for k in grads if k not in known]
-            which = ("an entry for an unknown parameter" if len(extra) == 1 else
-                     f"{len(extra)} entries for unknown parameters")
+            which = (
+                "an entry for an unknown parameter"
+                if len(extra) == 1
+                else f"{len(extra)} entries for unknown parameters"
+            )
             raise ValueError(f"{what} has {which}: {extra!r}")
         return flat
 
@@ -241,14 +259,22 @@ def check_no_overlap(arrays: Sequence[np.ndarray], labels: Sequence[str], what: 
             a, b = arrays[i], arrays[j]
             if (a.flags.c_contiguous and b.flags.c_contiguous) or np.shares_memory(a, b):
                 first, second = sorted((i, j))
-                raise ValueError(f"{what}[{labels[first]}] and {what}[{labels[second]}] share "
-                                 f"memory (the same array twice, or overlapping views); each "
-                                 f"must be its own array")
+                raise ValueError(
+                    f"{what}[{labels[first]}] and {what}[{labels[second]}] share "
+                    f"memory (the same array twice, or overlapping views); each "
+                    f"must be its own array"
+                )
         active.append((end, i))
 
 
-def check_number(name: str, value: Any, low: float = 0.0, high: float = float("inf"),
-                 high_open: bool = False, low_open: bool = False) -> float:
+def check_number(
+    name: str,
+    value: Any,
+    low: float = 0.0,
+    high: float = float("inf"),
+    high_open: bool = False,
+    low_open: bool = False,
+) -> float:
     """``float(value)``, checked to be finite and within [low, high] (or open ends).
 
     Only real numbers are accepted (Python or NumPy, or a 0-d numeric array):
@@ -259,8 +285,14 @@ def check_number(name: str, value: Any, low: float = 0.0, high: float = float("i
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     x = float(value)
-    bad = (x != x or x in (float("inf"), float("-inf")) or x < low or x > high
-           or (high_open and x == high) or (low_open and x == low))
+    bad = (
+        x != x
+        or x in (float("inf"), float("-inf"))
+        or x < low
+        or x > high
+        or (high_open and x == high)
+        or (low_open and x == low)
+    )
     if bad:
         lo = "(" if low_open else "["
         hi = ")" if high_open else "]"
@@ -273,6 +305,7 @@ def check_flag(name: str, value: Any) -> bool:
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool (True or False), got {type(value).__name__} "
-                        f"{value!r}")
+        raise TypeError(
+            f"{name} must be a bool (True or False), got {type(value).__name__} {value!r}"
+        )
     return bool(value)

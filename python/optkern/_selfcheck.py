@@ -34,8 +34,7 @@ def self_check() -> list[tuple[str, str, str, bool]]:
         for dtype in (np.float32, np.float64):
             rng = np.random.default_rng(0)
             params = [rng.standard_normal(n).astype(dtype) for n in SIZES]
-            grads = [[rng.standard_normal(n).astype(dtype) for n in SIZES]
-                     for _ in range(STEPS)]
+            grads = [[rng.standard_normal(n).astype(dtype) for n in SIZES] for _ in range(STEPS)]
             for case in CASES:
                 with np.errstate(all="ignore"):
                     want = _run(case.reference, case.kwargs, params, grads)
@@ -45,8 +44,9 @@ def self_check() -> list[tuple[str, str, str, bool]]:
                     if case.exact:
                         same = all(np.array_equal(a, b) for a, b in zip(got, want))
                     else:
-                        same = all(np.allclose(a, b, rtol=1e-5, atol=1e-6)
-                                   for a, b in zip(got, want))
+                        same = all(
+                            np.allclose(a, b, rtol=1e-5, atol=1e-6) for a, b in zip(got, want)
+                        )
                     rows.append((case.id, np.dtype(dtype).name, isa, same))
     finally:
         _core.set_isa(previous)

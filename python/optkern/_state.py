@@ -16,8 +16,9 @@ from . import _controls
 from ._params import check_number, plural
 
 
-def export_state(counter_name: str, counter: int, slots: Mapping[str, Sequence[Any]],
-                 keys: Sequence[str]) -> dict:
+def export_state(
+    counter_name: str, counter: int, slots: Mapping[str, Sequence[Any]], keys: Sequence[str]
+) -> dict:
     """The state as a flat dict of NumPy arrays (copies) and the step counter."""
     out: dict = {counter_name: int(counter)}
     for slot, arrays in slots.items():
@@ -46,8 +47,13 @@ def read_counter(sd: Mapping, counter_name: str, strict: bool) -> int | None:
     return int(counter)
 
 
-def plan_arrays(sd: Mapping, known: set, required: Mapping[str, np.ndarray],
-                optional: Mapping[str, np.ndarray], strict: bool) -> dict[str, np.ndarray]:
+def plan_arrays(
+    sd: Mapping,
+    known: set,
+    required: Mapping[str, np.ndarray],
+    optional: Mapping[str, np.ndarray],
+    strict: bool,
+) -> dict[str, np.ndarray]:
     """Check the array entries of ``sd``; nothing is modified.
 
     ``required`` and ``optional`` map entry names to an array of the shape and
@@ -58,20 +64,23 @@ def plan_arrays(sd: Mapping, known: set, required: Mapping[str, np.ndarray],
     if strict:
         missing = [k for k in required if k not in sd]
         if missing:
-            raise ValueError(f"state_dict is missing {plural(len(missing), 'entry')}, "
-                             f"e.g. {missing[:3]}")
+            raise ValueError(
+                f"state_dict is missing {plural(len(missing), 'entry')}, e.g. {missing[:3]}"
+            )
         extra = [k for k in sd if k not in known and k not in required and k not in optional]
         if extra:
-            raise ValueError(f"state_dict has {plural(len(extra), 'unexpected entry')}, "
-                             f"e.g. {extra[:3]}")
+            raise ValueError(
+                f"state_dict has {plural(len(extra), 'unexpected entry')}, e.g. {extra[:3]}"
+            )
     found = {}
     for name, like in (*required.items(), *optional.items()):
         if name not in sd:
             continue
         src = sd[name]
         if not isinstance(src, np.ndarray):
-            raise TypeError(f"state_dict[{name!r}] must be a numpy.ndarray, "
-                            f"got {type(src).__name__}")
+            raise TypeError(
+                f"state_dict[{name!r}] must be a numpy.ndarray, got {type(src).__name__}"
+            )
         if src.shape != like.shape:
             raise ValueError(f"state_dict[{name!r}] has shape {src.shape}; expected {like.shape}")
         if src.dtype != like.dtype:
@@ -80,9 +89,14 @@ def plan_arrays(sd: Mapping, known: set, required: Mapping[str, np.ndarray],
     return found
 
 
-def import_state(sd: Any, counter_name: str, slots: Mapping[str, Sequence[Any]],
-                 keys: Sequence[str], strict: bool = True, known: frozenset = frozenset()
-                 ) -> int | None:
+def import_state(
+    sd: Any,
+    counter_name: str,
+    slots: Mapping[str, Sequence[Any]],
+    keys: Sequence[str],
+    strict: bool = True,
+    known: frozenset = frozenset(),
+) -> int | None:
     """Validate ``sd`` against the slots, then copy it in place.
 
     Returns the counter from ``sd`` (None when absent and not strict). Entries
@@ -155,9 +169,16 @@ class HasState:
             lr = check_number("state_dict['learning_rate']", lr)
         skipped = _controls.read_skipped(state_dict)
         schedule = _controls.schedule_from_state(state_dict, self._learning_rate)
-        counter = import_state(state_dict, self._counter, self._state, self._groups.keys, strict,
-                               known=frozenset({"learning_rate", _controls.SKIPPED,
-                                                *_controls.schedule_keys(state_dict)}))
+        counter = import_state(
+            state_dict,
+            self._counter,
+            self._state,
+            self._groups.keys,
+            strict,
+            known=frozenset(
+                {"learning_rate", _controls.SKIPPED, *_controls.schedule_keys(state_dict)}
+            ),
+        )
         if schedule is not None:
             self.learning_rate = schedule
         elif lr is not None and not callable(self._learning_rate):

@@ -51,21 +51,25 @@ def get(identifier: Any, params: Any = None) -> Any:
     """
     if isinstance(identifier, Optimizer):
         if params is not None:
-            raise TypeError("get() got params with an optimizer instance, which already has "
-                            "its parameters")
+            raise TypeError(
+                "get() got params with an optimizer instance, which already has its parameters"
+            )
         return identifier
     classes = _classes()
     if isinstance(identifier, dict):
         if set(identifier) - {"class_name", "config"} or "class_name" not in identifier:
-            raise ValueError(f"an optimizer config is {{'class_name': ..., 'config': {{...}}}}, "
-                             f"got keys {sorted(identifier)}")
+            raise ValueError(
+                f"an optimizer config is {{'class_name': ..., 'config': {{...}}}}, "
+                f"got keys {sorted(identifier)}"
+            )
         config = identifier.get("config") or {}
         if not isinstance(config, dict):
             raise ValueError(f"the optimizer config's 'config' must be a dict, got {config!r}")
         cls = _lookup(identifier["class_name"], classes)
         if params is None:
-            raise ValueError("an optimizer config needs params: "
-                             "get({'class_name': ..., 'config': ...}, params)")
+            raise ValueError(
+                "an optimizer config needs params: get({'class_name': ..., 'config': ...}, params)"
+            )
         return cls(params, **config)
     if isinstance(identifier, str):
         cls = _lookup(identifier, classes)
@@ -79,6 +83,7 @@ def get(identifier: Any, params: Any = None) -> Any:
 def _lookup(name: Any, classes: dict[str, type]) -> type:
     if not isinstance(name, str) or name not in classes:
         valid = ", ".join(sorted(k for k in classes if k != k.lower()))
-        raise ValueError(f"unknown optimizer {name!r}; valid names: {valid} "
-                         f"(or their lower-case forms)")
+        raise ValueError(
+            f"unknown optimizer {name!r}; valid names: {valid} (or their lower-case forms)"
+        )
     return classes[name]

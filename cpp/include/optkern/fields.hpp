@@ -11,22 +11,21 @@ namespace optkern {
 template <class Group, class Value>
 struct Field {
   const char* name;
-  Value Group::*member;
+  Value Group::* member;
 };
 
 template <class Group, class Value>
-constexpr Field<Group, Value> field(const char* name, Value Group::*member) {
+constexpr Field<Group, Value> field(const char* name, Value Group::* member) {
   return {name, member};
 }
 
 // The fields of GroupBase, which every group record has.
 constexpr auto base_fields() {
-  return std::make_tuple(field("lr", &GroupBase::lr),
-                         field("weight_decay", &GroupBase::weight_decay),
-                         field("clip", &GroupBase::clip),
-                         field("convention", &GroupBase::convention),
-                         field("weight_decay_mode", &GroupBase::weight_decay_mode),
-                         field("maximize", &GroupBase::maximize));
+  return std::make_tuple(
+      field("lr", &GroupBase::lr), field("weight_decay", &GroupBase::weight_decay),
+      field("clip", &GroupBase::clip), field("convention", &GroupBase::convention),
+      field("weight_decay_mode", &GroupBase::weight_decay_mode),
+      field("maximize", &GroupBase::maximize));
 }
 
 // Calls f(field) for each field of a tuple of fields.

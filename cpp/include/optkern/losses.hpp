@@ -61,20 +61,20 @@ const char* loss_name(LossKind kind);
 
 // How the per-sample losses L (weighted: L·w) become the value.
 enum class Reduction : std::uint8_t {
-  none = 0,                 // L·w per sample; the gradient is that of Σ L·w
-  sum = 1,                  // Σ L·w
-  sum_over_batch_size = 2,  // Σ L·w / n (n: samples, or valid rows under a mask)
-  mean = 3,                 // the same as sum_over_batch_size
+  none = 0,                     // L·w per sample; the gradient is that of Σ L·w
+  sum = 1,                      // Σ L·w
+  sum_over_batch_size = 2,      // Σ L·w / n (n: samples, or valid rows under a mask)
+  mean = 3,                     // the same as sum_over_batch_size
   mean_with_sample_weight = 4,  // Σ L·w / Σ w
 };
 
 // A loss's arguments, as the user gave them.
 struct LossParams {
   double label_smoothing = 0.0;
-  double delta = 1.0;        // Huber
-  double z_loss = 0.0;       // softmax cross-entropies from logits: + z·lse²
-  double alpha = 0.25;       // focal losses
-  double gamma = 2.0;        // focal losses
+  double delta = 1.0;                  // Huber
+  double z_loss = 0.0;                 // softmax cross-entropies from logits: + z·lse²
+  double alpha = 0.25;                 // focal losses
+  double gamma = 2.0;                  // focal losses
   bool apply_class_balancing = false;  // focal losses
   bool has_ignore_class = false;
   std::int64_t ignore_class = 0;
@@ -85,9 +85,9 @@ struct LossParams {
 // element is read before its gradient is written).
 template <class T>
 struct LossInput {
-  const T* y_true = nullptr;        // dense targets
-  const void* labels = nullptr;     // class labels, one per row
-  int label_bytes = 8;              // 4 (int32) or 8 (int64)
+  const T* y_true = nullptr;     // dense targets
+  const void* labels = nullptr;  // class labels, one per row
+  int label_bytes = 8;           // 4 (int32) or 8 (int64)
   const T* y_pred = nullptr;
   const T* sample_weight = nullptr;  // null: 1
   std::size_t weight_stride = 1;     // 1: one weight per row; 0: one for all

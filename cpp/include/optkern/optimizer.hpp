@@ -43,10 +43,10 @@ struct Tensor {
   const T* grad;
   T* slots[Slots];
   std::size_t size;
-  double grad_scale;  // clipnorm / global_clipnorm factor; 1 for none
-  std::size_t group;  // index into the groups array
-  T* average = nullptr;  // EMA of the parameter
-  T* accum = nullptr;    // accumulated gradient
+  double grad_scale;      // clipnorm / global_clipnorm factor; 1 for none
+  std::size_t group;      // index into the groups array
+  T* average = nullptr;   // EMA of the parameter
+  T* accum = nullptr;     // accumulated gradient
   bool no_decay = false;  // the group's weight decay is off for this tensor
 };
 
@@ -72,10 +72,18 @@ GradPrep<T> grad_prep(const GroupBase& g) {
   k.grad_scale = T(1);
   k.clip = g.clip > 0.0 ? static_cast<T>(g.clip) : std::numeric_limits<T>::infinity();
   switch (k.weight_decay) {
-    case WeightDecay::l2: k.decay = static_cast<T>(g.weight_decay); break;
-    case WeightDecay::decoupled_keras: k.decay = static_cast<T>(g.lr * g.weight_decay); break;
-    case WeightDecay::decoupled_torch: k.decay = static_cast<T>(1.0 - g.lr * g.weight_decay); break;
-    case WeightDecay::none: k.decay = T(0); break;
+    case WeightDecay::l2:
+      k.decay = static_cast<T>(g.weight_decay);
+      break;
+    case WeightDecay::decoupled_keras:
+      k.decay = static_cast<T>(g.lr * g.weight_decay);
+      break;
+    case WeightDecay::decoupled_torch:
+      k.decay = static_cast<T>(1.0 - g.lr * g.weight_decay);
+      break;
+    case WeightDecay::none:
+      k.decay = T(0);
+      break;
   }
   return k;
 }

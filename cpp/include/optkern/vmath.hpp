@@ -78,12 +78,12 @@ struct simd<float> {
   static constexpr int kBias = 127;
   static constexpr Bits kMantissaMask = 0x7fffff;
   static constexpr Bits kOne = 0x3f800000;           // 1.0f
-  static constexpr float kRoundMagic = 12582912.0f;   // 1.5·2^23
-  static constexpr float kTwoToP = 8388608.0f;        // 2^23
+  static constexpr float kRoundMagic = 12582912.0f;  // 1.5·2^23
+  static constexpr float kTwoToP = 8388608.0f;       // 2^23
   static constexpr float kMinNormal = 1.17549435e-38f;
-  static constexpr float kExpLo = -104.0f;            // exp underflows to 0 below
-  static constexpr float kExpHi = 89.0f;              // exp overflows to inf above
-  static constexpr float kLn2Hi = 0.693359375f;       // 9 bits: n·kLn2Hi is exact
+  static constexpr float kExpLo = -104.0f;       // exp underflows to 0 below
+  static constexpr float kExpHi = 89.0f;         // exp overflows to inf above
+  static constexpr float kLn2Hi = 0.693359375f;  // 9 bits: n·kLn2Hi is exact
   static constexpr float kLn2Lo = -2.12194440e-4f;
 };
 
@@ -98,7 +98,7 @@ struct simd<double> {
   static constexpr int kMantissaBits = 52;
   static constexpr int kBias = 1023;
   static constexpr Bits kMantissaMask = 0xfffffffffffffLL;
-  static constexpr Bits kOne = 0x3ff0000000000000LL;  // 1.0
+  static constexpr Bits kOne = 0x3ff0000000000000LL;         // 1.0
   static constexpr double kRoundMagic = 6755399441055744.0;  // 1.5·2^52
   static constexpr double kTwoToP = 4503599627370496.0;      // 2^52
   static constexpr double kMinNormal = 2.2250738585072014e-308;
@@ -130,11 +130,15 @@ OPTKERN_VINLINE V int_to_float(I k) {
 template <class V>
 OPTKERN_VINLINE V clamp_below(V x, elem_t<V> lo) {
 #if defined(__AVX512F__)
-  if constexpr (sizeof(elem_t<V>) == 4) return (V)_mm512_max_ps((__m512)splat<V>(lo), (__m512)x);
-  else return (V)_mm512_max_pd((__m512d)splat<V>(lo), (__m512d)x);
+  if constexpr (sizeof(elem_t<V>) == 4)
+    return (V)_mm512_max_ps((__m512)splat<V>(lo), (__m512)x);
+  else
+    return (V)_mm512_max_pd((__m512d)splat<V>(lo), (__m512d)x);
 #elif defined(__AVX__)
-  if constexpr (sizeof(elem_t<V>) == 4) return (V)_mm256_max_ps((__m256)splat<V>(lo), (__m256)x);
-  else return (V)_mm256_max_pd((__m256d)splat<V>(lo), (__m256d)x);
+  if constexpr (sizeof(elem_t<V>) == 4)
+    return (V)_mm256_max_ps((__m256)splat<V>(lo), (__m256)x);
+  else
+    return (V)_mm256_max_pd((__m256d)splat<V>(lo), (__m256d)x);
 #else
   return x < lo ? splat<V>(lo) : x;
 #endif
@@ -142,11 +146,15 @@ OPTKERN_VINLINE V clamp_below(V x, elem_t<V> lo) {
 template <class V>
 OPTKERN_VINLINE V clamp_above(V x, elem_t<V> hi) {
 #if defined(__AVX512F__)
-  if constexpr (sizeof(elem_t<V>) == 4) return (V)_mm512_min_ps((__m512)splat<V>(hi), (__m512)x);
-  else return (V)_mm512_min_pd((__m512d)splat<V>(hi), (__m512d)x);
+  if constexpr (sizeof(elem_t<V>) == 4)
+    return (V)_mm512_min_ps((__m512)splat<V>(hi), (__m512)x);
+  else
+    return (V)_mm512_min_pd((__m512d)splat<V>(hi), (__m512d)x);
 #elif defined(__AVX__)
-  if constexpr (sizeof(elem_t<V>) == 4) return (V)_mm256_min_ps((__m256)splat<V>(hi), (__m256)x);
-  else return (V)_mm256_min_pd((__m256d)splat<V>(hi), (__m256d)x);
+  if constexpr (sizeof(elem_t<V>) == 4)
+    return (V)_mm256_min_ps((__m256)splat<V>(hi), (__m256)x);
+  else
+    return (V)_mm256_min_pd((__m256d)splat<V>(hi), (__m256d)x);
 #else
   return x > hi ? splat<V>(hi) : x;
 #endif

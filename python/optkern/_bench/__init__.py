@@ -42,39 +42,46 @@ class Suite:
 SUITES = {
     "optimizers": Suite(
         "every optimizer's step: optkern vs the NumPy reference vs torch (the default)",
-        smoke=("--only", "keras-sgd", "--budget", "0.01",
-               "--bw-elements", str(1 << 16))),
+        smoke=("--only", "keras-sgd", "--budget", "0.01", "--bw-elements", str(1 << 16)),
+    ),
     "losses": Suite(
         "loss value and gradient: optkern vs the NumPy reference vs torch",
-        smoke=("--budget", "0.01", "--scale", "64")),
+        smoke=("--budget", "0.01", "--scale", "64"),
+    ),
     "checkpoint": Suite(
         "checkpoint save and restore vs np.savez and np.load",
-        smoke=("--size-mb", "2", "--reps", "1"), takes=()),
+        smoke=("--size-mb", "2", "--reps", "1"),
+        takes=(),
+    ),
     "distributed": Suite(
-        "DataParallel / ZeRO-1 step vs the MPI collectives (under mpiexec -n W)",
-        in_all=False),
+        "DataParallel / ZeRO-1 step vs the MPI collectives (under mpiexec -n W)", in_all=False
+    ),
 }
 DEFAULT_SUITE = next(iter(SUITES))
 
 
 def usage() -> str:
-    lines = ["usage: python -m optkern bench [SUITE|all] [options]", "",
-             f"Benchmark suites (SUITE defaults to {DEFAULT_SUITE}):"]
+    lines = [
+        "usage: python -m optkern bench [SUITE|all] [options]",
+        "",
+        f"Benchmark suites (SUITE defaults to {DEFAULT_SUITE}):",
+    ]
     lines += [f"  {name:<12} {suite.help}" for name, suite in SUITES.items()]
-    lines += [f"  {'all':<12} every suite in turn ({', '.join(all_suites())}), one summary "
-              "table each",
-              "",
-              "Options of every suite and of all:",
-              "  --quick            a smoke run (all --quick: under a minute of CPU time on 2 cores)",
-              "  --json FILE        write the figures and the machine to FILE",
-              "  --plot FILE.png    draw the speed-up against size, one panel per suite "
-              "(needs matplotlib)",
-              "Options of all (passed on to the suites that take them):",
-              "  --threads N        threads for optkern and torch",
-              "  --no-torch         skip torch even if installed",
-              "",
-              "python -m optkern bench SUITE --help shows a suite's options.",
-              "The method is described in docs/benchmarks.md of the optkern repository."]
+    lines += [
+        f"  {'all':<12} every suite in turn ({', '.join(all_suites())}), one summary table each",
+        "",
+        "Options of every suite and of all:",
+        "  --quick            a smoke run (all --quick: under a minute of CPU time on 2 cores)",
+        "  --json FILE        write the figures and the machine to FILE",
+        "  --plot FILE.png    draw the speed-up against size, one panel per suite "
+        "(needs matplotlib)",
+        "Options of all (passed on to the suites that take them):",
+        "  --threads N        threads for optkern and torch",
+        "  --no-torch         skip torch even if installed",
+        "",
+        "python -m optkern bench SUITE --help shows a suite's options.",
+        "The method is described in docs/benchmarks.md of the optkern repository.",
+    ]
     return "\n".join(lines)
 
 
@@ -106,24 +113,38 @@ def run_all(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m optkern bench all",
         description=f"Every benchmark suite in turn ({', '.join(all_suites())}), each with "
-                    "its own report, then one summary table per suite.",
-        epilog="The method is described in docs/benchmarks.md of the optkern repository.")
-    ap.add_argument("--quick", action="store_true",
-                    help="every suite's smoke run (under a minute of CPU time on 2 cores)")
-    ap.add_argument("--json", metavar="FILE",
-                    help="write every suite's figures and the machine to FILE")
-    ap.add_argument("--plot", metavar="FILE.png",
-                    help="draw the speed-up against size, one panel per suite (matplotlib)")
-    ap.add_argument("--threads", type=int, default=None,
-                    help="threads for optkern and torch (default: ok.get_num_threads())")
+        "its own report, then one summary table per suite.",
+        epilog="The method is described in docs/benchmarks.md of the optkern repository.",
+    )
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="every suite's smoke run (under a minute of CPU time on 2 cores)",
+    )
+    ap.add_argument(
+        "--json", metavar="FILE", help="write every suite's figures and the machine to FILE"
+    )
+    ap.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        help="draw the speed-up against size, one panel per suite (matplotlib)",
+    )
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads for optkern and torch (default: ok.get_num_threads())",
+    )
     ap.add_argument("--no-torch", action="store_true", help="skip torch even if installed")
     ap.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.plot and not have_matplotlib():
         print(MISSING, file=sys.stderr)
         return 2
-    common = {"--threads": [] if args.threads is None else ["--threads", str(args.threads)],
-              "--no-torch": ["--no-torch"] if args.no_torch else []}
+    common = {
+        "--threads": [] if args.threads is None else ["--threads", str(args.threads)],
+        "--no-torch": ["--no-torch"] if args.no_torch else [],
+    }
     results = {}
     for name in all_suites():
         suite = SUITES[name]
@@ -158,8 +179,11 @@ def main(argv: list[str] | None = None) -> int:
         if name == "all":
             return run_all(argv)
         if name not in SUITES:
-            print(f"{usage()}\n\npython -m optkern bench: error: unknown suite {name!r} "
-                  f"(choose from {', '.join(SUITES)}, all)", file=sys.stderr)
+            print(
+                f"{usage()}\n\npython -m optkern bench: error: unknown suite {name!r} "
+                f"(choose from {', '.join(SUITES)}, all)",
+                file=sys.stderr,
+            )
             return 2
     argv, plot_path = _pop_plot(argv)
     module = importlib.import_module(f"{__name__}.{name}")

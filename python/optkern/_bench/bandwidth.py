@@ -62,15 +62,20 @@ def measure_bandwidth(timer: Timer, elements: int, threads: int, budget_s: float
     }
     if threads > 1:
         kernels[f"add_out ({threads} threads)"] = lambda: _threaded(
-            threads, lambda i: np.add(a[sl[i]], b[sl[i]], out=c[sl[i]]))
+            threads, lambda i: np.add(a[sl[i]], b[sl[i]], out=c[sl[i]])
+        )
         kernels[f"add_inplace ({threads} threads)"] = lambda: _threaded(
-            threads, lambda i: np.add(a[sl[i]], b[sl[i]], out=a[sl[i]]))
+            threads, lambda i: np.add(a[sl[i]], b[sl[i]], out=a[sl[i]])
+        )
     out = {}
     for name, fn in kernels.items():
         r = timer.quiet_block(fn, budget_s, min_samples=5, max_samples=30)
-        out[name] = dict(gbs=ADD_BYTES_PER_ELEMENT * elements / r["median"] / 1e9,
-                         seconds=r["median"], samples=r["samples"],
-                         foreign_load=r["foreign_load"])
+        out[name] = dict(
+            gbs=ADD_BYTES_PER_ELEMENT * elements / r["median"] / 1e9,
+            seconds=r["median"],
+            samples=r["samples"],
+            foreign_load=r["foreign_load"],
+        )
     del a, b, c
     gc.collect()
     return out

@@ -66,7 +66,9 @@ def make_state(total_bytes, seed=0):
     fractions = np.array([0.30, 0.22, 0.15, 0.12, 0.09, 0.07, 0.04, 0.01])
     sizes = np.maximum(1, (fractions * n_model).astype(np.int64))
     sizes[0] += n_model - sizes.sum()
-    model = {f"layer{i}/W": rng.standard_normal(int(n), dtype=np.float32) for i, n in enumerate(sizes)}
+    model = {
+        f"layer{i}/W": rng.standard_normal(int(n), dtype=np.float32) for i, n in enumerate(sizes)
+    }
     optimizer = {"iterations": 1000}
     for k, v in model.items():
         optimizer[f"momentum/{k}"] = rng.standard_normal(v.shape, dtype=np.float32)
@@ -109,12 +111,21 @@ def run(argv=None) -> dict:
     ap = argparse.ArgumentParser(
         prog="python -m optkern bench checkpoint",
         description="Checkpoint save and restore of a float32 training state: optkern vs "
-                    "np.savez and np.load, in the same run.",
-        epilog="The method is described in docs/benchmarks.md of the optkern repository.")
-    ap.add_argument("--size-mb", type=float, default=None,
-                    help="state size in MB (10^6 bytes; default 200, 20 with --quick)")
-    ap.add_argument("--reps", type=int, default=None,
-                    help="repetitions, median reported (default 9, 3 with --quick)")
+        "np.savez and np.load, in the same run.",
+        epilog="The method is described in docs/benchmarks.md of the optkern repository.",
+    )
+    ap.add_argument(
+        "--size-mb",
+        type=float,
+        default=None,
+        help="state size in MB (10^6 bytes; default 200, 20 with --quick)",
+    )
+    ap.add_argument(
+        "--reps",
+        type=int,
+        default=None,
+        help="repetitions, median reported (default 9, 3 with --quick)",
+    )
     ap.add_argument("--quick", action="store_true", help="smoke run: 20 MB, 3 repetitions")
     ap.add_argument("--dir", default=None, help="directory to write in (default: a temp dir)")
     ap.add_argument("--json", metavar="PATH", help="write the figures and the machine to PATH")
@@ -142,11 +153,22 @@ def run(argv=None) -> dict:
     manager = CheckpointManager(ckpt, manager_dir, max_to_keep=2)
     # restore targets: the trainer's arrays (restored in place)
     t_model = {k: np.empty_like(v) for k, v in model.items()}
-    t_opt = {k: (np.empty_like(v) if isinstance(v, np.ndarray) else 0) for k, v in optimizer.items()}
+    t_opt = {
+        k: (np.empty_like(v) if isinstance(v, np.ndarray) else 0) for k, v in optimizer.items()
+    }
     target = Checkpoint(model=t_model, optimizer=t_opt)
 
-    times = {k: [] for k in ("np.savez", "np.savez + fsync", "ok Checkpoint.write", "ok Manager.save",
-                             "np.load", "ok Checkpoint.restore")}
+    times = {
+        k: []
+        for k in (
+            "np.savez",
+            "np.savez + fsync",
+            "ok Checkpoint.write",
+            "ok Manager.save",
+            "np.load",
+            "ok Checkpoint.restore",
+        )
+    }
     p_savez = os.path.join(root, "savez.npz")
     p_savez_sync = os.path.join(root, "savez_fsync.npz")
     p_ok = os.path.join(root, "ok.npz")
@@ -205,9 +227,14 @@ def run(argv=None) -> dict:
     shutil.rmtree(root, ignore_errors=True)
 
     med = {k: statistics.median(v) for k, v in times.items()}
-    base = {"np.savez": "np.savez + fsync", "np.savez + fsync": "np.savez + fsync",
-            "ok Checkpoint.write": "np.savez + fsync", "ok Manager.save": "np.savez + fsync",
-            "np.load": "np.load", "ok Checkpoint.restore": "np.load"}
+    base = {
+        "np.savez": "np.savez + fsync",
+        "np.savez + fsync": "np.savez + fsync",
+        "ok Checkpoint.write": "np.savez + fsync",
+        "ok Manager.save": "np.savez + fsync",
+        "np.load": "np.load",
+        "ok Checkpoint.restore": "np.load",
+    }
     print()
     print(f"| operation ({mb:.0f} MB) | median s | MB/s | vs baseline |")
     print("|---|---:|---:|---:|")
@@ -218,12 +245,16 @@ def run(argv=None) -> dict:
     mgr_ratio = med["ok Manager.save"] / med["np.savez + fsync"]
     restore_ratio = med["ok Checkpoint.restore"] / med["np.load"]
     print()
-    print(f"save:    Checkpoint.write takes {save_ratio:.2f}x the time of np.savez + fsync "
-          f"(goal: at most {SAVE_GOAL:.2f}x, {goal_word(save_ratio <= SAVE_GOAL)}); "
-          f"Manager.save {mgr_ratio:.2f}x")
-    print(f"restore: Checkpoint.restore (verified, in place) takes {restore_ratio:.2f}x the time "
-          f"of np.load (goal: at most {RESTORE_GOAL:.2f}x, "
-          f"{goal_word(restore_ratio <= RESTORE_GOAL)})")
+    print(
+        f"save:    Checkpoint.write takes {save_ratio:.2f}x the time of np.savez + fsync "
+        f"(goal: at most {SAVE_GOAL:.2f}x, {goal_word(save_ratio <= SAVE_GOAL)}); "
+        f"Manager.save {mgr_ratio:.2f}x"
+    )
+    print(
+        f"restore: Checkpoint.restore (verified, in place) takes {restore_ratio:.2f}x the time "
+        f"of np.load (goal: at most {RESTORE_GOAL:.2f}x, "
+        f"{goal_word(restore_ratio <= RESTORE_GOAL)})"
+    )
     spread = {k: (min(v), max(v)) for k, v in times.items()}
     print("min..max s: " + "; ".join(f"{k} {a:.3f}..{b:.3f}" for k, (a, b) in spread.items()))
     best_save = min(times["ok Checkpoint.write"]) / min(times["np.savez + fsync"])
@@ -231,18 +262,38 @@ def run(argv=None) -> dict:
     print(f"best-of-reps ratios: save {best_save:.2f}x, restore {best_restore:.2f}x")
     print("(the method is described in docs/benchmarks.md of the optkern repository)")
     elements = nbytes // 4  # float32 elements of the state
-    rows = [summary_row(op[3:], f"{mb:.0f} MB", elements, med[op], med[base[op]],
-                        bytes_per_element=8, bound_gbs=bound_gbs)
-            for op in ("ok Checkpoint.write", "ok Manager.save", "ok Checkpoint.restore")]
-    result = dict(suite="checkpoint", title=f"checkpoint save and restore of {mb:.0f} MB",
-                  baseline="np.savez + fsync for saves, np.load for restores",
-                  bound_gbs=bound_gbs,
-                  bound="large NumPy copy; 8 B/elem: each float32 read and written once",
-                  rows=rows, wall_s=time.perf_counter() - t_start,
-                  raw=dict(state_bytes=nbytes, reps=args.reps, median_s=med,
-                           times_s=times, save_ratio=save_ratio, restore_ratio=restore_ratio))
+    rows = [
+        summary_row(
+            op[3:],
+            f"{mb:.0f} MB",
+            elements,
+            med[op],
+            med[base[op]],
+            bytes_per_element=8,
+            bound_gbs=bound_gbs,
+        )
+        for op in ("ok Checkpoint.write", "ok Manager.save", "ok Checkpoint.restore")
+    ]
+    result = dict(
+        suite="checkpoint",
+        title=f"checkpoint save and restore of {mb:.0f} MB",
+        baseline="np.savez + fsync for saves, np.load for restores",
+        bound_gbs=bound_gbs,
+        bound="large NumPy copy; 8 B/elem: each float32 read and written once",
+        rows=rows,
+        wall_s=time.perf_counter() - t_start,
+        raw=dict(
+            state_bytes=nbytes,
+            reps=args.reps,
+            median_s=med,
+            times_s=times,
+            save_ratio=save_ratio,
+            restore_ratio=restore_ratio,
+        ),
+    )
     if args.json:
         from .. import get_num_threads
+
         write_json(args.json, {"checkpoint": result}, get_num_threads())
     return result
 

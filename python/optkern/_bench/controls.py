@@ -37,8 +37,9 @@ GOALS = [  # (configuration, the one it is compared with, the most it may cost)
 ]
 
 
-def time_controls(timer, run_rounds, budget_s: float, rounds: int, quick: bool,
-                  pause_s: float) -> dict:
+def time_controls(
+    timer, run_rounds, budget_s: float, rounds: int, quick: bool, pause_s: float
+) -> dict:
     """Every configuration's blocks in rounds; returns the figures and the goals."""
     k = 18 if quick else 22
     rng = np.random.default_rng(SEED)
@@ -52,16 +53,19 @@ def time_controls(timer, run_rounds, budget_s: float, rounds: int, quick: bool,
             r = timer.quiet_block(lambda: opt.step(g, **step_kwargs), budget_s)
             del opt, params
             return r
+
         return run
 
-    pooled = run_rounds({name: block(*cfg) for name, cfg in CONFIGS.items()}, rounds,
-                        pause_s=pause_s)
+    pooled = run_rounds(
+        {name: block(*cfg) for name, cfg in CONFIGS.items()}, rounds, pause_s=pause_s
+    )
     times = {name: r["median"] for name, r in pooled.items()}
     goals = []
     for name, base, limit in GOALS:
         ratio = times[name] / times[base]
-        goals.append(dict(what=f"{name} vs {base} at 2^{k}", value=ratio, goal=limit,
-                          met=ratio <= limit))
+        goals.append(
+            dict(what=f"{name} vs {base} at 2^{k}", value=ratio, goal=limit, met=ratio <= limit)
+        )
     return dict(k=k, times=times, goals=goals, pooled=pooled)
 
 

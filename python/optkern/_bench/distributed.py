@@ -30,18 +30,29 @@ import optkern as ok
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(prog="python -m optkern bench distributed",
-                                 description="DataParallel / ZeRO-1 Adam step vs the MPI "
-                                             "collectives; run under mpiexec -n W")
-    ap.add_argument("--elements", type=int, default=10_000_000,
-                    help="model size in float32 elements (default 10 000 000)")
+    ap = argparse.ArgumentParser(
+        prog="python -m optkern bench distributed",
+        description="DataParallel / ZeRO-1 Adam step vs the MPI "
+        "collectives; run under mpiexec -n W",
+    )
+    ap.add_argument(
+        "--elements",
+        type=int,
+        default=10_000_000,
+        help="model size in float32 elements (default 10 000 000)",
+    )
     ap.add_argument("--tensors", type=int, default=100, help="tensors in the model (default 100)")
-    ap.add_argument("--repeats", type=int, default=10,
-                    help="timed repetitions per mode and round (default 10)")
+    ap.add_argument(
+        "--repeats", type=int, default=10, help="timed repetitions per mode and round (default 10)"
+    )
     ap.add_argument("--rounds", type=int, default=3, help="rounds over the modes (default 3)")
-    ap.add_argument("--threads", type=int, default=None,
-                    help="optkern threads per rank (default: the CPUs this process may use "
-                         "divided by the number of ranks, at least 1)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="optkern threads per rank (default: the CPUs this process may use "
+        "divided by the number of ranks, at least 1)",
+    )
     ap.add_argument("--quick", action="store_true", help="smoke run: 1 M elements, 2 rounds of 3")
     ap.add_argument("--no-torch", action="store_true", help="skip torch.distributed")
     args = ap.parse_args(argv)
@@ -61,9 +72,12 @@ def main(argv: list[str]) -> int:
     try:
         from mpi4py import MPI
     except ImportError:
-        print("python -m optkern bench distributed: error: needs mpi4py and an MPI library "
-              "(pip install 'optkern[mpi]'); run it as mpiexec -n 2 python -m optkern bench "
-              "distributed", file=sys.stderr)
+        print(
+            "python -m optkern bench distributed: error: needs mpi4py and an MPI library "
+            "(pip install 'optkern[mpi]'); run it as mpiexec -n 2 python -m optkern bench "
+            "distributed",
+            file=sys.stderr,
+        )
         return 2
 
     from ..distributed import DataParallel
@@ -75,8 +89,10 @@ def main(argv: list[str]) -> int:
     ok.set_num_threads(threads)
 
     params = {k: v.copy() for k, v in _model(args.elements, args.tensors).items()}
-    grads = {k: np.random.default_rng(1 + rank).standard_normal(v.shape).astype(v.dtype) * 1e-3
-             for k, v in params.items()}
+    grads = {
+        k: np.random.default_rng(1 + rank).standard_normal(v.shape).astype(v.dtype) * 1e-3
+        for k, v in params.items()
+    }
     single_params = {k: v.copy() for k, v in params.items()}
     single = ok.Adam(single_params, learning_rate=1e-4)
     dp_params = {k: v.copy() for k, v in params.items()}
@@ -95,7 +111,9 @@ def main(argv: list[str]) -> int:
         "one-process Adam step (each rank at once)": lambda: single.step(grads),
         "MPI Allreduce": lambda: comm.Allreduce(buf, out),
         "MPI Reduce_scatter_block + Allgather": lambda: (
-            comm.Reduce_scatter_block(send, part), comm.Allgather(part, full)),
+            comm.Reduce_scatter_block(send, part),
+            comm.Allgather(part, full),
+        ),
         "DataParallel step": lambda: dp.step(grads),
         "DataParallel step, zero=True": lambda: zero.step(grads),
     }
@@ -111,12 +129,14 @@ def main(argv: list[str]) -> int:
             port = np.array([0], np.int64)
             if rank == 0:
                 import socket
+
                 with socket.socket() as s:
                     s.bind(("127.0.0.1", 0))
                     port[0] = s.getsockname()[1]
             comm.Bcast(port, root=0)
-            tdist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{int(port[0])}",
-                                     rank=rank, world_size=world)
+            tdist.init_process_group(
+                "gloo", init_method=f"tcp://127.0.0.1:{int(port[0])}", rank=rank, world_size=world
+            )
             tbuf = torch.ones(args.elements, dtype=torch.float32)
             modes["torch.distributed all_reduce (gloo)"] = lambda: tdist.all_reduce(tbuf)
 
@@ -140,8 +160,9 @@ def main(argv: list[str]) -> int:
 
     # state memory: one process keeps m and v for every element; a ZeRO rank for its slice
     state_single = sum(a.nbytes for arrays in single._state.values() for a in arrays)
-    state_zero = sum(a.nbytes for arrays in zero._inner._state.values() for a in arrays
-                     if a is not None)
+    state_zero = sum(
+        a.nbytes for arrays in zero._inner._state.values() for a in arrays if a is not None
+    )
     zero_max = np.zeros(1, np.int64)
     comm.Allreduce(np.array([state_zero], np.int64), zero_max, op=MPI.MAX)
 
@@ -149,28 +170,41 @@ def main(argv: list[str]) -> int:
         step = med["one-process Adam step (each rank at once)"]
         bound_dp = med["MPI Allreduce"] + step
         bound_z = med["MPI Reduce_scatter_block + Allgather"] + step / world
-        print(f"optkern {ok.__version__} bench distributed: Adam, float32, "
-              f"{args.elements:,} elements in {args.tensors} tensors, {world} ranks x "
-              f"{threads} optkern thread(s), MPI: {MPI.Get_library_version().splitlines()[0]}")
+        print(
+            f"optkern {ok.__version__} bench distributed: Adam, float32, "
+            f"{args.elements:,} elements in {args.tensors} tensors, {world} ranks x "
+            f"{threads} optkern thread(s), MPI: {MPI.Get_library_version().splitlines()[0]}"
+        )
         load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-        print(f"median of {args.rounds} rounds x {args.repeats} repetitions; each time is the "
-              f"slowest rank's; load average {load_before:.1f} before, {load_after:.1f} after "
-              f"on {cpus} CPUs (other processes slow MPI's polling ranks down)\n")
+        print(
+            f"median of {args.rounds} rounds x {args.repeats} repetitions; each time is the "
+            f"slowest rank's; load average {load_before:.1f} before, {load_after:.1f} after "
+            f"on {cpus} CPUs (other processes slow MPI's polling ranks down)\n"
+        )
         print("| operation | ms per step | GB/s of the buffer |")
         print("|---|---:|---:|")
         nbytes = args.elements * 4
         for m, t in med.items():
             print(f"| {m} | {t * 1e3:.2f} | {nbytes / t / 1e9:.2f} |")
         print()
-        r_dp, r_z = med["DataParallel step"] / bound_dp, med["DataParallel step, zero=True"] / bound_z
-        print(f"data-parallel step / (Allreduce + step) = {r_dp:.2f}x "
-              f"(goal <= 1.15x: {'met' if r_dp <= 1.15 else 'not met'})")
-        print(f"ZeRO-1 step / (Reduce_scatter + Allgather + step/{world}) = {r_z:.2f}x "
-              f"(goal <= 1.15x: {'met' if r_z <= 1.15 else 'not met'})")
+        r_dp, r_z = (
+            med["DataParallel step"] / bound_dp,
+            med["DataParallel step, zero=True"] / bound_z,
+        )
+        print(
+            f"data-parallel step / (Allreduce + step) = {r_dp:.2f}x "
+            f"(goal <= 1.15x: {'met' if r_dp <= 1.15 else 'not met'})"
+        )
+        print(
+            f"ZeRO-1 step / (Reduce_scatter + Allgather + step/{world}) = {r_z:.2f}x "
+            f"(goal <= 1.15x: {'met' if r_z <= 1.15 else 'not met'})"
+        )
         ratio = int(zero_max[0]) / state_single
-        print(f"ZeRO-1 optimizer state per rank: {int(zero_max[0]) / 1e6:.1f} MB, "
-              f"{ratio:.3f}x of one process's {state_single / 1e6:.1f} MB "
-              f"(goal <= 0.55x: {'met' if ratio <= 0.55 else 'not met'})")
+        print(
+            f"ZeRO-1 optimizer state per rank: {int(zero_max[0]) / 1e6:.1f} MB, "
+            f"{ratio:.3f}x of one process's {state_single / 1e6:.1f} MB "
+            f"(goal <= 0.55x: {'met' if ratio <= 0.55 else 'not met'})"
+        )
         if torch_note:
             print(torch_note)
         print("\nThe method is described in docs/distributed.md.")

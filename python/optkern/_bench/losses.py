@@ -118,8 +118,13 @@ def cases(quick: bool, scale: int | None = None):
         ("sparse CE from logits", (512 // scale, 32000), 8, {"torch": 2.0, "numpy": 8.0}, None),
         ("sparse CE from logits", (65536 // scale, 10), 8, {"torch": 4.0}, None),
         ("sparse CE from logits", (256, 10), 8, {}, 5.0),  # never scaled
-        ("BCE from logits", ((1 << 24) // scale // 1024, 1024), 12, {"torch": 3.0, "numpy": 5.0},
-         None),
+        (
+            "BCE from logits",
+            ((1 << 24) // scale // 1024, 1024),
+            12,
+            {"torch": 3.0, "numpy": 5.0},
+            None,
+        ),
         ("MSE", ((1 << 24) // scale // 1024, 1024), 12, {"torch": 3.0, "numpy": 5.0}, None),
     ]
 
@@ -171,7 +176,8 @@ def make_blocks(name, shape, torch, threads):
             fwd = {
                 True: lambda: F.cross_entropy(tx, ty),
                 False: (lambda: F.binary_cross_entropy_with_logits(tx, ty))
-                if name.startswith("BCE") else (lambda: F.mse_loss(tx, ty)),
+                if name.startswith("BCE")
+                else (lambda: F.mse_loss(tx, ty)),
             }[sparse]
 
             def step():
@@ -200,23 +206,37 @@ def run(argv: list[str]) -> dict:
     parser = argparse.ArgumentParser(
         prog="python -m optkern bench losses",
         description="Loss kernels (value and gradient in one call, float32) against "
-                    "PyTorch and NumPy.",
-        epilog="The method is described in docs/benchmarks.md of the optkern repository.")
-    parser.add_argument("--quick", action="store_true",
-                        help="smaller sizes, shorter blocks, one round")
-    parser.add_argument("--rounds", type=int, default=None,
-                        help="rounds of blocks (default 3; 1 with --quick)")
-    parser.add_argument("--budget", type=float, default=None,
-                        help="seconds per timed block (default 0.4; 0.15 with --quick)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="threads for optkern and torch (default: optkern's setting)")
+        "PyTorch and NumPy.",
+        epilog="The method is described in docs/benchmarks.md of the optkern repository.",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller sizes, shorter blocks, one round"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=None, help="rounds of blocks (default 3; 1 with --quick)"
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        help="seconds per timed block (default 0.4; 0.15 with --quick)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads for optkern and torch (default: optkern's setting)",
+    )
     parser.add_argument("--no-torch", action="store_true", help="skip torch even if installed")
-    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                        help="wall: elapsed time (default); cpu: this process's CPU time, "
-                             "which other processes on a shared machine do not inflate "
-                             "(meaningful with --threads 1 only)")
-    parser.add_argument("--json", metavar="PATH",
-                        help="write the figures and the machine to PATH")
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall: elapsed time (default); cpu: this process's CPU time, "
+        "which other processes on a shared machine do not inflate "
+        "(meaningful with --threads 1 only)",
+    )
+    parser.add_argument("--json", metavar="PATH", help="write the figures and the machine to PATH")
     parser.add_argument("--scale", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -239,21 +259,29 @@ def run(argv: list[str]) -> dict:
     scale = args.scale or (4 if args.quick else 1)
     bandwidth = copy_bandwidth(1 << 26 if args.quick or args.scale else 1 << 28)
     bound_gbs = bandwidth / 1e9
-    print(f"optkern {info['version']}, isa {info['isa']}, {threads} thread(s); "
-          f"torch {torch.__version__ if torch else 'not installed'}; "
-          f"copy bandwidth {bound_gbs:.1f} GB/s; {rounds} round(s), medians"
-          f"{'; times are CPU time' if args.clock == 'cpu' else ''}")
+    print(
+        f"optkern {info['version']}, isa {info['isa']}, {threads} thread(s); "
+        f"torch {torch.__version__ if torch else 'not installed'}; "
+        f"copy bandwidth {bound_gbs:.1f} GB/s; {rounds} round(s), medians"
+        f"{'; times are CPU time' if args.clock == 'cpu' else ''}"
+    )
     print()
-    print("| loss (value + gradient) | shape | optkern ms | optkern ns/elem | torch ns/elem "
-          "| NumPy ns/elem | speed-up vs torch | speed-up vs NumPy | B/elem "
-          "| fraction of bound | others | goal |")
+    print(
+        "| loss (value + gradient) | shape | optkern ms | optkern ns/elem | torch ns/elem "
+        "| NumPy ns/elem | speed-up vs torch | speed-up vs NumPy | B/elem "
+        "| fraction of bound | others | goal |"
+    )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     met_all = True
     rows, raw = [], []
     for name, shape, bytes_per, targets, limit_us in cases(args.quick, scale):
         before = cpu_snapshot()
-        medians = run_rounds(make_blocks(name, shape, torch, threads), rounds, budget,
-                             clock=time.process_time if args.clock == "cpu" else None)
+        medians = run_rounds(
+            make_blocks(name, shape, torch, threads),
+            rounds,
+            budget,
+            clock=time.process_time if args.clock == "cpu" else None,
+        )
         others = foreign_load(before, cpu_snapshot())
         mine = medians["optkern"]
         n = shape[0] * shape[1]
@@ -266,33 +294,65 @@ def run(argv: list[str]) -> dict:
         if limit_us is not None:
             ok_ = mine * 1e6 <= limit_us
             met_all &= ok_
-            goals.append(f"{mine * 1e6:.1f} µs/call, goal {limit_us:g} µs "
-                         f"{'met' if ok_ else 'not met'}")
+            goals.append(
+                f"{mine * 1e6:.1f} µs/call, goal {limit_us:g} µs {'met' if ok_ else 'not met'}"
+            )
         shape_s = f"{shape[0]}x{shape[1]}"
-        row = summary_row(name, shape_s, n, mine, medians.get("numpy"), medians.get("torch"),
-                          bytes_per_element=bytes_per, bound_gbs=bound_gbs,
-                          torch_label="torch forward + backward")
+        row = summary_row(
+            name,
+            shape_s,
+            n,
+            mine,
+            medians.get("numpy"),
+            medians.get("torch"),
+            bytes_per_element=bytes_per,
+            bound_gbs=bound_gbs,
+            torch_label="torch forward + backward",
+        )
         rows.append(row)
-        raw.append(dict(loss=name, shape=list(shape), bytes_per_element=bytes_per,
-                        medians=medians, others_cores=others, goals=goals))
-        print(f"| {name} | {shape_s} | {mine * 1e3:.3f} | {row['optkern_ns_per_element']:.3f} | "
-              f"{fmt(row['torch_ns_per_element'], '.3f')} | "
-              f"{fmt(row['numpy_ns_per_element'], '.3f')} | "
-              f"{fmt_x(row['speedup_torch'], '.1f')} | {fmt_x(row['speedup_numpy'], '.1f')} | "
-              f"{bytes_per} | {row['fraction_of_bound']:.2f} | {fmt(others, '.2f')} | "
-              f"{'; '.join(goals)} |")
+        raw.append(
+            dict(
+                loss=name,
+                shape=list(shape),
+                bytes_per_element=bytes_per,
+                medians=medians,
+                others_cores=others,
+                goals=goals,
+            )
+        )
+        print(
+            f"| {name} | {shape_s} | {mine * 1e3:.3f} | {row['optkern_ns_per_element']:.3f} | "
+            f"{fmt(row['torch_ns_per_element'], '.3f')} | "
+            f"{fmt(row['numpy_ns_per_element'], '.3f')} | "
+            f"{fmt_x(row['speedup_torch'], '.1f')} | {fmt_x(row['speedup_numpy'], '.1f')} | "
+            f"{bytes_per} | {row['fraction_of_bound']:.2f} | {fmt(others, '.2f')} | "
+            f"{'; '.join(goals)} |"
+        )
     print()
-    print("bytes per element: sparse CE reads the logits and writes the gradient (8); "
-          "BCE and MSE read target and prediction and write the gradient (12); "
-          "others: cores used by other processes meanwhile")
+    print(
+        "bytes per element: sparse CE reads the logits and writes the gradient (8); "
+        "BCE and MSE read target and prediction and write the gradient (12); "
+        "others: cores used by other processes meanwhile"
+    )
     print("all goals met" if met_all else "some goals not met on this run")
     print("(the method is described in docs/benchmarks.md of the optkern repository)")
-    result = dict(suite="losses", title="loss value and gradient in one call, float32",
-                  baseline="plain float32 NumPy code", bound_gbs=bound_gbs,
-                  bound="large NumPy copy, read + write bytes", rows=rows,
-                  wall_s=now() - t_start,
-                  raw=dict(threads=threads, rounds=rounds, budget_s=budget, clock=args.clock,
-                           cases=raw, all_goals_met=bool(met_all)))
+    result = dict(
+        suite="losses",
+        title="loss value and gradient in one call, float32",
+        baseline="plain float32 NumPy code",
+        bound_gbs=bound_gbs,
+        bound="large NumPy copy, read + write bytes",
+        rows=rows,
+        wall_s=now() - t_start,
+        raw=dict(
+            threads=threads,
+            rounds=rounds,
+            budget_s=budget,
+            clock=args.clock,
+            cases=raw,
+            all_goals_met=bool(met_all),
+        ),
+    )
     if args.json:
         write_json(args.json, {"losses": result}, threads, torch)
     return result

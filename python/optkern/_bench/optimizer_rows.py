@@ -35,11 +35,11 @@ ROW_BUDGET_S = 0.4
 ROW_ROUNDS = 2
 
 # Goals of every row but the foundation (docs/benchmarks.md).
-NUMPY_GOAL = 8.0      # x the NumPy reference, every single tensor from 2^14 elements
-TORCH_GOAL_K = 22     # at 2^22 elements ...
-TORCH_GOAL = 1.0      # ... at least as fast as torch's fastest path
+NUMPY_GOAL = 8.0  # x the NumPy reference, every single tensor from 2^14 elements
+TORCH_GOAL_K = 22  # at 2^22 elements ...
+TORCH_GOAL = 1.0  # ... at least as fast as torch's fastest path
 MODEL_TORCH_GOAL = 1.5  # on the 1000-tensor model
-PER_BYTE_GOAL = 1.3   # GB/s at least the foundation's / 1.3 at the same size
+PER_BYTE_GOAL = 1.3  # GB/s at least the foundation's / 1.3 at the same size
 
 
 # ------------------------------------------------------------ selection -----
@@ -86,8 +86,11 @@ def _torch_class(torch, name: str):
     """torch.optim's class called ``name``, compared case-insensitively, or None."""
     for attr in dir(torch.optim):
         obj = getattr(torch.optim, attr)
-        if attr.lower() == name.lower() and isinstance(obj, type) \
-                and issubclass(obj, torch.optim.Optimizer):
+        if (
+            attr.lower() == name.lower()
+            and isinstance(obj, type)
+            and issubclass(obj, torch.optim.Optimizer)
+        ):
             return obj
     return None
 
@@ -113,8 +116,11 @@ def torch_spec(torch, case) -> dict | None:
         if cls is None:
             return None
         kwargs = dict(kwargs)
-    for path, extra in (("fused", dict(fused=True)), ("foreach", dict(foreach=True)),
-                        ("single-tensor", dict(foreach=False))):
+    for path, extra in (
+        ("fused", dict(fused=True)),
+        ("foreach", dict(foreach=True)),
+        ("single-tensor", dict(foreach=False)),
+    ):
         try:  # a throw-away parameter: construction and one step must both work
             p = torch.nn.Parameter(torch.zeros(8))
             p.grad = torch.full((8,), 0.01)
@@ -173,8 +179,17 @@ def row_goals(rows: list[dict]) -> list[dict]:
     goals = []
 
     def add(kind, row, case, what, value, r, met):
-        goals.append(dict(kind=kind, row=row["id"], size=case["name"], what=what, value=value,
-                          ratio=r, met=bool(met)))
+        goals.append(
+            dict(
+                kind=kind,
+                row=row["id"],
+                size=case["name"],
+                what=what,
+                value=value,
+                ratio=r,
+                met=bool(met),
+            )
+        )
 
     for row in rows:
         if row["id"] == FOUNDATION:
@@ -184,32 +199,58 @@ def row_goals(rows: list[dict]) -> list[dict]:
             model = c.get("model", False)
             if not model and c["elements"] >= 1 << 14:
                 r = c["numpy"]["median"] / ok_s
-                add("numpy", row, c, f"at least {NUMPY_GOAL:g}x as fast as the NumPy reference",
-                    f"{r:.1f}x", r, r >= NUMPY_GOAL)
+                add(
+                    "numpy",
+                    row,
+                    c,
+                    f"at least {NUMPY_GOAL:g}x as fast as the NumPy reference",
+                    f"{r:.1f}x",
+                    r,
+                    r >= NUMPY_GOAL,
+                )
             if c.get("torch"):
-                goal = MODEL_TORCH_GOAL if model else (
-                    TORCH_GOAL if c["k"] == TORCH_GOAL_K else None)
+                goal = (
+                    MODEL_TORCH_GOAL if model else (TORCH_GOAL if c["k"] == TORCH_GOAL_K else None)
+                )
                 if goal is not None:
                     r = c["torch"]["median"] / ok_s
-                    add("torch", row, c, f"at least {goal:g}x as fast as torch "
-                                f"({torch_label(row['torch'])})", f"{r:.2f}x", r, r >= goal)
+                    add(
+                        "torch",
+                        row,
+                        c,
+                        f"at least {goal:g}x as fast as torch ({torch_label(row['torch'])})",
+                        f"{r:.2f}x",
+                        r,
+                        r >= goal,
+                    )
             v = c.get("vs_foundation_gbs")
             if v is not None:
-                add("bytes", row, c, f"GB/s within {PER_BYTE_GOAL:g}x of {FOUNDATION}'s",
-                    f"{v:.2f} of {FOUNDATION}'s", v, v * PER_BYTE_GOAL >= 1.0)
+                add(
+                    "bytes",
+                    row,
+                    c,
+                    f"GB/s within {PER_BYTE_GOAL:g}x of {FOUNDATION}'s",
+                    f"{v:.2f} of {FOUNDATION}'s",
+                    v,
+                    v * PER_BYTE_GOAL >= 1.0,
+                )
     return goals
 
 
 # --------------------------------------------------------------- report -----
 def print_rows_report(rows: list[dict], goals: list[dict], bound: float, has_torch: bool):
     print()
-    print(f"every optimizer (registry rows with bench=True), float32, one step; GB/s counts "
-          f"the bytes a step must move per element (B/elem); 'vs {FOUNDATION}' is the GB/s "
-          f"over {FOUNDATION}'s at the same size; bound = {bound:.1f} GB/s:")
+    print(
+        f"every optimizer (registry rows with bench=True), float32, one step; GB/s counts "
+        f"the bytes a step must move per element (B/elem); 'vs {FOUNDATION}' is the GB/s "
+        f"over {FOUNDATION}'s at the same size; bound = {bound:.1f} GB/s:"
+    )
     print()
-    print(f"| optimizer | size | B/elem | optkern µs | optkern GB/s | fraction of bound "
-          f"| vs {FOUNDATION} | NumPy ref µs | speed-up vs NumPy | torch path | torch µs "
-          "| speed-up vs torch | other processes' load (cores) |")
+    print(
+        f"| optimizer | size | B/elem | optkern µs | optkern GB/s | fraction of bound "
+        f"| vs {FOUNDATION} | NumPy ref µs | speed-up vs NumPy | torch path | torch µs "
+        "| speed-up vs torch | other processes' load (cores) |"
+    )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|")
     noisy = False
     for row in rows:
@@ -217,32 +258,44 @@ def print_rows_report(rows: list[dict], goals: list[dict], bound: float, has_tor
             ok_s, np_s = c["optkern"]["median"], c["numpy"]["median"]
             th_s = c["torch"]["median"] if c.get("torch") else None
             frac = c["fraction_of_bound"] if c["bandwidth_bound_case"] else None
-            loads = [c[lib].get("foreign_load") for lib in ("optkern", "numpy", "torch")
-                     if c.get(lib)]
+            loads = [
+                c[lib].get("foreign_load") for lib in ("optkern", "numpy", "torch") if c.get(lib)
+            ]
             noisy |= any(x is not None and x > FOREIGN_LOAD_LIMIT for x in loads)
-            print(f"| {row['id']} | {c['name']} | {row['bytes_per_element']} | "
-                  f"{ok_s * 1e6:.2f} | {c['optkern_gbs']:.1f} | {fmt(frac, '.2f')} | "
-                  f"{fmt(c.get('vs_foundation_gbs'), '.2f')} | {np_s * 1e6:.1f} | "
-                  f"{ratio(ok_s, np_s):.1f}x | {torch_label(row['torch']) if th_s else '-'} | "
-                  f"{fmt(th_s and th_s * 1e6, '.1f')} | "
-                  f"{fmt(ratio(ok_s, th_s), '.2f') + 'x' if th_s else '-'} | "
-                  + " / ".join(fmt(x, ".2f") for x in loads) + " |")
+            print(
+                f"| {row['id']} | {c['name']} | {row['bytes_per_element']} | "
+                f"{ok_s * 1e6:.2f} | {c['optkern_gbs']:.1f} | {fmt(frac, '.2f')} | "
+                f"{fmt(c.get('vs_foundation_gbs'), '.2f')} | {np_s * 1e6:.1f} | "
+                f"{ratio(ok_s, np_s):.1f}x | {torch_label(row['torch']) if th_s else '-'} | "
+                f"{fmt(th_s and th_s * 1e6, '.1f')} | "
+                f"{fmt(ratio(ok_s, th_s), '.2f') + 'x' if th_s else '-'} | "
+                + " / ".join(fmt(x, ".2f") for x in loads)
+                + " |"
+            )
     if noisy:
-        print(f"\nWARNING: other processes used more than {FOREIGN_LOAD_LIMIT} cores during "
-              "some blocks (even after retries); their times are not trustworthy.")
+        print(
+            f"\nWARNING: other processes used more than {FOREIGN_LOAD_LIMIT} cores during "
+            "some blocks (even after retries); their times are not trustworthy."
+        )
     if not goals:
         return
     print()
-    print(f"speed goals of every optimizer but {FOUNDATION} (whose own goals are listed with "
-          "its table), judged on this run's medians (they never fail the run; "
-          "see docs/benchmarks.md):")
+    print(
+        f"speed goals of every optimizer but {FOUNDATION} (whose own goals are listed with "
+        "its table), judged on this run's medians (they never fail the run; "
+        "see docs/benchmarks.md):"
+    )
     for t in goals:
-        print(f"  {'met    ' if t['met'] else 'not met'}  {t['row']} at {t['size']}: "
-              f"{t['what']}: {t['value']}")
+        print(
+            f"  {'met    ' if t['met'] else 'not met'}  {t['row']} at {t['size']}: "
+            f"{t['what']}: {t['value']}"
+        )
     if not has_torch:
         print("  (torch is not installed or was skipped: the torch goals are not checked)")
     if not any(r["id"] == FOUNDATION for r in rows):
         print(f"  ({FOUNDATION} is not in this run: the GB/s goal is not checked)")
     missed = sorted({t["row"] for t in goals if not t["met"]})
-    print(f"  met: {sum(t['met'] for t in goals)} of {len(goals)} goals"
-          + (f"; rows with a goal not met: {', '.join(missed)}" if missed else ""))
+    print(
+        f"  met: {sum(t['met'] for t in goals)} of {len(goals)} goals"
+        + (f"; rows with a goal not met: {', '.join(missed)}" if missed else "")
+    )

@@ -47,11 +47,26 @@ import optkern as ok
 
 from .bandwidth import bandwidth_bound, measure_bandwidth
 from .controls import print_controls, time_controls
-from .optimizer_rows import (FOUNDATION, ROW_BUDGET_S, ROW_ROUNDS, compare_with_foundation,
-                             derive, print_rows_report, row_cases, row_goals, select_rows,
-                             torch_label, torch_spec)
-from .options import (add_timing_options, import_torch, machine_info, progress_printer,
-                      resolve_timing_options)
+from .optimizer_rows import (
+    FOUNDATION,
+    ROW_BUDGET_S,
+    ROW_ROUNDS,
+    compare_with_foundation,
+    derive,
+    print_rows_report,
+    row_cases,
+    row_goals,
+    select_rows,
+    torch_label,
+    torch_spec,
+)
+from .options import (
+    add_timing_options,
+    import_torch,
+    machine_info,
+    progress_printer,
+    resolve_timing_options,
+)
 from .report import fmt, ratio, run_header
 from .summary import summary_row
 from .timing import FOREIGN_LOAD_LIMIT, PAUSE_S, loadavg, now, pause, run_rounds
@@ -90,8 +105,9 @@ def make_cases(quick):
         cases.append(dict(name=f"2^{k}{d:+d}", k=k, sizes=[(1 << k) + d]))
     count, total = (100, 50_000) if quick else (1000, 10_000_000)
     sizes = model_sizes(count, total)
-    cases.append(dict(name=f"model {count}x ({sum(sizes) / 1e6:.1f} M)", k=None, sizes=sizes,
-                      model=True))
+    cases.append(
+        dict(name=f"model {count}x ({sum(sizes) / 1e6:.1f} M)", k=None, sizes=sizes, model=True)
+    )
     return cases
 
 
@@ -140,8 +156,10 @@ def time_case(settings, case, spec, torch, p0, g, budget_s, rounds):
     """Every library's blocks for one row and one size, in rounds (shorter pauses
     between blocks with --quick, a smoke run)."""
     libs = ["optkern", "numpy"] + (["torch"] if spec is not None else [])
-    blocks = {lib: (lambda lib=lib: BENCH[lib](settings.timer, case, spec, torch, p0, g,
-                                               budget_s)) for lib in libs}
+    blocks = {
+        lib: (lambda lib=lib: BENCH[lib](settings.timer, case, spec, torch, p0, g, budget_s))
+        for lib in libs
+    }
     return run_rounds(blocks, rounds, pause_s=QUICK_PAUSE_S if settings.quick else PAUSE_S)
 
 
@@ -150,16 +168,27 @@ def overhead_breakdown(timer, budget_s):
     out = {}
     try:
         from optkern import _core
+
         p0, g = make_data([1 << 10], SEED)
         opt = ok.Adam([p0[0].copy()], learning_rate=LR)
         out["opt.step"] = timer.block(lambda: opt.step(g), budget_s)["median"]
         s = opt._state
-        args = (opt._records, [1], 1, [LR], opt._groups.params, g,
-                [s["momentum"], s["velocity"], None], None, opt._groups.labels)
+        args = (
+            opt._records,
+            [1],
+            1,
+            [LR],
+            opt._groups.params,
+            g,
+            [s["momentum"], s["velocity"], None],
+            None,
+            opt._groups.labels,
+        )
         out["_core.adam_step"] = timer.block(lambda: _core.adam_step(*args), budget_s)["median"]
         empty = ([_core.AdamGroup()], [0], 1, [LR], [], [], [[], [], None], None, [])
         out["_core.adam_step (no tensors)"] = timer.block(
-            lambda: _core.adam_step(*empty), budget_s)["median"]
+            lambda: _core.adam_step(*empty), budget_s
+        )["median"]
     except Exception as exc:  # private API may change; never fail the benchmark
         out["error"] = repr(exc)
     return out
@@ -180,22 +209,40 @@ def check_goals(res):
         odd = not (c.get("model") or n == 1 << c["k"])
         if n >= 1 << 14 and not c.get("model"):
             r = c["numpy"]["median"] / ok_s
-            goals.append(dict(what=f"at {c['name']}, optkern at least {NUMPY_GOAL:g}x as fast "
-                                   "as the NumPy reference",
-                              value=f"{r:.1f}x", ratio=r, met=r >= NUMPY_GOAL, odd_size=odd))
+            goals.append(
+                dict(
+                    what=f"at {c['name']}, optkern at least {NUMPY_GOAL:g}x as fast "
+                    "as the NumPy reference",
+                    value=f"{r:.1f}x",
+                    ratio=r,
+                    met=r >= NUMPY_GOAL,
+                    odd_size=odd,
+                )
+            )
         if c.get("torch"):
             r = c["torch"]["median"] / ok_s
             goal = MODEL_TORCH_GOAL if c.get("model") else TORCH_GOALS.get(c["k"])
             if goal is not None:
-                goals.append(dict(what=f"at {c['name']}, optkern at least {goal:g}x as fast "
-                                       "as torch fused",
-                                  value=f"{r:.2f}x", ratio=r, met=r >= goal, odd_size=odd))
+                goals.append(
+                    dict(
+                        what=f"at {c['name']}, optkern at least {goal:g}x as fast as torch fused",
+                        value=f"{r:.2f}x",
+                        ratio=r,
+                        met=r >= goal,
+                        odd_size=odd,
+                    )
+                )
         if c["k"] == 10 and not c.get("model"):
             us = ok_s * 1e6
-            goals.append(dict(what=f"at {c['name']}, one optkern step takes at most "
-                                   f"{STEP_US_GOAL:g} µs",
-                              value=f"{us:.2f} µs", ratio=us, met=us <= STEP_US_GOAL,
-                              odd_size=odd))
+            goals.append(
+                dict(
+                    what=f"at {c['name']}, one optkern step takes at most {STEP_US_GOAL:g} µs",
+                    value=f"{us:.2f} µs",
+                    ratio=us,
+                    met=us <= STEP_US_GOAL,
+                    odd_size=odd,
+                )
+            )
     for t in goals:
         t["met"] = bool(t["met"])
     return goals
@@ -210,8 +257,10 @@ def print_report(res):
     tname = f"torch {res.get('foundation_torch_path') or 'fused'}"
     print(f"{FOUNDATION}: {res['bytes_per_element']} bytes moved per element, every size:")
     print()
-    print(f"| size | optkern ns/elem | optkern GB/s | NumPy ref ns/elem | {tname} ns/elem "
-          "| speed-up vs NumPy | speed-up vs torch | fraction of bound |")
+    print(
+        f"| size | optkern ns/elem | optkern GB/s | NumPy ref ns/elem | {tname} ns/elem "
+        "| speed-up vs NumPy | speed-up vs torch | fraction of bound |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for c in res["cases"]:
         n = c["elements"]
@@ -219,10 +268,12 @@ def print_report(res):
         np_s = c["numpy"]["median"]
         th_s = c["torch"]["median"] if c.get("torch") else None
         frac = c["fraction_of_bound"] if c["bandwidth_bound_case"] else None
-        print(f"| {c['name']} | {ok_s / n * 1e9:.3f} | {c['optkern_gbs']:.1f} | "
-              f"{np_s / n * 1e9:.3f} | {fmt(th_s and th_s / n * 1e9, '.3f')} | "
-              f"{fmt(ratio(ok_s, np_s), '.1f')}x | "
-              f"{fmt(ratio(ok_s, th_s), '.2f') + 'x' if th_s else '-'} | {fmt(frac, '.2f')} |")
+        print(
+            f"| {c['name']} | {ok_s / n * 1e9:.3f} | {c['optkern_gbs']:.1f} | "
+            f"{np_s / n * 1e9:.3f} | {fmt(th_s and th_s / n * 1e9, '.3f')} | "
+            f"{fmt(ratio(ok_s, np_s), '.1f')}x | "
+            f"{fmt(ratio(ok_s, th_s), '.2f') + 'x' if th_s else '-'} | {fmt(frac, '.2f')} |"
+        )
     print()
     print("per-step time (median, µs):")
     print()
@@ -231,33 +282,47 @@ def print_report(res):
     noisy = False
     for c in res["cases"]:
         th = c["torch"]["median"] * 1e6 if c.get("torch") else None
-        loads = [c[lib].get("foreign_load") for lib in ("optkern", "numpy", "torch")
-                 if c.get(lib)]
+        loads = [c[lib].get("foreign_load") for lib in ("optkern", "numpy", "torch") if c.get(lib)]
         noisy |= any(x is not None and x > FOREIGN_LOAD_LIMIT for x in loads)
-        print(f"| {c['name']} | {c['optkern']['median'] * 1e6:.2f} | "
-              f"{c['numpy']['median'] * 1e6:.1f} | {fmt(th, '.1f')} | "
-              + " / ".join(fmt(x, ".2f") for x in loads) + " |")
+        print(
+            f"| {c['name']} | {c['optkern']['median'] * 1e6:.2f} | "
+            f"{c['numpy']['median'] * 1e6:.1f} | {fmt(th, '.1f')} | "
+            + " / ".join(fmt(x, ".2f") for x in loads)
+            + " |"
+        )
     if noisy:
-        print(f"\nWARNING: other processes used more than {FOREIGN_LOAD_LIMIT} cores during "
-              "some blocks (even after retries); their times are not trustworthy: an OpenMP "
-              "barrier whose worker thread is descheduled waits a scheduler slice (~ms).")
+        print(
+            f"\nWARNING: other processes used more than {FOREIGN_LOAD_LIMIT} cores during "
+            "some blocks (even after retries); their times are not trustworthy: an OpenMP "
+            "barrier whose worker thread is descheduled waits a scheduler slice (~ms)."
+        )
     ov = res.get("overhead_us")
     if ov:
         print()
-        print("per-call overhead at 2^10 (µs): " + ", ".join(
-            f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in ov.items()))
+        print(
+            "per-call overhead at 2^10 (µs): "
+            + ", ".join(
+                f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in ov.items()
+            )
+        )
     print()
-    print("speed goals, judged on this run's medians (they never fail the run; "
-          "see docs/benchmarks.md):")
+    print(
+        "speed goals, judged on this run's medians (they never fail the run; "
+        "see docs/benchmarks.md):"
+    )
     for t in res["goals"]:
-        print(f"  {'met    ' if t['met'] else 'not met'}  {t['what']}: {t['value']}"
-              + ("  (odd size, extra check)" if t["odd_size"] else ""))
+        print(
+            f"  {'met    ' if t['met'] else 'not met'}  {t['what']}: {t['value']}"
+            + ("  (odd size, extra check)" if t["odd_size"] else "")
+        )
     if not has_torch:
         print("  (torch is not installed or was skipped: the torch goals are not checked)")
     main_goals = [t for t in res["goals"] if not t["odd_size"]]
     odd = [t for t in res["goals"] if t["odd_size"]]
-    print(f"  met: {sum(t['met'] for t in main_goals)} of {len(main_goals)} goals at the powers "
-          f"of two and the model, {sum(t['met'] for t in odd)} of {len(odd)} at the odd sizes")
+    print(
+        f"  met: {sum(t['met'] for t in main_goals)} of {len(main_goals)} goals at the powers "
+        f"of two and the model, {sum(t['met'] for t in odd)} of {len(odd)} at the odd sizes"
+    )
 
 
 # ------------------------------------------------------------------ main ----
@@ -273,13 +338,20 @@ def summary(res: dict) -> list[dict]:
     for row in sorted(res["optimizers"], key=lambda r: r["id"] != FOUNDATION):
         label = torch_label(row["torch"]) if row["torch"] else None
         for c in row["cases"]:
-            rows.append(summary_row(
-                row["id"], c["name"], c["elements"], c["optkern"]["median"],
-                c["numpy"]["median"], c["torch"]["median"] if c.get("torch") else None,
-                bytes_per_element=row["bytes_per_element"],
-                bound_gbs=res["bandwidth_bound_gbs"],
-                bandwidth_bound_case=c["bandwidth_bound_case"],
-                torch_label=label and f"torch {label}"))
+            rows.append(
+                summary_row(
+                    row["id"],
+                    c["name"],
+                    c["elements"],
+                    c["optkern"]["median"],
+                    c["numpy"]["median"],
+                    c["torch"]["median"] if c.get("torch") else None,
+                    bytes_per_element=row["bytes_per_element"],
+                    bound_gbs=res["bandwidth_bound_gbs"],
+                    bandwidth_bound_case=c["bandwidth_bound_case"],
+                    torch_label=label and f"torch {label}",
+                )
+            )
     return rows
 
 
@@ -289,41 +361,55 @@ def run(argv=None) -> dict:
     ap = argparse.ArgumentParser(
         prog="python -m optkern bench optimizers",
         description="One float32 step of every optimizer of the registry (both front ends): "
-                    "optkern vs the NumPy reference vs torch's fastest path; keras-adam at "
-                    "2^10 to 2^26 elements and a 1000-tensor model, the other rows at 2^14, "
-                    f"2^18, 2^22 and the model (in blocks of {ROW_BUDGET_S:g} s, "
-                    f"{ROW_ROUNDS} rounds, unless --budget or --rounds is given).",
-        epilog="The method is described in docs/benchmarks.md of the optkern repository.")
+        "optkern vs the NumPy reference vs torch's fastest path; keras-adam at "
+        "2^10 to 2^26 elements and a 1000-tensor model, the other rows at 2^14, "
+        f"2^18, 2^22 and the model (in blocks of {ROW_BUDGET_S:g} s, "
+        f"{ROW_ROUNDS} rounds, unless --budget or --rounds is given).",
+        epilog="The method is described in docs/benchmarks.md of the optkern repository.",
+    )
     add_timing_options(ap)
-    ap.add_argument("--only", metavar="SUBSTRING",
-                    help="time only the rows whose id contains SUBSTRING (several: "
-                         "comma-separated), e.g. --only keras-sgd or --only adam,lion; "
-                         f"the ids: {', '.join(c.id for c in select_rows(None))}; "
-                         "'controls' (run with keras-adam): the use_ema and "
-                         "skip_nonfinite rows")
+    ap.add_argument(
+        "--only",
+        metavar="SUBSTRING",
+        help="time only the rows whose id contains SUBSTRING (several: "
+        "comma-separated), e.g. --only keras-sgd or --only adam,lion; "
+        f"the ids: {', '.join(c.id for c in select_rows(None))}; "
+        "'controls' (run with keras-adam): the use_ema and "
+        "skip_nonfinite rows",
+    )
     args = ap.parse_args(argv)
     selected = select_rows(args.only)
     # the training-controls rows: with the foundation row, or asked for by name
-    with_controls = not args.only or any(s.strip() in ("controls", FOUNDATION)
-                                         for s in args.only.split(","))
+    with_controls = not args.only or any(
+        s.strip() in ("controls", FOUNDATION) for s in args.only.split(",")
+    )
     if not selected and not with_controls:
-        ap.error(f"--only {args.only!r} selects no row (the ids: "
-                 f"{', '.join(c.id for c in select_rows(None))})")
+        ap.error(
+            f"--only {args.only!r} selects no row (the ids: "
+            f"{', '.join(c.id for c in select_rows(None))})"
+        )
     progress = progress_printer()
     t_start = now()
     settings = resolve_timing_options(args)
     timer, budget, threads = settings.timer, settings.budget_s, settings.threads
     row_budget = budget if settings.quick or args.budget is not None else ROW_BUDGET_S
-    row_rounds = (settings.rounds if settings.quick or args.rounds is not None
-                  else min(settings.rounds, ROW_ROUNDS))
+    row_rounds = (
+        settings.rounds
+        if settings.quick or args.rounds is not None
+        else min(settings.rounds, ROW_ROUNDS)
+    )
     torch = None if settings.no_torch else import_torch(threads)
     res = machine_info(settings, torch)
     foundation = next((c for c in selected if c.id == FOUNDATION), None)
     others = [c for c in selected if c.id != FOUNDATION]
     specs = {c.id: torch_spec(torch, c) for c in selected}
-    res.update(bytes_per_element=foundation.bytes_per_element if foundation else None,
-               foundation_torch_path=(specs[FOUNDATION] or {}).get("path") if foundation
-               else None, only=args.only, row_budget_s=row_budget, row_rounds=row_rounds)
+    res.update(
+        bytes_per_element=foundation.bytes_per_element if foundation else None,
+        foundation_torch_path=(specs[FOUNDATION] or {}).get("path") if foundation else None,
+        only=args.only,
+        row_budget_s=row_budget,
+        row_rounds=row_rounds,
+    )
 
     progress(f"bandwidth ({settings.bw_elements} elements)")
     bw = [measure_bandwidth(timer, settings.bw_elements, threads, min(budget, 1.0))]
@@ -334,12 +420,16 @@ def run(argv=None) -> dict:
     if foundation is not None:
         for i, case in enumerate(all_cases):
             sizes = case["sizes"]
-            progress(f"{FOUNDATION} {case['name']}: {sum(sizes)} elements in "
-                     f"{len(sizes)} tensor(s)")
+            progress(
+                f"{FOUNDATION} {case['name']}: {sum(sizes)} elements in {len(sizes)} tensor(s)"
+            )
             p0, g = make_data(sizes, SEED + i)
             entry = new_entry(case)
-            entry.update(time_case(settings, foundation, specs[FOUNDATION], torch, p0, g,
-                                   budget, settings.rounds))
+            entry.update(
+                time_case(
+                    settings, foundation, specs[FOUNDATION], torch, p0, g, budget, settings.rounds
+                )
+            )
             del p0, g
             gc.collect()
             cases.append(entry)
@@ -349,20 +439,25 @@ def run(argv=None) -> dict:
         sizes = case["sizes"]
         p0, g = make_data(sizes, SEED + 100 + i)
         for row in others:
-            progress(f"{row.id} {case['name']}: {sum(sizes)} elements in "
-                     f"{len(sizes)} tensor(s)")
+            progress(f"{row.id} {case['name']}: {sum(sizes)} elements in {len(sizes)} tensor(s)")
             entry = new_entry(case)
-            entry.update(time_case(settings, row, specs[row.id], torch, p0, g, row_budget,
-                                   row_rounds))
+            entry.update(
+                time_case(settings, row, specs[row.id], torch, p0, g, row_budget, row_rounds)
+            )
             row_entries[row.id].append(entry)
         del p0, g
         gc.collect()
 
     if with_controls:
         progress("training controls (use_ema, skip_nonfinite)")
-        res["controls"] = time_controls(timer, run_rounds, row_budget, row_rounds,
-                                        settings.quick,
-                                        QUICK_PAUSE_S if settings.quick else PAUSE_S)
+        res["controls"] = time_controls(
+            timer,
+            run_rounds,
+            row_budget,
+            row_rounds,
+            settings.quick,
+            QUICK_PAUSE_S if settings.quick else PAUSE_S,
+        )
         for r in res["controls"]["pooled"].values():
             r.pop("rounds", None)
 
@@ -381,17 +476,26 @@ def run(argv=None) -> dict:
             if row.id != FOUNDATION:
                 derive(c, row.bytes_per_element, bound)
         spec = specs[row.id]
-        rows.append(dict(id=row.id, front_end=row.front_end, name=row.name,
-                         kwargs=row.kwargs, bytes_per_element=row.bytes_per_element,
-                         torch=spec and {k: v for k, v in spec.items() if k != "extra"},
-                         cases=entries))
+        rows.append(
+            dict(
+                id=row.id,
+                front_end=row.front_end,
+                name=row.name,
+                kwargs=row.kwargs,
+                bytes_per_element=row.bytes_per_element,
+                torch=spec and {k: v for k, v in spec.items() if k != "extra"},
+                cases=entries,
+            )
+        )
     compare_with_foundation(rows)
     res["optimizers"] = rows
 
     if foundation is not None:
         progress("per-call overhead at 2^10")
-        res["overhead_us"] = {k: (v * 1e6 if isinstance(v, float) else v)
-                              for k, v in overhead_breakdown(timer, budget).items()}
+        res["overhead_us"] = {
+            k: (v * 1e6 if isinstance(v, float) else v)
+            for k, v in overhead_breakdown(timer, budget).items()
+        }
     res["goals"] = check_goals(res)
     res["optimizer_goals"] = row_goals(rows)
     res["wall_s"] = now() - t_start
@@ -403,27 +507,42 @@ def run(argv=None) -> dict:
         print()
         print("\n".join(run_header(res)))
     light = {c["name"] for c in row_cases(settings.quick, all_cases[-1])}
-    shown = [dict(r, cases=[c for c in r["cases"] if c["name"] in light])
-             if r["id"] == FOUNDATION else r for r in rows]
+    shown = [
+        dict(r, cases=[c for c in r["cases"] if c["name"] in light]) if r["id"] == FOUNDATION else r
+        for r in rows
+    ]
     if shown:
         print_rows_report(shown, res["optimizer_goals"], bound, torch is not None)
     if with_controls:
         print_controls(res["controls"])
-    print(f"\n(wall time {res['wall_s']:.0f} s; command: python -m optkern bench optimizers"
-          + "".join(f" {a}" for a in (argv if argv is not None else sys.argv[1:])) + ")")
+    print(
+        f"\n(wall time {res['wall_s']:.0f} s; command: python -m optkern bench optimizers"
+        + "".join(f" {a}" for a in (argv if argv is not None else sys.argv[1:]))
+        + ")"
+    )
     if settings.json:
         with open(settings.json, "w") as f:
             json.dump(res, f, indent=1)
-    return dict(suite="optimizers", title="one float32 step of every optimizer",
-                baseline="the pure-NumPy reference (optkern.reference)",
-                bound_gbs=res["bandwidth_bound_gbs"],
-                bound="best np.add bandwidth of the run; shown from 64 MiB working sets",
-                rows=summary(res), wall_s=res["wall_s"], raw=res)
+    return dict(
+        suite="optimizers",
+        title="one float32 step of every optimizer",
+        baseline="the pure-NumPy reference (optkern.reference)",
+        bound_gbs=res["bandwidth_bound_gbs"],
+        bound="best np.add bandwidth of the run; shown from 64 MiB working sets",
+        rows=summary(res),
+        wall_s=res["wall_s"],
+        raw=res,
+    )
 
 
 def new_entry(case):
-    entry = dict(name=case["name"], k=case["k"], model=case.get("model", False),
-                 elements=sum(case["sizes"]), tensors=len(case["sizes"]))
+    entry = dict(
+        name=case["name"],
+        k=case["k"],
+        model=case.get("model", False),
+        elements=sum(case["sizes"]),
+        tensors=len(case["sizes"]),
+    )
     if entry["model"]:
         entry["sizes"] = case["sizes"]
     return entry

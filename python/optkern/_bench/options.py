@@ -46,25 +46,48 @@ class TimingSettings:
 def add_timing_options(ap: argparse.ArgumentParser) -> None:
     """--threads, --quick, --json, --budget, --no-torch, --rounds, --retries,
     --quiet-wait and --bw-elements."""
-    ap.add_argument("--threads", type=int, default=None,
-                    help="threads for optkern and torch (default: ok.get_num_threads())")
-    ap.add_argument("--quick", action="store_true",
-                    help="smoke run: small sizes, few repetitions")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads for optkern and torch (default: ok.get_num_threads())",
+    )
+    ap.add_argument("--quick", action="store_true", help="smoke run: small sizes, few repetitions")
     ap.add_argument("--json", metavar="PATH", help="write raw results to PATH")
-    ap.add_argument("--budget", type=float, default=None,
-                    help="seconds per timed block (default 1.0; 0.05 with --quick)")
+    ap.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        help="seconds per timed block (default 1.0; 0.05 with --quick)",
+    )
     ap.add_argument("--no-torch", action="store_true", help="skip torch even if installed")
-    ap.add_argument("--rounds", type=int, default=None,
-                    help="blocks per library and case, taken in turn; samples pooled "
-                         "(default 3; 1 with --quick)")
-    ap.add_argument("--retries", type=int, default=None,
-                    help="times a block is redone when other processes used more than "
-                         f"{FOREIGN_LOAD_LIMIT} cores meanwhile (default 2; 0 with --quick)")
-    ap.add_argument("--quiet-wait", type=float, default=None,
-                    help="seconds to wait, before each block, for other processes to leave "
-                         "the cores alone, 4 times that in all (default 30; 0 with --quick)")
-    ap.add_argument("--bw-elements", type=int, default=None,
-                    help="float32 elements of the bandwidth arrays (default 2^26; 2^22 quick)")
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help="blocks per library and case, taken in turn; samples pooled "
+        "(default 3; 1 with --quick)",
+    )
+    ap.add_argument(
+        "--retries",
+        type=int,
+        default=None,
+        help="times a block is redone when other processes used more than "
+        f"{FOREIGN_LOAD_LIMIT} cores meanwhile (default 2; 0 with --quick)",
+    )
+    ap.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=None,
+        help="seconds to wait, before each block, for other processes to leave "
+        "the cores alone, 4 times that in all (default 30; 0 with --quick)",
+    )
+    ap.add_argument(
+        "--bw-elements",
+        type=int,
+        default=None,
+        help="float32 elements of the bandwidth arrays (default 2^26; 2^22 quick)",
+    )
 
 
 def resolve_timing_options(args: argparse.Namespace) -> TimingSettings:
@@ -79,18 +102,24 @@ def resolve_timing_options(args: argparse.Namespace) -> TimingSettings:
     if quick:
         timer.min_samples, timer.max_samples = 2, 5
     return TimingSettings(
-        threads=threads, quick=quick,
+        threads=threads,
+        quick=quick,
         budget_s=args.budget if args.budget is not None else (0.05 if quick else 1.0),
         rounds=args.rounds if args.rounds is not None else (1 if quick else 3),
-        retries=retries, quiet_wait_s=quiet_wait,
+        retries=retries,
+        quiet_wait_s=quiet_wait,
         bw_elements=args.bw_elements or (1 << 22 if quick else 1 << 26),
-        no_torch=args.no_torch, json=args.json, timer=timer)
+        no_torch=args.no_torch,
+        json=args.json,
+        timer=timer,
+    )
 
 
 def import_torch(threads: int):
     """torch with ``threads`` threads, or None when it is not installed or broken."""
     try:
         import torch
+
         torch.set_num_threads(threads)
     except Exception:  # not installed or broken: skip the torch columns
         return None
@@ -100,14 +129,26 @@ def import_torch(threads: int):
 
 def machine_info(settings: TimingSettings, torch) -> dict:
     """What a run records about itself and its machine (load, versions, environment)."""
-    return dict(threads=settings.threads, quick=settings.quick, budget_s=settings.budget_s,
-                rounds=settings.rounds, retries=settings.retries,
-                quiet_wait_s=settings.quiet_wait_s, loadavg_start=loadavg(),
-                build_info=ok.build_info(), torch=torch.__version__ if torch else None,
-                numpy=np.__version__, python=platform.python_version(),
-                machine=platform.machine(), cpu_count=os.cpu_count(),
-                env={k: v for k, v in os.environ.items()
-                     if k.startswith(("OMP_", "GOMP_", "OPTKERN_", "KMP_"))})
+    return dict(
+        threads=settings.threads,
+        quick=settings.quick,
+        budget_s=settings.budget_s,
+        rounds=settings.rounds,
+        retries=settings.retries,
+        quiet_wait_s=settings.quiet_wait_s,
+        loadavg_start=loadavg(),
+        build_info=ok.build_info(),
+        torch=torch.__version__ if torch else None,
+        numpy=np.__version__,
+        python=platform.python_version(),
+        machine=platform.machine(),
+        cpu_count=os.cpu_count(),
+        env={
+            k: v
+            for k, v in os.environ.items()
+            if k.startswith(("OMP_", "GOMP_", "OPTKERN_", "KMP_"))
+        },
+    )
 
 
 def progress_printer():

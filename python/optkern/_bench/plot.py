@@ -19,15 +19,19 @@ def have_matplotlib() -> bool:
     return True
 
 
-MISSING = ("python -m optkern bench: error: --plot needs matplotlib, which is not installed "
-           "(pip install matplotlib, or optkern[plot])")
+MISSING = (
+    "python -m optkern bench: error: --plot needs matplotlib, which is not installed "
+    "(pip install matplotlib, or optkern[plot])"
+)
 
 
 def _geomean(xs):
     return math.exp(sum(math.log(x) for x in xs) / len(xs))
 
 
-def panel_series(rows: list[dict]) -> list[tuple[str, list[tuple[int, float | None, float | None]]]]:
+def panel_series(
+    rows: list[dict],
+) -> list[tuple[str, list[tuple[int, float | None, float | None]]]]:
     """(label, [(elements, speed-up vs NumPy, speed-up vs torch), ...] sorted by size) per
     series of a suite's summary rows. Past `MAX_SERIES` series, the first stays and the
     others become one series: the geometric mean of their speed-ups at each size."""
@@ -59,8 +63,7 @@ def panel_series(rows: list[dict]) -> list[tuple[str, list[tuple[int, float | No
         np_ = [r["speedup_numpy"] for r in rs if r["speedup_numpy"]]
         th = [r["speedup_torch"] for r in rs if r["speedup_torch"]]
         merged.append((n, _geomean(np_) if np_ else None, _geomean(th) if th else None))
-    return [(first, points(by_series[first])),
-            (f"the other {len(rest)} (geometric mean)", merged)]
+    return [(first, points(by_series[first])), (f"the other {len(rest)} (geometric mean)", merged)]
 
 
 def plot(results: dict[str, dict], path: str) -> None:
@@ -74,18 +77,23 @@ def plot(results: dict[str, dict], path: str) -> None:
     n = len(results)
     cols = min(n, 3)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(max(5.6 * cols, 7.0), 4.6 * rows),
-                             squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(max(5.6 * cols, 7.0), 4.6 * rows), squeeze=False)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, (name, res) in zip(axes.flat, results.items()):
         for i, (label, pts) in enumerate(panel_series(res["rows"])):
             color = colors[i % len(colors)]
-            for j, (what, style, marker) in enumerate((("NumPy", "-", "o"),
-                                                       ("torch", "--", "s"))):
+            for j, (what, style, marker) in enumerate((("NumPy", "-", "o"), ("torch", "--", "s"))):
                 xy = [(p[0], p[1 + j]) for p in pts if p[1 + j]]
                 if xy:
-                    ax.plot([x for x, _ in xy], [y for _, y in xy], style, marker=marker,
-                            markersize=4, color=color, label=f"{label} vs {what}")
+                    ax.plot(
+                        [x for x, _ in xy],
+                        [y for _, y in xy],
+                        style,
+                        marker=marker,
+                        markersize=4,
+                        color=color,
+                        label=f"{label} vs {what}",
+                    )
         ax.axhline(1.0, color="grey", linewidth=0.8, linestyle=":")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
@@ -96,8 +104,9 @@ def plot(results: dict[str, dict], path: str) -> None:
         ax.legend(fontsize=7, loc="best")
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
-    fig.suptitle("optkern's speed-up over the NumPy baseline (solid, o) and torch (dashed, □)",
-                 fontsize=11)
+    fig.suptitle(
+        "optkern's speed-up over the NumPy baseline (solid, o) and torch (dashed, □)", fontsize=11
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

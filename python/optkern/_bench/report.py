@@ -33,13 +33,17 @@ def run_header(res: dict) -> list[str]:
     """The lines that open a report: load averages, versions, the bandwidth bound
     (``res`` as built from `options.machine_info` plus ``bandwidth_best_by_kernel``
     and ``bandwidth_bound_gbs`` where measured)."""
-    lines = [f"load average at start {fmt_list(res['loadavg_start'])}, at end "
-             f"{fmt_list(res.get('loadavg_end'))}",
-             f"optkern {res['build_info'].get('version')} isa={res['build_info'].get('isa')}, "
-             f"threads={res['threads']}, torch={res['torch'] or 'not installed'}, "
-             f"numpy={np.__version__}, python={platform.python_version()}"]
+    lines = [
+        f"load average at start {fmt_list(res['loadavg_start'])}, at end "
+        f"{fmt_list(res.get('loadavg_end'))}",
+        f"optkern {res['build_info'].get('version')} isa={res['build_info'].get('isa')}, "
+        f"threads={res['threads']}, torch={res['torch'] or 'not installed'}, "
+        f"numpy={np.__version__}, python={platform.python_version()}",
+    ]
     if "bandwidth_bound_gbs" in res:
-        lines.append("memory bandwidth (np.add, 12 B/element counted): " + ", ".join(
-            f"{k} {v:.1f}" for k, v in res["bandwidth_best_by_kernel"].items())
-            + f" GB/s; bound = {res['bandwidth_bound_gbs']:.1f} GB/s")
+        lines.append(
+            "memory bandwidth (np.add, 12 B/element counted): "
+            + ", ".join(f"{k} {v:.1f}" for k, v in res["bandwidth_best_by_kernel"].items())
+            + f" GB/s; bound = {res['bandwidth_bound_gbs']:.1f} GB/s"
+        )
     return lines

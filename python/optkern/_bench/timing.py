@@ -103,9 +103,16 @@ class Timer:
     quiet_total_s: float = 0.0
     waited_s: float = 0.0
 
-    def block(self, fn: Callable[[], object], budget_s: float, *, min_samples: int | None = None,
-              max_samples: int | None = None, sample_s: float = 0.005,
-              warmup_s: float | None = None) -> dict:
+    def block(
+        self,
+        fn: Callable[[], object],
+        budget_s: float,
+        *,
+        min_samples: int | None = None,
+        max_samples: int | None = None,
+        sample_s: float = 0.005,
+        warmup_s: float | None = None,
+    ) -> dict:
         """Time ``fn()`` (one call) in one block; returns a dict of per-call seconds.
 
         A cold call, a warm-up of at least one call and ``warmup_s`` seconds, then
@@ -116,10 +123,12 @@ class Timer:
         """
         if warmup_s is None:
             warmup_s = min(0.2, budget_s / 4)
-        min_samples = self.min_samples if min_samples is None else min(min_samples,
-                                                                       self.max_samples)
-        max_samples = self.max_samples if max_samples is None else min(max_samples,
-                                                                       self.max_samples)
+        min_samples = (
+            self.min_samples if min_samples is None else min(min_samples, self.max_samples)
+        )
+        max_samples = (
+            self.max_samples if max_samples is None else min(max_samples, self.max_samples)
+        )
         gc_enabled = gc.isenabled()
         gc.collect()
         gc.disable()
@@ -148,11 +157,18 @@ class Timer:
         finally:
             if gc_enabled:
                 gc.enable()
-        return dict(median=statistics.median(times), min=min(times), max=max(times),
-                    samples=samples, inner=inner, cold=cold, warmup_calls=calls, times=times,
-                    # /proc/stat counts in 10 ms ticks: too coarse for a short block
-                    foreign_load=(foreign_load(snap, cpu_snapshot())
-                                  if now() - t_block >= 0.4 else None))
+        return dict(
+            median=statistics.median(times),
+            min=min(times),
+            max=max(times),
+            samples=samples,
+            inner=inner,
+            cold=cold,
+            warmup_calls=calls,
+            times=times,
+            # /proc/stat counts in 10 ms ticks: too coarse for a short block
+            foreign_load=(foreign_load(snap, cpu_snapshot()) if now() - t_block >= 0.4 else None),
+        )
 
     def wait_quiet(self, max_wait_s: float, window_s: float = 0.3):
         """Wait (at most ``max_wait_s``, and within what is left of ``quiet_total_s``)
@@ -209,13 +225,20 @@ def pool_rounds(runs: list[dict]) -> dict:
     """One result from the blocks of several rounds: the median of all samples."""
     times = [t for r in runs for t in r["times"]]
     loads = [r["foreign_load"] for r in runs if r["foreign_load"] is not None]
-    return dict(median=statistics.median(times), min=min(times), max=max(times),
-                samples=len(times), round_medians=[r["median"] for r in runs],
-                foreign_load=max(loads) if loads else None, rounds=runs)
+    return dict(
+        median=statistics.median(times),
+        min=min(times),
+        max=max(times),
+        samples=len(times),
+        round_medians=[r["median"] for r in runs],
+        foreign_load=max(loads) if loads else None,
+        rounds=runs,
+    )
 
 
-def run_rounds(blocks: Mapping[str, Callable[[], dict]], rounds: int,
-               pause_s: float = PAUSE_S) -> dict[str, dict]:
+def run_rounds(
+    blocks: Mapping[str, Callable[[], dict]], rounds: int, pause_s: float = PAUSE_S
+) -> dict[str, dict]:
     """Run ``rounds`` rounds of every block in turn (with a `pause` of ``pause_s``
     after each), and pool each implementation's rounds.
 

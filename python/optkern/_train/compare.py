@@ -19,8 +19,8 @@ from .loop import Trainer, epoch_order
 @dataclass
 class Timing:
     steps: int
-    step_ms: float            # whole step: forward, loss, backward, update
-    loss_update_ms: float     # loss value and gradient + optimizer update
+    step_ms: float  # whole step: forward, loss, backward, update
+    loss_update_ms: float  # loss value and gradient + optimizer update
 
 
 @dataclass
@@ -31,7 +31,9 @@ class Comparison:
     max_weight_difference: float | None
 
 
-def _run(trainer: Trainer, params0: dict, batches: list, make_loss, make_update) -> tuple[Timing, dict]:
+def _run(
+    trainer: Trainer, params0: dict, batches: list, make_loss, make_update
+) -> tuple[Timing, dict]:
     params = {k: v.copy() for k, v in params0.items()}
     saved = trainer.params
     trainer.params = params
@@ -68,7 +70,7 @@ def compare(trainer: Trainer, params0: dict, steps: int) -> Comparison:
     batches = []
     for b in range(steps):
         start = (b * bs) % max(len(order), 1)
-        idx = order[start:start + bs]
+        idx = order[start : start + bs]
         batches.append((data.x_train[idx], data.y_train[idx]))
     spec = trainer.opt_spec
     lr = cfg.learning_rate
@@ -95,6 +97,12 @@ def compare(trainer: Trainer, params0: dict, steps: int) -> Comparison:
         return lambda grads: opt.step(list(grads.values()))
 
     ref, ref_params = _run(trainer, params0, batches, ref_loss, ref_update)
-    diff = max((float(np.max(np.abs(mine_params[k].astype(np.float64) - ref_params[k])))
-                for k in mine_params if mine_params[k].size), default=0.0)
+    diff = max(
+        (
+            float(np.max(np.abs(mine_params[k].astype(np.float64) - ref_params[k])))
+            for k in mine_params
+            if mine_params[k].size
+        ),
+        default=0.0,
+    )
     return Comparison(mine, ref, name, diff)

@@ -19,10 +19,10 @@ import numpy as np
 from .errors import TrainError
 
 HELD_OUT_FRACTION = 1 / 6
-SPLIT_SEED = 2718          # the split's permutation; fixed so every --seed meets the same held-out set
-SPIRALS_SEED = 31415       # the embedded data set is the same on every machine
+SPLIT_SEED = 2718  # the split's permutation; fixed so every --seed meets the same held-out set
+SPIRALS_SEED = 31415  # the embedded data set is the same on every machine
 SPIRALS_ARMS = 5
-SPIRALS_PER_ARM = 10_000   # 50 000 points: 41 667 for training, 8 333 held out
+SPIRALS_PER_ARM = 10_000  # 50 000 points: 41 667 for training, 8 333 held out
 SPIRALS_TURNS = 2.0
 SPIRALS_NOISE = 0.02
 
@@ -37,28 +37,37 @@ class Dataset:
     """
 
     name: str
-    task: str                  # "classification" or "regression"
+    task: str  # "classification" or "regression"
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
     outputs: int
-    fingerprint: int           # CRC-32 of the raw arrays, to recognise the data on --resume
+    fingerprint: int  # CRC-32 of the raw arrays, to recognise the data on --resume
 
     @property
     def features(self) -> int:
         return self.x_train.shape[1]
 
     def describe(self) -> str:
-        kind = (f"{self.outputs} classes" if self.task == "classification"
-                else f"regression, {self.outputs} target{'s' * (self.outputs > 1)}")
-        return (f"{self.name}: {len(self.x_train):,} training / {len(self.x_test):,} held-out "
-                f"samples, {self.features} features, {kind}")
+        kind = (
+            f"{self.outputs} classes"
+            if self.task == "classification"
+            else f"regression, {self.outputs} target{'s' * (self.outputs > 1)}"
+        )
+        return (
+            f"{self.name}: {len(self.x_train):,} training / {len(self.x_test):,} held-out "
+            f"samples, {self.features} features, {kind}"
+        )
 
 
-def spirals(arms: int = SPIRALS_ARMS, per_arm: int = SPIRALS_PER_ARM,
-            turns: float = SPIRALS_TURNS, noise: float = SPIRALS_NOISE,
-            seed: int = SPIRALS_SEED) -> tuple[np.ndarray, np.ndarray]:
+def spirals(
+    arms: int = SPIRALS_ARMS,
+    per_arm: int = SPIRALS_PER_ARM,
+    turns: float = SPIRALS_TURNS,
+    noise: float = SPIRALS_NOISE,
+    seed: int = SPIRALS_SEED,
+) -> tuple[np.ndarray, np.ndarray]:
     """Interleaved spirals in the plane, one arm per class.
 
     Point i of arm k at position t ∈ [0, 1) (uniform) lies at radius
@@ -112,8 +121,11 @@ def load_npz(path: str) -> tuple[np.ndarray, np.ndarray]:
         with np.load(path, allow_pickle=False) as archive:
             missing = [k for k in ("x", "y") if k not in archive.files]
             if missing:
-                raise _fail(path, f"has no array {' or '.join(repr(m) for m in missing)} "
-                                  f"(found {', '.join(map(repr, archive.files)) or 'none'}); {hint}")
+                raise _fail(
+                    path,
+                    f"has no array {' or '.join(repr(m) for m in missing)} "
+                    f"(found {', '.join(map(repr, archive.files)) or 'none'}); {hint}",
+                )
             x, y = archive["x"], archive["y"]
     except TrainError:
         raise
@@ -121,8 +133,9 @@ def load_npz(path: str) -> tuple[np.ndarray, np.ndarray]:
         raise _fail(path, "cannot be read (permission denied); make it readable") from None
     except ValueError as e:
         if "pickle" in str(e):
-            raise _fail(path, f"holds object arrays, which need pickle; save plain numeric "
-                              f"arrays ({hint})") from None
+            raise _fail(
+                path, f"holds object arrays, which need pickle; save plain numeric arrays ({hint})"
+            ) from None
         raise _fail(path, f"is not a valid .npz file ({e}); {hint}") from None
     except (OSError, EOFError, zipfile.BadZipFile) as e:
         raise _fail(path, f"is not a valid .npz file ({e}); {hint}") from None
@@ -132,11 +145,15 @@ def load_npz(path: str) -> tuple[np.ndarray, np.ndarray]:
 def check_arrays(path: str, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Validate ``x`` and ``y`` as `load_npz` describes; returns them as float64 and int64/float64."""
     if x.dtype.kind not in "biuf" or x.ndim != 2:
-        raise _fail(path, f"x must be a 2-D numeric array (samples, features), got "
-                          f"{x.ndim}-D {x.dtype}")
+        raise _fail(
+            path, f"x must be a 2-D numeric array (samples, features), got {x.ndim}-D {x.dtype}"
+        )
     if y.dtype.kind not in "biuf" or y.ndim not in (1, 2):
-        raise _fail(path, f"y must be a 1-D array of integer labels or a 1-D/2-D float array of "
-                          f"targets, got {y.ndim}-D {y.dtype}")
+        raise _fail(
+            path,
+            f"y must be a 1-D array of integer labels or a 1-D/2-D float array of "
+            f"targets, got {y.ndim}-D {y.dtype}",
+        )
     if len(y) != len(x):
         raise _fail(path, f"x has {len(x)} samples but y has {len(y)}; give one target per sample")
     if len(x) < 2 or x.shape[1] < 1:
@@ -148,20 +165,26 @@ def check_arrays(path: str, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, n
             raise _fail(path, "y holds NaN or infinite values; remove or impute them")
         return x.astype(np.float64), y.astype(np.float64)
     if y.ndim != 1:
-        raise _fail(path, f"integer y (class labels) must be 1-D, got shape {y.shape}; "
-                          "for regression store y as floats")
+        raise _fail(
+            path,
+            f"integer y (class labels) must be 1-D, got shape {y.shape}; "
+            "for regression store y as floats",
+        )
     if y.min() < 0:
         raise _fail(path, f"class labels must be 0, 1, ..., K-1, got {y.min()}")
     if y.max() >= 100_000:
-        raise _fail(path, f"class labels must be 0, 1, ..., K-1, got {y.max()}; "
-                          "for regression store y as floats")
+        raise _fail(
+            path,
+            f"class labels must be 0, 1, ..., K-1, got {y.max()}; for regression store y as floats",
+        )
     return x.astype(np.float64), y.astype(np.int64)
 
 
 def prepare(name: str, x: np.ndarray, y: np.ndarray) -> Dataset:
     """Split by the fixed permutation, standardise, cast to float32."""
-    fingerprint = zlib.crc32(np.ascontiguousarray(y).tobytes(),
-                             zlib.crc32(np.ascontiguousarray(x).tobytes()))
+    fingerprint = zlib.crc32(
+        np.ascontiguousarray(y).tobytes(), zlib.crc32(np.ascontiguousarray(x).tobytes())
+    )
     n = len(x)
     order = np.random.default_rng(SPLIT_SEED).permutation(n)
     n_test = max(1, int(round(n * HELD_OUT_FRACTION)))
@@ -181,11 +204,20 @@ def prepare(name: str, x: np.ndarray, y: np.ndarray) -> Dataset:
         ys = y
         outputs = int(y.max()) + 1
         if outputs < 2:
-            raise TrainError(f"--data {name}: all labels are 0; classification needs at least "
-                             "two classes (for regression store y as floats)")
-    return Dataset(name, task, np.ascontiguousarray(xs[train]), np.ascontiguousarray(ys[train]),
-                   np.ascontiguousarray(xs[test]), np.ascontiguousarray(ys[test]), outputs,
-                   fingerprint)
+            raise TrainError(
+                f"--data {name}: all labels are 0; classification needs at least "
+                "two classes (for regression store y as floats)"
+            )
+    return Dataset(
+        name,
+        task,
+        np.ascontiguousarray(xs[train]),
+        np.ascontiguousarray(ys[train]),
+        np.ascontiguousarray(xs[test]),
+        np.ascontiguousarray(ys[test]),
+        outputs,
+        fingerprint,
+    )
 
 
 def load(path: str | None) -> Dataset:

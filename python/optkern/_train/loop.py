@@ -94,8 +94,7 @@ class _Signals:
 class Trainer:
     """The model, optimizer, loss and position of one training run."""
 
-    def __init__(self, config: Config, data: Dataset, opt_spec: OptimizerSpec,
-                 loss_spec: LossSpec):
+    def __init__(self, config: Config, data: Dataset, opt_spec: OptimizerSpec, loss_spec: LossSpec):
         self.config, self.data = config, data
         self.opt_spec, self.loss_spec = opt_spec, loss_spec
         self.sizes = model.layer_sizes(data.features, tuple(config.hidden), data.outputs)
@@ -115,9 +114,14 @@ class Trainer:
         self.steps_run = 0
         from .. import Checkpoint
 
-        self.checkpoint = Checkpoint(model=self.params, optimizer=self.optimizer,
-                                     position=self.position, metrics=self.metrics,
-                                     order=self.order, config=config.to_array())
+        self.checkpoint = Checkpoint(
+            model=self.params,
+            optimizer=self.optimizer,
+            position=self.position,
+            metrics=self.metrics,
+            order=self.order,
+            config=config.to_array(),
+        )
 
     # ------------------------------------------------------------------ steps
     def targets(self, yb: np.ndarray) -> np.ndarray:
@@ -125,9 +129,14 @@ class Trainer:
             return np.eye(self.data.outputs, dtype=np.float32)[yb]
         return yb
 
-    def step(self, xb: np.ndarray, yb: np.ndarray,
-             loss_fn: Callable | None = None, update: Callable | None = None,
-             lr_now: Callable | None = None) -> tuple[float, int]:
+    def step(
+        self,
+        xb: np.ndarray,
+        yb: np.ndarray,
+        loss_fn: Callable | None = None,
+        update: Callable | None = None,
+        lr_now: Callable | None = None,
+    ) -> tuple[float, int]:
         """One minibatch step; returns (loss, correct predictions)."""
         params = self.params
         out, acts = model.forward(params, xb)
@@ -139,8 +148,11 @@ class Trainer:
         grads = model.backward(params, acts, dout)
         if update is None:
             if self.opt_spec.front_end == "torch":
-                lr = float(self.schedule(self.position["step"])) if callable(self.schedule) \
+                lr = (
+                    float(self.schedule(self.position["step"]))
+                    if callable(self.schedule)
                     else self.schedule
+                )
                 for group in self.optimizer.param_groups:
                     group["lr"] = lr
             self.optimizer.step(grads)
@@ -177,7 +189,7 @@ class Trainer:
                 t_epoch = time.perf_counter()
                 steps_in_epoch = 0
                 for b in range(pos["batch"], self.steps_per_epoch):
-                    idx = self.order[b * bs:(b + 1) * bs]
+                    idx = self.order[b * bs : (b + 1) * bs]
                     t0 = time.perf_counter()
                     value, correct = self.step(data.x_train[idx], data.y_train[idx])
                     self.step_seconds += time.perf_counter() - t0
@@ -197,10 +209,12 @@ class Trainer:
                         text += f"  acc {met['correct'] / met['seen']:.3f}"
                     bar.update(label, b + 1, self.steps_per_epoch, f"{text}  {rate:,.0f} steps/s")
                 held_out = self.evaluate(data.x_test, data.y_test)
-                line = (f"{label:<13} loss {met['loss_sum'] / max(met['batches'], 1):.4f}")
+                line = f"{label:<13} loss {met['loss_sum'] / max(met['batches'], 1):.4f}"
                 if classify:
-                    line += (f"  acc {met['correct'] / max(met['seen'], 1):.4f}"
-                             f"  held-out acc {held_out['accuracy']:.4f}")
+                    line += (
+                        f"  acc {met['correct'] / max(met['seen'], 1):.4f}"
+                        f"  held-out acc {held_out['accuracy']:.4f}"
+                    )
                 else:
                     line += f"  held-out loss {held_out['loss']:.4f}  R² {held_out['r2']:.4f}"
                 line += f"  {time.perf_counter() - t_epoch:.1f} s"
@@ -217,5 +231,7 @@ class Trainer:
         try:
             return manager.save()
         except OSError as e:
-            raise TrainError(f"cannot write a checkpoint to {manager.directory!r} ({e.strerror or e}); "
-                             "free space or choose another --checkpoint-dir") from None
+            raise TrainError(
+                f"cannot write a checkpoint to {manager.directory!r} ({e.strerror or e}); "
+                "free space or choose another --checkpoint-dir"
+            ) from None

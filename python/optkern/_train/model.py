@@ -49,8 +49,10 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray) -> tuple[np.ndarray, l
 
 def predict(params: dict[str, np.ndarray], x: np.ndarray, batch: int = 8192) -> np.ndarray:
     """Outputs for many samples, in batches."""
-    return np.concatenate([forward(params, x[i:i + batch])[0] for i in range(0, len(x), batch)]
-                          or [np.zeros((0, params[f"b{n_layers(params)}"].size), np.float32)])
+    return np.concatenate(
+        [forward(params, x[i : i + batch])[0] for i in range(0, len(x), batch)]
+        or [np.zeros((0, params[f"b{n_layers(params)}"].size), np.float32)]
+    )
 
 
 def backward(params: dict[str, np.ndarray], acts: list, dout: np.ndarray) -> dict[str, np.ndarray]:

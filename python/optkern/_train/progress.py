@@ -11,8 +11,13 @@ from typing import TextIO
 class ProgressBar:
     """``update(done, **metrics)`` redraws ``epoch e/E [#####.....] done/total metrics``."""
 
-    def __init__(self, stream: TextIO | None = None, width: int = 24,
-                 enabled: bool | None = None, interval: float = 0.1):
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        width: int = 24,
+        enabled: bool | None = None,
+        interval: float = 0.1,
+    ):
         self.stream = stream or sys.stderr
         self.width = width
         self.enabled = self.stream.isatty() if enabled is None else enabled

@@ -88,11 +88,15 @@ def _open_temp(directory, basename):
         name = f".{basename}.{os.urandom(8).hex()}.tmp"
         tmp = os.path.join(directory, name)
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+            fd = os.open(
+                tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666
+            )
         except FileExistsError:  # pragma: no cover - 64 random bits
             continue
         return fd, tmp
-    raise FileExistsError(errno.EEXIST, "could not create a unique temporary file", directory)  # pragma: no cover
+    raise FileExistsError(
+        errno.EEXIST, "could not create a unique temporary file", directory
+    )  # pragma: no cover
 
 
 def _unlink_quietly(path):

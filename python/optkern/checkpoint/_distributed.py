@@ -41,8 +41,10 @@ def gather_states(comm: Any, objects: dict) -> dict:
     snapshots in a copy of ``objects`` (on other ranks the copy is unused)."""
     out = dict(objects)
     for name, obj in objects.items():
-        if getattr(type(obj), "_checkpoint_comm", None) is not None and \
-                getattr(obj, "_checkpoint_comm") is comm:
+        if (
+            getattr(type(obj), "_checkpoint_comm", None) is not None
+            and getattr(obj, "_checkpoint_comm") is comm
+        ):
             sd = obj.state_dict(root=0)
             if comm.Get_rank() == 0:
                 out[name] = _Snapshot(sd)
@@ -51,6 +53,7 @@ def gather_states(comm: Any, objects: dict) -> dict:
 
 def agree(comm: Any, error: BaseException | None, what: str) -> None:
     from ..distributed._comm import agree as _agree
+
     _agree(comm, error, what)
 
 
@@ -59,5 +62,6 @@ def bcast_json(comm: Any, value: Any) -> Any:
     import json
 
     from ..distributed._comm import bcast_bytes
+
     data = json.dumps(value).encode("utf-8") if comm.Get_rank() == 0 else None
     return json.loads(bcast_bytes(comm, data).decode("utf-8"))

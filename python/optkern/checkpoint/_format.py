@@ -243,7 +243,17 @@ def write_checkpoint(fileobj, entries, objects, meta, compress=False):
 
 
 class _Entry:
-    __slots__ = ("path", "kind", "dtype", "shape", "nbytes", "crc32", "info", "data_offset", "header_crc")
+    __slots__ = (
+        "path",
+        "kind",
+        "dtype",
+        "shape",
+        "nbytes",
+        "crc32",
+        "info",
+        "data_offset",
+        "header_crc",
+    )
 
     def __init__(self, path, meta, info):
         self.path = path
@@ -321,8 +331,10 @@ class CheckpointReader:
         try:
             self._zf = zipfile.ZipFile(f)
         except zipfile.BadZipFile as e:
-            raise self.corrupt(f"not a readable .npz/zip archive ({e}); truncated, damaged, "
-                               "or not an optkern checkpoint") from e
+            raise self.corrupt(
+                f"not a readable .npz/zip archive ({e}); truncated, damaged, "
+                "or not an optkern checkpoint"
+            ) from e
         except Exception as e:
             raise self._wrap(e, "damaged zip structure") from e
         try:
@@ -345,8 +357,10 @@ class CheckpointReader:
         try:
             info = zf.getinfo(MANIFEST_MEMBER)
         except KeyError:
-            raise self.corrupt(f"no {MANIFEST_MEMBER} member: not an optkern checkpoint "
-                               "(a plain np.savez file or another program's file)") from None
+            raise self.corrupt(
+                f"no {MANIFEST_MEMBER} member: not an optkern checkpoint "
+                "(a plain np.savez file or another program's file)"
+            ) from None
         if info.file_size > 64 << 20:
             raise self.corrupt("manifest is implausibly large")
         try:
@@ -358,12 +372,15 @@ class CheckpointReader:
         except (UnicodeDecodeError, ValueError) as e:
             raise self.corrupt(f"manifest is not valid JSON ({e})") from e
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
-            raise self.corrupt(f"manifest does not name the format {FORMAT_NAME!r}: "
-                               "not an optkern checkpoint")
+            raise self.corrupt(
+                f"manifest does not name the format {FORMAT_NAME!r}: not an optkern checkpoint"
+            )
         version = manifest.get("version")
         if version != FORMAT_VERSION:
-            raise self.corrupt(f"unsupported checkpoint format version {version!r} "
-                               f"(this optkern reads version {FORMAT_VERSION})")
+            raise self.corrupt(
+                f"unsupported checkpoint format version {version!r} "
+                f"(this optkern reads version {FORMAT_VERSION})"
+            )
         entries = manifest.get("entries")
         objects = manifest.get("objects")
         if not isinstance(entries, dict) or not isinstance(objects, dict):
@@ -374,8 +391,9 @@ class CheckpointReader:
         if len(zf.infolist()) != len(expected) + 1 or names != expected:
             extra = sorted(names - expected)[:5]
             missing = sorted(expected - names)[:5]
-            raise self.corrupt(f"archive members do not match the manifest "
-                               f"(unlisted: {extra}, absent: {missing})")
+            raise self.corrupt(
+                f"archive members do not match the manifest (unlisted: {extra}, absent: {missing})"
+            )
         self.manifest = manifest
         self.entries = {}
         for path, meta in entries.items():
@@ -420,7 +438,9 @@ class CheckpointReader:
                 if info.file_size != header_len + e.nbytes:
                     raise self.corrupt(f"member size of {path!r} does not match the manifest")
             else:
-                raise self.corrupt(f"unsupported zip compression method {info.compress_type} for {path!r}")
+                raise self.corrupt(
+                    f"unsupported zip compression method {info.compress_type} for {path!r}"
+                )
             if fortran or tuple(shape) != e.shape:
                 raise self.corrupt(f".npy header of {path!r} does not match the manifest")
             check_dtype(dtype, path)
@@ -475,8 +495,12 @@ class CheckpointReader:
         except Exception as exc:  # zlib.error, BadZipFile from a damaged deflate stream
             raise self._wrap(exc, f"array {e.path!r}") from exc
         if crc != e.crc32:
-            raise self.corrupt(f"CRC-32 mismatch in array {e.path!r} "
-                               f"(stored {e.crc32:#010x}, computed {crc:#010x})")
+            raise self.corrupt(
+                f"CRC-32 mismatch in array {e.path!r} "
+                f"(stored {e.crc32:#010x}, computed {crc:#010x})"
+            )
         if crc32_combine(e.header_crc, crc, n) != e.info.CRC:
-            raise self.corrupt(f"zip CRC-32 of member {e.info.filename!r} does not match its content")
+            raise self.corrupt(
+                f"zip CRC-32 of member {e.info.filename!r} does not match its content"
+            )
         return arr

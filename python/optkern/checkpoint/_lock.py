@@ -51,14 +51,20 @@ def _record_pid(fd):
 
 def _held_elsewhere(directory, pid):
     if pid == os.getpid():  # pragma: no cover - e.g. a second copy of optkern imported
-        return (f"checkpoint directory {directory!r} is locked by this process (pid {pid}) through "
-                "a lock this CheckpointManager cannot take over; close() the manager holding it")
-    who = f"pid {pid}, as recorded in its lock file {LOCK_NAME}" if pid else "its pid is not recorded"
-    return (f"checkpoint directory {directory!r} is in use by a CheckpointManager in another "
-            f"process ({who}); only one manager may save to a directory at a time. Wait for that "
-            "process to finish or stop it (its lock goes when it exits, even if killed), or give "
-            "this manager another directory. To read the checkpoints meanwhile, restore without a "
-            f"manager: ckpt.restore(optkern.latest_checkpoint({directory!r}))")
+        return (
+            f"checkpoint directory {directory!r} is locked by this process (pid {pid}) through "
+            "a lock this CheckpointManager cannot take over; close() the manager holding it"
+        )
+    who = (
+        f"pid {pid}, as recorded in its lock file {LOCK_NAME}" if pid else "its pid is not recorded"
+    )
+    return (
+        f"checkpoint directory {directory!r} is in use by a CheckpointManager in another "
+        f"process ({who}); only one manager may save to a directory at a time. Wait for that "
+        "process to finish or stop it (its lock goes when it exits, even if killed), or give "
+        "this manager another directory. To read the checkpoints meanwhile, restore without a "
+        f"manager: ckpt.restore(optkern.latest_checkpoint({directory!r}))"
+    )
 
 
 class DirectoryLock:

@@ -19,13 +19,24 @@ import zipfile
 
 from . import _format
 
-__all__ = ["OURS", "FOREIGN", "UNPROVEN", "MISSING", "Claim", "inspect", "numbered_files",
-           "claim_checkpoints", "check_name", "name_pattern", "ANY_CHECKPOINT"]
+__all__ = [
+    "OURS",
+    "FOREIGN",
+    "UNPROVEN",
+    "MISSING",
+    "Claim",
+    "inspect",
+    "numbered_files",
+    "claim_checkpoints",
+    "check_name",
+    "name_pattern",
+    "ANY_CHECKPOINT",
+]
 
-OURS = "ours"          # the manifest proves it is a checkpoint of this name
-FOREIGN = "foreign"    # readable, and provably not a checkpoint of this name
+OURS = "ours"  # the manifest proves it is a checkpoint of this name
+FOREIGN = "foreign"  # readable, and provably not a checkpoint of this name
 UNPROVEN = "unproven"  # unreadable: damaged, or not a zip file at all
-MISSING = "missing"    # gone since it was listed
+MISSING = "missing"  # gone since it was listed
 
 _MAX_MANIFEST = 64 << 20
 
@@ -46,8 +57,10 @@ def check_name(name):
     if not isinstance(name, str):
         raise TypeError(f"checkpoint_name must be a str, got {type(name).__name__}")
     if not name or name.startswith(".") or "/" in name or os.sep in name or "\x00" in name:
-        raise ValueError(f"invalid checkpoint_name {name!r}: use a plain file name prefix "
-                         "(no path separators, not starting with '.')")
+        raise ValueError(
+            f"invalid checkpoint_name {name!r}: use a plain file name prefix "
+            "(no path separators, not starting with '.')"
+        )
 
 
 def name_pattern(name):
@@ -94,8 +107,11 @@ def inspect(path, name):
         try:
             info = zf.getinfo(_format.MANIFEST_MEMBER)
         except KeyError:
-            return Claim(FOREIGN, reason="a .npz/zip file without an optkern manifest, such as a "
-                                         "plain np.savez file or another program's")
+            return Claim(
+                FOREIGN,
+                reason="a .npz/zip file without an optkern manifest, such as a "
+                "plain np.savez file or another program's",
+            )
         if info.file_size > _MAX_MANIFEST:
             return Claim(UNPROVEN, reason="its manifest is implausibly large")
         try:
@@ -103,11 +119,14 @@ def inspect(path, name):
         except Exception as e:
             return Claim(UNPROVEN, reason=f"its manifest is unreadable ({type(e).__name__}: {e})")
     if not isinstance(manifest, dict) or manifest.get("format") != _format.FORMAT_NAME:
-        return Claim(FOREIGN, reason=f"its manifest does not name the format {_format.FORMAT_NAME!r}")
+        return Claim(
+            FOREIGN, reason=f"its manifest does not name the format {_format.FORMAT_NAME!r}"
+        )
     recorded = manifest.get("checkpoint_name")
     if recorded is not None and recorded != name:
-        return Claim(FOREIGN, reason=f"its manifest records the checkpoint name {recorded!r}, "
-                                     f"not {name!r}")
+        return Claim(
+            FOREIGN, reason=f"its manifest records the checkpoint name {recorded!r}, not {name!r}"
+        )
     t = manifest.get("time")
     ok_time = isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t)
     return Claim(OURS, float(t) if ok_time else None)

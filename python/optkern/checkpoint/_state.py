@@ -32,8 +32,10 @@ def read_state(directory):
 
     def corrupt(reason):
         return CorruptCheckpointError(
-            path, f"{reason}; it is only a hint: delete it and the manager rebuilds its list "
-                  "from the checkpoint files")
+            path,
+            f"{reason}; it is only a hint: delete it and the manager rebuilds its list "
+            "from the checkpoint files",
+        )
 
     if not raw:
         return _raise(corrupt("the state file is empty (0 bytes)"))
@@ -50,10 +52,18 @@ def read_state(directory):
     ok = isinstance(name, str) and isinstance(lpt, (int, float)) and not isinstance(lpt, bool)
     for key in ("checkpoints", "preserved"):
         items = state.get(key)
-        ok = ok and isinstance(items, list) and all(
-            isinstance(i, dict) and isinstance(i.get("file"), str) and ANY_CHECKPOINT.match(i["file"])
-            and isinstance(i.get("time"), (int, float)) and not isinstance(i.get("time"), bool)
-            for i in items)
+        ok = (
+            ok
+            and isinstance(items, list)
+            and all(
+                isinstance(i, dict)
+                and isinstance(i.get("file"), str)
+                and ANY_CHECKPOINT.match(i["file"])
+                and isinstance(i.get("time"), (int, float))
+                and not isinstance(i.get("time"), bool)
+                for i in items
+            )
+        )
     if not ok:
         raise corrupt("malformed state file")
     return state

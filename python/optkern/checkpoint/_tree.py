@@ -25,7 +25,9 @@ __all__ = ["flatten", "plan_restore", "object_kind", "is_stateful"]
 
 
 def is_stateful(obj):
-    return callable(getattr(obj, "state_dict", None)) and callable(getattr(obj, "load_state_dict", None))
+    return callable(getattr(obj, "state_dict", None)) and callable(
+        getattr(obj, "load_state_dict", None)
+    )
 
 
 def object_kind(obj):
@@ -117,8 +119,10 @@ class _Plan:
 
 
 def _mismatch(path, what, expected, found):
-    return ValueError(f"cannot restore {path!r}: {what} mismatch: the object has {expected}, "
-                      f"the checkpoint has {found}")
+    return ValueError(
+        f"cannot restore {path!r}: {what} mismatch: the object has {expected}, "
+        f"the checkpoint has {found}"
+    )
 
 
 def plan_restore(objects, entries, strict, numbers_holder):
@@ -163,7 +167,9 @@ def plan_restore(objects, entries, strict, numbers_holder):
             plan.paths.add(path)
             if check_number(path):
                 if inside_tuple:
-                    raise TypeError(f"cannot restore {path!r}: a number inside a tuple cannot be replaced")
+                    raise TypeError(
+                        f"cannot restore {path!r}: a number inside a tuple cannot be replaced"
+                    )
                 plan.numbers.append((path, container, key))
         elif isinstance(obj, (dict, list, tuple)):
             for child_path, child_key, value in _children(path, obj):
@@ -195,8 +201,9 @@ def plan_restore(objects, entries, strict, numbers_holder):
             for child_path, _, value in _children(path, obj):
                 walk_template(child_path, value)
         else:
-            raise TypeError(f"cannot restore {path!r}: unsupported type {type(obj).__name__} "
-                            "in a state dict")
+            raise TypeError(
+                f"cannot restore {path!r}: unsupported type {type(obj).__name__} in a state dict"
+            )
 
     for name, obj in objects.items():
         walk(name, obj, numbers_holder, name, False)
@@ -209,8 +216,11 @@ def plan_restore(objects, entries, strict, numbers_holder):
             parts.append(f"missing from the file: {_preview(missing)}")
         if unexpected:
             parts.append(f"not used by the objects: {_preview(unexpected)}")
-        raise ValueError("checkpoint does not match the objects (strict restore): " + "; ".join(parts)
-                         + ". Pass strict=False to restore the matching part.")
+        raise ValueError(
+            "checkpoint does not match the objects (strict restore): "
+            + "; ".join(parts)
+            + ". Pass strict=False to restore the matching part."
+        )
     return plan, missing, unexpected
 
 

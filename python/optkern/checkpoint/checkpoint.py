@@ -12,15 +12,15 @@ from ._tree import apply_restore, flatten, object_kind, plan_restore
 
 __all__ = ["Checkpoint", "CheckpointLoadStatus"]
 
-_RESERVED = frozenset(
-    {"save_counter", "write", "save", "read", "restore", "wait_until_finished"}
-)
+_RESERVED = frozenset({"save_counter", "write", "save", "read", "restore", "wait_until_finished"})
 
 
 def _npz_path(path):
     path = os.fspath(path)
     if not isinstance(path, str):
-        raise TypeError(f"checkpoint path must be str or os.PathLike of str, got {type(path).__name__}")
+        raise TypeError(
+            f"checkpoint path must be str or os.PathLike of str, got {type(path).__name__}"
+        )
     return path if path.endswith(".npz") else path + ".npz"
 
 
@@ -63,12 +63,16 @@ class CheckpointLoadStatus:
         self.manifest = manifest
 
     def __repr__(self):
-        return (f"CheckpointLoadStatus(save_path={self.save_path!r}, restored={len(self.restored)}, "
-                f"missing_keys={len(self.missing_keys)}, unexpected_keys={len(self.unexpected_keys)})")
+        return (
+            f"CheckpointLoadStatus(save_path={self.save_path!r}, restored={len(self.restored)}, "
+            f"missing_keys={len(self.missing_keys)}, unexpected_keys={len(self.unexpected_keys)})"
+        )
 
     def _nothing(self):
         if self.save_path is None:
-            raise AssertionError("no checkpoint was specified (save_path=None): nothing was restored")
+            raise AssertionError(
+                "no checkpoint was specified (save_path=None): nothing was restored"
+            )
 
     def assert_consumed(self):
         """Assert that every value in the file was used and every object entry restored.
@@ -85,8 +89,10 @@ class CheckpointLoadStatus:
         """
         self._nothing()
         if self.missing_keys or self.unexpected_keys:
-            raise AssertionError(f"checkpoint not fully consumed: missing_keys={self.missing_keys}, "
-                                 f"unexpected_keys={self.unexpected_keys}")
+            raise AssertionError(
+                f"checkpoint not fully consumed: missing_keys={self.missing_keys}, "
+                f"unexpected_keys={self.unexpected_keys}"
+            )
         return self
 
     def assert_existing_objects_matched(self):
@@ -106,7 +112,9 @@ class CheckpointLoadStatus:
         """
         self._nothing()
         if self.missing_keys:
-            raise AssertionError(f"objects not restored from {self.save_path!r}: {self.missing_keys}")
+            raise AssertionError(
+                f"objects not restored from {self.save_path!r}: {self.missing_keys}"
+            )
         return self
 
     def assert_nontrivial_match(self):
@@ -203,8 +211,10 @@ class Checkpoint:
 
     def _track(self, name, obj):
         if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
-            raise ValueError(f"invalid checkpoint object name {name!r}: use an identifier "
-                             "that does not start with '_'")
+            raise ValueError(
+                f"invalid checkpoint object name {name!r}: use an identifier "
+                "that does not start with '_'"
+            )
         if name in _RESERVED or hasattr(type(self), name):
             raise ValueError(f"invalid checkpoint object name {name!r}: reserved by Checkpoint")
         try:
@@ -217,7 +227,9 @@ class Checkpoint:
         objects = self.__dict__.get("_objects", {})
         if name in objects:
             return objects[name]
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute or tracked object {name!r}")
+        raise AttributeError(
+            f"{type(self).__name__!r} object has no attribute or tracked object {name!r}"
+        )
 
     def __setattr__(self, name, value):
         if name.startswith("_"):
@@ -258,8 +270,9 @@ class Checkpoint:
         kinds = {name: object_kind(obj) for name, obj in objects.items()}
         comm = _distributed.comm_of(objects)
         if comm is not None:
-            return self._write_distributed(comm, objects, kinds, path, directory, meta, compress,
-                                           on_commit)
+            return self._write_distributed(
+                comm, objects, kinds, path, directory, meta, compress, on_commit
+            )
         with self._writer.lock:
             self._writer.wait()  # surface an earlier async failure; never two writes at once
             entries = flatten(objects, copy=not blocking)  # validates; snapshot if async
@@ -268,8 +281,11 @@ class Checkpoint:
                 os.makedirs(directory, exist_ok=True)
                 # With on_commit (the manager), the directory fsync comes after the state file,
                 # making both renames durable at once.
-                atomic_write(path, lambda f: _format.write_checkpoint(f, entries, kinds, meta, compress),
-                             sync_directory=on_commit is None)
+                atomic_write(
+                    path,
+                    lambda f: _format.write_checkpoint(f, entries, kinds, meta, compress),
+                    sync_directory=on_commit is None,
+                )
                 if on_commit is not None:
                     on_commit()
 
@@ -295,9 +311,11 @@ class Checkpoint:
                 try:
                     entries = flatten(objects)
                     os.makedirs(directory, exist_ok=True)
-                    atomic_write(path, lambda f: _format.write_checkpoint(f, entries, kinds, meta,
-                                                                         compress),
-                                 sync_directory=on_commit is None)
+                    atomic_write(
+                        path,
+                        lambda f: _format.write_checkpoint(f, entries, kinds, meta, compress),
+                        sync_directory=on_commit is None,
+                    )
                     if on_commit is not None:
                         on_commit()
                 except Exception as e:  # noqa: BLE001 - raised on every rank below
@@ -354,13 +372,19 @@ class Checkpoint:
         """
         prefix = os.fspath(file_prefix)
         if not isinstance(prefix, str):
-            raise TypeError(f"file_prefix must be str or os.PathLike of str, got {type(prefix).__name__}")
+            raise TypeError(
+                f"file_prefix must be str or os.PathLike of str, got {type(prefix).__name__}"
+            )
         with self._writer.lock:
             self._writer.wait()
             number = self._save_counter + 1
             path = f"{prefix}-{number}.npz"
-            meta = {"time": time.time(), "step": None, "save_counter": number,
-                    "checkpoint_name": os.path.basename(prefix) or None}
+            meta = {
+                "time": time.time(),
+                "step": None,
+                "save_counter": number,
+                "checkpoint_name": os.path.basename(prefix) or None,
+            }
             self._write(path, meta=meta, compress=compress, blocking=blocking)
             object.__setattr__(self, "_save_counter", number)
         return path
@@ -411,8 +435,10 @@ class Checkpoint:
                         f"{sorted(objects)} (strict restore); pass strict=False to restore the overlap"
                     )
             counter = reader.manifest.get("save_counter")
-            if restore_counter and counter is not None and (
-                isinstance(counter, bool) or not isinstance(counter, int) or counter < 0
+            if (
+                restore_counter
+                and counter is not None
+                and (isinstance(counter, bool) or not isinstance(counter, int) or counter < 0)
             ):
                 raise reader.corrupt(f"bad save_counter {counter!r} in the manifest")
             skip = set(unexpected)

@@ -57,22 +57,30 @@ def latest_checkpoint(directory, checkpoint_name=None):
             with os.scandir(directory) as it:
                 for entry in it:
                     m = ANY_CHECKPOINT.match(entry.name)
-                    if (m and not entry.name.startswith(".") and m.group(1) not in prefixes
-                            and entry.is_file()
-                            and _ownership.inspect(entry.path, m.group(1)).verdict == _ownership.OURS):
+                    if (
+                        m
+                        and not entry.name.startswith(".")
+                        and m.group(1) not in prefixes
+                        and entry.is_file()
+                        and _ownership.inspect(entry.path, m.group(1)).verdict == _ownership.OURS
+                    ):
                         prefixes.add(m.group(1))
             if not prefixes:
                 return None
             if len(prefixes) > 1:
-                raise ValueError(f"{directory!r} holds checkpoints with several prefixes "
-                                 f"{sorted(prefixes)}; pass checkpoint_name")
+                raise ValueError(
+                    f"{directory!r} holds checkpoints with several prefixes "
+                    f"{sorted(prefixes)}; pass checkpoint_name"
+                )
             checkpoint_name = prefixes.pop()
     else:
         try:
             state = read_state(directory)
         except CorruptCheckpointError:
             state = None  # a damaged hint vouches for nothing; the manifests still decide
-    ours, _ = _ownership.claim_checkpoints(directory, checkpoint_name, vouched(state, checkpoint_name))
+    ours, _ = _ownership.claim_checkpoints(
+        directory, checkpoint_name, vouched(state, checkpoint_name)
+    )
     if not ours:
         return None
     return os.path.join(directory, ours[max(ours)][0])

@@ -127,36 +127,64 @@ class CheckpointManager:
     ...     print(manager.checkpoints)           # the 3 newest, oldest first
     """
 
-    def __init__(self, checkpoint, directory, max_to_keep=5, keep_checkpoint_every_n_hours=None,
-                 checkpoint_name="ckpt", step_counter=None, checkpoint_interval=None, init_fn=None,
-                 *, clock=None):
+    def __init__(
+        self,
+        checkpoint,
+        directory,
+        max_to_keep=5,
+        keep_checkpoint_every_n_hours=None,
+        checkpoint_name="ckpt",
+        step_counter=None,
+        checkpoint_interval=None,
+        init_fn=None,
+        *,
+        clock=None,
+    ):
         if not isinstance(checkpoint, Checkpoint):
-            raise TypeError(f"checkpoint must be an optkern Checkpoint, got {type(checkpoint).__name__}")
+            raise TypeError(
+                f"checkpoint must be an optkern Checkpoint, got {type(checkpoint).__name__}"
+            )
         directory = os.fspath(directory)
         if not isinstance(directory, str):
-            raise TypeError(f"directory must be str or os.PathLike of str, got {type(directory).__name__}")
+            raise TypeError(
+                f"directory must be str or os.PathLike of str, got {type(directory).__name__}"
+            )
         if max_to_keep is not None:
             if isinstance(max_to_keep, bool) or not isinstance(max_to_keep, numbers.Integral):
                 raise TypeError(f"max_to_keep must be an int or None, got {max_to_keep!r}")
             if max_to_keep < 1:
-                raise ValueError(f"max_to_keep must be >= 1 (or None to keep all), got {max_to_keep}")
+                raise ValueError(
+                    f"max_to_keep must be >= 1 (or None to keep all), got {max_to_keep}"
+                )
             max_to_keep = int(max_to_keep)
         if keep_checkpoint_every_n_hours is not None:
             h = keep_checkpoint_every_n_hours
-            if isinstance(h, bool) or not isinstance(h, numbers.Real) or not (math.isfinite(h) and h > 0):
-                raise ValueError(f"keep_checkpoint_every_n_hours must be a positive number, got {h!r}")
+            if (
+                isinstance(h, bool)
+                or not isinstance(h, numbers.Real)
+                or not (math.isfinite(h) and h > 0)
+            ):
+                raise ValueError(
+                    f"keep_checkpoint_every_n_hours must be a positive number, got {h!r}"
+                )
         check_name(checkpoint_name)
         if step_counter is not None and not callable(step_counter):
             if isinstance(step_counter, numbers.Integral):
-                raise TypeError("step_counter must change as training runs: pass a callable "
-                                "(e.g. lambda: opt.iterations) or a 0-d integer array, not an int")
+                raise TypeError(
+                    "step_counter must change as training runs: pass a callable "
+                    "(e.g. lambda: opt.iterations) or a 0-d integer array, not an int"
+                )
             try:
                 operator.index(step_counter)
             except TypeError:
-                raise TypeError(f"step_counter must be a callable or a 0-d integer array, "
-                                f"got {type(step_counter).__name__}") from None
+                raise TypeError(
+                    f"step_counter must be a callable or a 0-d integer array, "
+                    f"got {type(step_counter).__name__}"
+                ) from None
         if checkpoint_interval is not None:
-            if isinstance(checkpoint_interval, bool) or not isinstance(checkpoint_interval, numbers.Integral):
+            if isinstance(checkpoint_interval, bool) or not isinstance(
+                checkpoint_interval, numbers.Integral
+            ):
                 raise TypeError(f"checkpoint_interval must be an int, got {checkpoint_interval!r}")
             if checkpoint_interval < 1:
                 raise ValueError(f"checkpoint_interval must be >= 1, got {checkpoint_interval}")
@@ -203,8 +231,9 @@ class CheckpointManager:
             return
         try:
             os.makedirs(self._directory, exist_ok=True)
-            self._lock = DirectoryLock(self._directory,
-                                       before_takeover=_finish_before_takeover(self))
+            self._lock = DirectoryLock(
+                self._directory, before_takeover=_finish_before_takeover(self)
+            )
         except OSError as e:
             if e.errno not in _READ_ONLY_ERRNOS:
                 raise
@@ -232,8 +261,9 @@ class CheckpointManager:
                 times[item["file"]] = float(item["time"])
             kept = {item["file"] for item in state["preserved"]}
             last_kept = min(float(state["last_preserved_time"]), now)
-        ours, others = _ownership.claim_checkpoints(self._directory, self._name,
-                                                    vouched(state, self._name))
+        ours, others = _ownership.claim_checkpoints(
+            self._directory, self._name, vouched(state, self._name)
+        )
         managed, preserved = [], []
         for number, (filename, manifest_time) in sorted(ours.items()):
             t = times.get(filename)
@@ -253,12 +283,17 @@ class CheckpointManager:
                 f"{self._name!r} are not optkern checkpoints of this manager: {_describe(unseen)}. "
                 "They are left alone: never listed, restored or deleted. New checkpoint numbers "
                 "must be above theirs (a file is never overwritten); move them out of the "
-                "directory if they do not belong there.", UserWarning, stacklevel=3)
+                "directory if they do not belong there.",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def _remove_stale_temporaries(self):
         # Only our own naming: .<name>-<n>.npz.<16 hex>.tmp and .checkpoint.json.<16 hex>.tmp.
         # We hold the directory lock, so no other manager is writing them.
-        ours = re.compile(r"\." + re.escape(self._name) + r"-(0|[1-9][0-9]*)\.npz\.[0-9a-f]{16}\.tmp\Z")
+        ours = re.compile(
+            r"\." + re.escape(self._name) + r"-(0|[1-9][0-9]*)\.npz\.[0-9a-f]{16}\.tmp\Z"
+        )
         state_tmp = temp_name_pattern(STATE_NAME)
         removed = False
         with os.scandir(self._directory) as it:
@@ -308,9 +343,11 @@ class CheckpointManager:
             return os.path.join(self._directory, items[-1][1]) if items else None
 
     def __repr__(self):
-        return (f"CheckpointManager(directory={self._directory!r}, checkpoint_name={self._name!r}, "
-                f"max_to_keep={self._max_to_keep}, checkpoints={len(self._managed)}"
-                + (", read_only=True)" if self.read_only else ")"))
+        return (
+            f"CheckpointManager(directory={self._directory!r}, checkpoint_name={self._name!r}, "
+            f"max_to_keep={self._max_to_keep}, checkpoints={len(self._managed)}"
+            + (", read_only=True)" if self.read_only else ")")
+        )
 
     # ---------------------------------------------------------------- save
 
@@ -328,21 +365,27 @@ class CheckpointManager:
                 f"this CheckpointManager for {self._directory!r} was superseded by a newer "
                 "CheckpointManager on the same directory in this process (created after it, e.g. "
                 "by running a notebook cell again); it cannot save or restore any more: use the "
-                "newer manager")
+                "newer manager"
+            )
         if lock is not None and lock.inherited:
             raise RuntimeError(
                 f"this CheckpointManager for {self._directory!r} was created in the parent of this "
                 "forked process and is not this process's; create a new CheckpointManager here "
-                "(it is refused while the parent's manager holds the directory)")
+                "(it is refused while the parent's manager holds the directory)"
+            )
         if self._closed or (lock is not None and not lock.held):
-            raise RuntimeError(f"this CheckpointManager for {self._directory!r} is closed; "
-                               "create a new one to go on")
+            raise RuntimeError(
+                f"this CheckpointManager for {self._directory!r} is closed; "
+                "create a new one to go on"
+            )
         if writing and lock is None and not self._follower:
             e = self._read_only_error
             raise PermissionError(
-                e.errno, f"cannot save a checkpoint: the directory {self._directory!r} is not "
+                e.errno,
+                f"cannot save a checkpoint: the directory {self._directory!r} is not "
                 f"writable ({e.strerror or e}), so this CheckpointManager was opened read-only, to "
-                "list and restore checkpoints; save with a manager on a writable directory")
+                "list and restore checkpoints; save with a manager on a writable directory",
+            )
 
     @property
     def read_only(self):
@@ -398,7 +441,9 @@ class CheckpointManager:
             try:
                 checkpoint_number = operator.index(checkpoint_number)
             except TypeError:
-                raise TypeError(f"checkpoint_number must be an int, got {checkpoint_number!r}") from None
+                raise TypeError(
+                    f"checkpoint_number must be an int, got {checkpoint_number!r}"
+                ) from None
             if checkpoint_number < 0:
                 raise ValueError(f"checkpoint_number must be >= 0, got {checkpoint_number}")
         ckpt = self._checkpoint
@@ -442,8 +487,12 @@ class CheckpointManager:
         filename = f"{self._name}-{number}.npz"
         path = os.path.join(self._directory, filename)
         now = self._clock()
-        meta = {"time": now, "step": step if step is not None else number, "save_counter": counter,
-                "checkpoint_name": self._name}  # proves later that the file is this manager's
+        meta = {
+            "time": now,
+            "step": step if step is not None else number,
+            "save_counter": counter,
+            "checkpoint_name": self._name,
+        }  # proves later that the file is this manager's
         return number, filename, path, now, meta, counter, step
 
     def _save_distributed(self, checkpoint_number, check_interval, compress):
@@ -470,11 +519,17 @@ class CheckpointManager:
             object.__setattr__(ckpt, "_save_counter", max(ckpt.save_counter, counter))
             self._commit(number, filename, now)
 
-        ckpt._write(path, meta=meta, compress=compress, blocking=True,
-                    on_commit=None if self._follower else on_commit)
+        ckpt._write(
+            path,
+            meta=meta,
+            compress=compress,
+            blocking=True,
+            on_commit=None if self._follower else on_commit,
+        )
         with self._mutex:
             lists = _distributed.bcast_json(
-                comm, [self._managed, self._preserved, self._last_preserved_time])
+                comm, [self._managed, self._preserved, self._last_preserved_time]
+            )
             if self._follower:
                 object.__setattr__(ckpt, "_save_counter", max(ckpt.save_counter, counter))
                 self._managed = [tuple(x) for x in lists[0]]
@@ -501,12 +556,14 @@ class CheckpointManager:
                 f"checkpoint number {number} is not above the newest checkpoint {filename} in "
                 f"{self._directory!r}. Numbers come from checkpoint_number, else step_counter, "
                 "else the save counter (which restore_or_initialize() restores): on a fresh start "
-                f"restore first, else pass checkpoint_number={newest + 1} or larger")
+                f"restore first, else pass checkpoint_number={newest + 1} or larger"
+            )
         raise ValueError(
             f"checkpoint number {number} is not above {filename} in {self._directory!r}, a file "
             f"that is not an optkern checkpoint of this manager ({claim.reason}); it is left "
             "alone and never overwritten. Move it out of the directory, give this manager another "
-            f"checkpoint_name or directory, or pass checkpoint_number={newest + 1} or larger")
+            f"checkpoint_name or directory, or pass checkpoint_number={newest + 1} or larger"
+        )
 
     def _commit(self, number, filename, t):
         """Record a committed checkpoint: state file first, then delete old files.
@@ -524,7 +581,10 @@ class CheckpointManager:
             if self._max_to_keep is not None:
                 while len(managed) > self._max_to_keep:
                     old = managed.pop(0)
-                    if self._keep_hours is not None and old[2] - self._keep_hours * 3600.0 >= last_kept:
+                    if (
+                        self._keep_hours is not None
+                        and old[2] - self._keep_hours * 3600.0 >= last_kept
+                    ):
                         last_kept = old[2]
                         preserved.append(old)
                     else:
@@ -532,7 +592,11 @@ class CheckpointManager:
             # The data file is committed: list it even if the state file write fails.
             self._managed = self._managed + [new]
             self._write_state(managed, preserved, last_kept)
-            self._managed, self._preserved, self._last_preserved_time = managed, preserved, last_kept
+            self._managed, self._preserved, self._last_preserved_time = (
+                managed,
+                preserved,
+                last_kept,
+            )
         if doomed:
             failed = []
             for item in doomed:
@@ -540,10 +604,13 @@ class CheckpointManager:
                 claim = _ownership.inspect(path, self._name)
                 if claim.verdict != _ownership.OURS:  # deleted only on the manifest's word
                     if claim.verdict != _ownership.MISSING:
-                        warnings.warn(f"old checkpoint {item[1]!r} in {self._directory!r} was not "
-                                      "deleted: it is no longer provably an optkern checkpoint of "
-                                      f"this manager ({claim.reason}); it is left alone",
-                                      UserWarning, stacklevel=4)
+                        warnings.warn(
+                            f"old checkpoint {item[1]!r} in {self._directory!r} was not "
+                            "deleted: it is no longer provably an optkern checkpoint of "
+                            f"this manager ({claim.reason}); it is left alone",
+                            UserWarning,
+                            stacklevel=4,
+                        )
                     continue
                 try:
                     os.unlink(path)
@@ -551,8 +618,12 @@ class CheckpointManager:
                     pass
                 except OSError as e:
                     failed.append(item)
-                    warnings.warn(f"could not delete old checkpoint {item[1]!r} in {self._directory!r} "
-                                  f"({e}); will retry at the next save", RuntimeWarning, stacklevel=4)
+                    warnings.warn(
+                        f"could not delete old checkpoint {item[1]!r} in {self._directory!r} "
+                        f"({e}); will retry at the next save",
+                        RuntimeWarning,
+                        stacklevel=4,
+                    )
             if failed:  # keep them managed (oldest first) so the next save retries
                 with self._mutex:
                     self._managed = failed + self._managed
@@ -609,22 +680,30 @@ class CheckpointManager:
             except CorruptCheckpointError as e:
                 if e.path != latest:
                     raise
-                after = ("restores the one before it, "
-                         f"{items[-2][1]}" if len(items) > 1 else "then initializes (it is the only one)")
+                after = (
+                    f"restores the one before it, {items[-2][1]}"
+                    if len(items) > 1
+                    else "then initializes (it is the only one)"
+                )
                 raise CorruptCheckpointError(
-                    latest, f"{e.reason}. The manager does not fall back to an older checkpoint on "
-                            "its own: if the file cannot be repaired, move it out of "
-                            f"{self._directory!r} and call restore_or_initialize() again, which "
-                            f"{after}") from e
+                    latest,
+                    f"{e.reason}. The manager does not fall back to an older checkpoint on "
+                    "its own: if the file cannot be repaired, move it out of "
+                    f"{self._directory!r} and call restore_or_initialize() again, which "
+                    f"{after}",
+                ) from e
             if self._step_counter is not None:
                 self._last_checkpoint_step = self._step()
             return latest
         if self._others:
             skipped = ", ".join(f for _, (f, _) in sorted(self._others.items()))
-            warnings.warn(f"no optkern checkpoint of {self._name!r} in {self._directory!r} to "
-                          f"restore; skipped files that are not optkern checkpoints of this "
-                          f"manager: {skipped}" + ("; calling init_fn" if self._init_fn else ""),
-                          UserWarning, stacklevel=2)
+            warnings.warn(
+                f"no optkern checkpoint of {self._name!r} in {self._directory!r} to "
+                f"restore; skipped files that are not optkern checkpoints of this "
+                f"manager: {skipped}" + ("; calling init_fn" if self._init_fn else ""),
+                UserWarning,
+                stacklevel=2,
+            )
         if self._init_fn is not None:
             self._init_fn()
         return None

@@ -17,8 +17,10 @@ def mpi() -> Any:
         try:
             from mpi4py import MPI
         except ImportError as e:  # pragma: no cover - depends on the environment
-            raise ImportError("optkern.distributed needs mpi4py and an MPI library: "
-                              "pip install 'optkern[mpi]' (mpi4py and the mpich wheel)") from e
+            raise ImportError(
+                "optkern.distributed needs mpi4py and an MPI library: "
+                "pip install 'optkern[mpi]' (mpi4py and the mpich wheel)"
+            ) from e
         _MPI = MPI
     return _MPI
 
@@ -33,8 +35,10 @@ def check_comm(comm: Any) -> Any:
     if comm is None:
         return MPI.COMM_WORLD
     if not isinstance(comm, MPI.Intracomm):
-        raise TypeError(f"comm must be an mpi4py intracommunicator (e.g. MPI.COMM_WORLD), "
-                        f"got {type(comm).__name__}")
+        raise TypeError(
+            f"comm must be an mpi4py intracommunicator (e.g. MPI.COMM_WORLD), "
+            f"got {type(comm).__name__}"
+        )
     return comm
 
 
@@ -49,7 +53,7 @@ def allgather_bytes(comm: Any, data: bytes) -> list[bytes]:
     out = np.empty(max(int(counts.sum()), 1), np.uint8)
     send = np.frombuffer(data, np.uint8) if data else np.empty(0, np.uint8)
     comm.Allgatherv([send, MPI.BYTE], [out, (counts.tolist(), displs.tolist()), MPI.BYTE])
-    return [out[d:d + c].tobytes() for d, c in zip(displs.tolist(), counts.tolist())]
+    return [out[d : d + c].tobytes() for d, c in zip(displs.tolist(), counts.tolist())]
 
 
 def bcast_bytes(comm: Any, data: bytes | None, root: int = 0) -> bytes:

@@ -24,8 +24,11 @@ def _plain(value: Any) -> Any:
         return repr(float(value))  # exact, and NaN compares equal as text
     if isinstance(value, np.ndarray):
         if value.size <= 16:
-            return {"array": [_plain(v) for v in value.ravel().tolist()],
-                    "shape": list(value.shape), "dtype": value.dtype.str}
+            return {
+                "array": [_plain(v) for v in value.ravel().tolist()],
+                "shape": list(value.shape),
+                "dtype": value.dtype.str,
+            }
         return {"shape": list(value.shape), "dtype": value.dtype.str}
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
@@ -33,8 +36,10 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     kind = type(value)
     if callable(value) and hasattr(value, "get_config"):
-        return {"callable": f"{kind.__module__}.{kind.__qualname__}",
-                "config": _plain(value.get_config())}
+        return {
+            "callable": f"{kind.__module__}.{kind.__qualname__}",
+            "config": _plain(value.get_config()),
+        }
     name = getattr(value, "__qualname__", kind.__qualname__)
     return {"object": f"{getattr(value, '__module__', kind.__module__)}.{name}"}
 
@@ -52,20 +57,27 @@ def describe(opt: Any, zero: bool) -> dict:
     desc: dict = {
         "optimizer class": f"{type(opt).__module__}.{type(opt).__qualname__}",
         "zero": bool(zero),
-        "parameters": {key: {"shape": list(p.shape), "dtype": p.dtype.str}
-                       for key, p in zip(groups.keys, groups.params)},
+        "parameters": {
+            key: {"shape": list(p.shape), "dtype": p.dtype.str}
+            for key, p in zip(groups.keys, groups.params)
+        },
         "number of parameters": len(groups.params),
         "constructor arguments": _plain(options),
         "step counter": int(opt.iterations),
-        "state entries": sorted(f"{slot}/{key}" for slot, arrays in opt._state.items()
-                                for key, a in zip(groups.keys, arrays) if a is not None),
+        "state entries": sorted(
+            f"{slot}/{key}"
+            for slot, arrays in opt._state.items()
+            for key, a in zip(groups.keys, arrays)
+            if a is not None
+        ),
     }
     if hasattr(opt, "defaults"):  # the torch front-end: the live group options
         desc["param_groups"] = [{k: _plain(g[k]) for k in opt.defaults} for g in groups.groups]
     else:
         desc["learning_rate"] = _plain(opt.learning_rate)
-        desc["param groups"] = [_plain({k: v for k, v in g.items() if k != "params"})
-                                for g in groups.groups]
+        desc["param groups"] = [
+            _plain({k: v for k, v in g.items() if k != "params"}) for g in groups.groups
+        ]
     return desc
 
 

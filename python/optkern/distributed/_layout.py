@@ -21,8 +21,9 @@ PIECE = _core.chunk_elements  # the native reduction's piece size (8192)
 class Layout:
     """Tensors ``indices`` (into the optimizer's flat list) of one dtype."""
 
-    def __init__(self, dtype: np.dtype, indices: list[int], shapes: list[tuple], size: int,
-                 rank: int):
+    def __init__(
+        self, dtype: np.dtype, indices: list[int], shapes: list[tuple], size: int, rank: int
+    ):
         self.dtype = np.dtype(dtype)
         self.indices = indices
         self.shapes = shapes
@@ -83,7 +84,7 @@ def mirror(groups: Any, arrays: list) -> Any:
     out, start = [], 0
     for group, names in zip(groups.groups, groups._member_names):
         n = len(group["params"])
-        part = arrays[start:start + n]
+        part = arrays[start : start + n]
         start += n
         out.append(dict(zip(names, part)) if names is not None else list(part))
     return out if groups.kind == "groups" else out[0]

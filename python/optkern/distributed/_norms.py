@@ -73,8 +73,9 @@ class GlobalSums:
         MPI = mpi()
         for i, (k, a, b) in enumerate(self.mine):
             piece_lanes(slice_of(k, a, b), self.scratch, self.local[i])
-        self.comm.Allgatherv([self.local, MPI.DOUBLE],
-                             [self.gathered, (self.counts, self.displs), MPI.DOUBLE])
+        self.comm.Allgatherv(
+            [self.local, MPI.DOUBLE], [self.gathered, (self.counts, self.displs), MPI.DOUBLE]
+        )
         out = []
         for first, last in self.rows:
             if first == last:

@@ -115,21 +115,24 @@ class DataParallel(ZeroMixin):
         by_dtype: dict = {}
         for i, p in enumerate(params):
             by_dtype.setdefault(p.dtype, []).append(i)
-        self._layouts = [Layout(dt, idx, [params[i].shape for i in idx], self.world_size,
-                                self.rank) for dt, idx in by_dtype.items()]
+        self._layouts = [
+            Layout(dt, idx, [params[i].shape for i in idx], self.world_size, self.rank)
+            for dt, idx in by_dtype.items()
+        ]
         # flat[d]: the gradients (then their average, then the parameters) of dtype d,
         # end to end
         self._flat = [np.zeros(L.total, L.dtype) for L in self._layouts]
         # recv[d]: the other ranks' gradients for this rank's slice, in rank order
         # (this rank's own stay in place in flat, where their average is formed)
-        self._recv = [np.zeros(L.counts[self.rank] * (self.world_size - 1), L.dtype)
-                      for L in self._layouts]
+        self._recv = [
+            np.zeros(L.counts[self.rank] * (self.world_size - 1), L.dtype) for L in self._layouts
+        ]
         self._views = [None] * len(params)  # per parameter: its part of flat, shaped
         for L, flat in zip(self._layouts, self._flat):
             for k, i in enumerate(L.indices):
                 off, n = L.offsets[k], L.sizes[k]
-                self._views[i] = flat[off:off + n].reshape(L.shapes[k])
-        self._mine = [flat[L.begin:L.end] for L, flat in zip(self._layouts, self._flat)]
+                self._views[i] = flat[off : off + n].reshape(L.shapes[k])
+        self._mine = [flat[L.begin : L.end] for L, flat in zip(self._layouts, self._flat)]
         # the gradients to send (the parts other ranks own) and this rank's own
         # parts, which are read in place: (parameter, a, b, buffer view)
         self._send_parts: list = []
@@ -143,8 +146,9 @@ class DataParallel(ZeroMixin):
                 if a < b:
                     own.append((i, a, b, off + a - L.begin, off + b - L.begin))
                     others = [(0, a), (b, n)]
-                self._send_parts += [(i, lo, hi, flat[off + lo:off + hi])
-                                     for lo, hi in others if lo < hi]
+                self._send_parts += [
+                    (i, lo, hi, flat[off + lo : off + hi]) for lo, hi in others if lo < hi
+                ]
             self._own_parts.append(own)
         # each rank's verdict on its gradients travels with the exchange (no extra round trip)
         self._status = np.zeros(1, np.int32)
@@ -177,7 +181,8 @@ class DataParallel(ZeroMixin):
                 diffs = _describe.differences(ref, _describe.decode(d))
                 raise ValueError(
                     f"DataParallel: rank {r} is configured differently from rank 0 "
-                    f"(rank {r}'s value vs rank 0's): " + "; ".join(diffs))
+                    f"(rank {r}'s value vs rank 0's): " + "; ".join(diffs)
+                )
 
     def _pack(self, arrays: list) -> None:
         for i, a in enumerate(arrays):
@@ -208,14 +213,18 @@ class DataParallel(ZeroMixin):
         are compared after the exchange)."""
         try:
             flat = self.optimizer._groups.flatten(grads)
-            for g, p, label in zip(flat, self.optimizer._groups.params,
-                                   self.optimizer._groups.labels):
+            for g, p, label in zip(
+                flat, self.optimizer._groups.params, self.optimizer._groups.labels
+            ):
                 if not isinstance(g, np.ndarray):
-                    raise TypeError(f"grads[{label}] must be a numpy.ndarray, "
-                                    f"got {type(g).__name__}")
+                    raise TypeError(
+                        f"grads[{label}] must be a numpy.ndarray, got {type(g).__name__}"
+                    )
                 if g.shape != p.shape or g.dtype != p.dtype:
-                    raise ValueError(f"grads[{label}] has shape {g.shape} and dtype {g.dtype}; "
-                                     f"expected {p.shape} and {p.dtype}")
+                    raise ValueError(
+                        f"grads[{label}] has shape {g.shape} and dtype {g.dtype}; "
+                        f"expected {p.shape} and {p.dtype}"
+                    )
         except (TypeError, ValueError) as e:
             return None, e
         return flat, None
@@ -234,7 +243,7 @@ class DataParallel(ZeroMixin):
 
             def slot(s: int, lo: int, hi: int) -> np.ndarray:
                 j = s if s < me else s - 1
-                return recv[j * n + lo:j * n + hi]
+                return recv[j * n + lo : j * n + hi]
 
             for i, a, b, lo, hi in own:
                 for x in range(lo, hi, _BLOCK):
@@ -255,8 +264,9 @@ class DataParallel(ZeroMixin):
         self._exchange, self._gather = [], []
         for k in range(1, W):
             src, dst = (me - k) % W, (me + k) % W
-            self._exchange.append(comm.Recv_init([self._status_all[src:src + 1], mpi().INT],
-                                                 source=src, tag=9))
+            self._exchange.append(
+                comm.Recv_init([self._status_all[src : src + 1], mpi().INT], source=src, tag=9)
+            )
             self._exchange.append(comm.Send_init([self._status, mpi().INT], dest=dst, tag=9))
         for d, (L, flat, recv) in enumerate(zip(self._layouts, self._flat, self._recv)):
             t = mpi_type(L.dtype)
@@ -267,10 +277,12 @@ class DataParallel(ZeroMixin):
                 slot = src if src < me else src - 1
                 lo, hi = L.bounds[dst], L.bounds[dst + 1]
                 if n:
-                    self._exchange.append(comm.Recv_init([recv[slot * n:(slot + 1) * n], t],
-                                                         source=src, tag=tx))
-                    self._gather.append(comm.Send_init([flat[L.begin:L.end], t], dest=dst,
-                                                       tag=tg))
+                    self._exchange.append(
+                        comm.Recv_init([recv[slot * n : (slot + 1) * n], t], source=src, tag=tx)
+                    )
+                    self._gather.append(
+                        comm.Send_init([flat[L.begin : L.end], t], dest=dst, tag=tg)
+                    )
                 if hi > lo:
                     self._exchange.append(comm.Send_init([flat[lo:hi], t], dest=dst, tag=tx))
                 slo, shi = L.bounds[src], L.bounds[src + 1]
@@ -353,9 +365,11 @@ class DataParallel(ZeroMixin):
             self._sums = [GlobalSums(self._comm, L) for L in self._layouts]
         out = [0.0] * len(self.optimizer._groups.params)
         for L, S, mine in zip(self._layouts, self._sums, self._mine):
+
             def slice_of(k: int, a: int, b: int, L: Layout = L, mine: np.ndarray = mine) -> Any:
                 s = L.offsets[k] + a - L.begin
-                return mine[s:s + b - a]
+                return mine[s : s + b - a]
+
             for k, s in enumerate(S.sums(slice_of)):
                 out[L.indices[k]] = s
         return out
@@ -389,8 +403,11 @@ class DataParallel(ZeroMixin):
         norm = None
         if self.zero:
             opt, inner = self.optimizer, self._inner
-            if clip_grad_norm is not None or opt.__dict__.get("_clipnorm") is not None \
-                    or opt.__dict__.get("_global_clipnorm") is not None:
+            if (
+                clip_grad_norm is not None
+                or opt.__dict__.get("_clipnorm") is not None
+                or opt.__dict__.get("_global_clipnorm") is not None
+            ):
                 sums = self._global_sums()
                 if clip_grad_norm is not None:
                     norm = math.sqrt(math.fsum(sums))
@@ -398,8 +415,10 @@ class DataParallel(ZeroMixin):
                     if not coef >= 1.0:
                         for mine in self._mine:
                             np.multiply(mine, coef, out=mine)
-                        if opt.__dict__.get("_clipnorm") is not None or \
-                                opt.__dict__.get("_global_clipnorm") is not None:
+                        if (
+                            opt.__dict__.get("_clipnorm") is not None
+                            or opt.__dict__.get("_global_clipnorm") is not None
+                        ):
                             sums = self._global_sums()
                 self._scales = self._keras_scales(sums)
             self._sync_inner()
@@ -414,6 +433,7 @@ class DataParallel(ZeroMixin):
             self._allgather()
             if clip_grad_norm is not None:
                 from ..torch.clip import clip_grad_norm_
+
                 norm = clip_grad_norm_(self._views, clip_grad_norm)
             self.optimizer.step(self._grads)
         return norm
@@ -477,5 +497,7 @@ class DataParallel(ZeroMixin):
                 self.optimizer.learning_rate = self._inner._learning_rate
 
     def __repr__(self) -> str:
-        return (f"DataParallel({self.optimizer!r}, rank {self.rank} of {self.world_size}"
-                f"{', zero=True' if self.zero else ''})")
+        return (
+            f"DataParallel({self.optimizer!r}, rank {self.rank} of {self.world_size}"
+            f"{', zero=True' if self.zero else ''})"
+        )

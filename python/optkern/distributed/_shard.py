@@ -20,8 +20,15 @@ def _count(name: str, value: Any) -> int:
     return v
 
 
-def shard(n_samples: int, comm: Any = None, seed: int = 0, epoch: int = 0, *,
-          shuffle: bool = True, drop_last: bool = False) -> np.ndarray:
+def shard(
+    n_samples: int,
+    comm: Any = None,
+    seed: int = 0,
+    epoch: int = 0,
+    *,
+    shuffle: bool = True,
+    drop_last: bool = False,
+) -> np.ndarray:
     """This rank's sample indices for one epoch (int64, in the order to visit them).
 
     The rule of ``torch.utils.data.DistributedSampler``:
@@ -56,6 +63,7 @@ def shard(n_samples: int, comm: Any = None, seed: int = 0, epoch: int = 0, *,
     epoch = _count("epoch", epoch)
     if comm is None:
         from ._comm import mpi
+
         comm = mpi().COMM_WORLD
     rank, size = int(comm.Get_rank()), int(comm.Get_size())
     if shuffle:
@@ -64,7 +72,7 @@ def shard(n_samples: int, comm: Any = None, seed: int = 0, epoch: int = 0, *,
         order = np.arange(n, dtype=np.int64)
     if drop_last:
         m = n // size
-        order = order[:m * size]
+        order = order[: m * size]
     else:
         m = -(-n // size)
         if m * size > n and n:

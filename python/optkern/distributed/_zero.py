@@ -47,8 +47,10 @@ class ZeroMixin:
         for slot, arrays in inner._state.items():
             for a, (i, x, y) in zip(arrays, self._pieces):
                 if a is not None and a.shape != (y - x,):
-                    raise ValueError(f"zero=True needs elementwise optimizer state; "
-                                     f"{type(opt).__name__} keeps {slot!r} per tensor")
+                    raise ValueError(
+                        f"zero=True needs elementwise optimizer state; "
+                        f"{type(opt).__name__} keeps {slot!r} per tensor"
+                    )
         self._inner = inner
         self._inner_keys = list(inner._groups.keys)
         # the inner grads: views of this rank's averaged slice
@@ -56,8 +58,9 @@ class ZeroMixin:
         where = {}
         for L, mine in zip(self._layouts, self._mine):
             for k, a, b in L.owner_ranges(self.rank):
-                where[(L.indices[k], a)] = mine[L.offsets[k] + a - L.begin:
-                                                L.offsets[k] + b - L.begin]
+                where[(L.indices[k], a)] = mine[
+                    L.offsets[k] + a - L.begin : L.offsets[k] + b - L.begin
+                ]
         piece_grads = [where[(i, a)] for i, a, _ in self._pieces]
         self._inner_grads = mirror(inner._groups, piece_grads)
         self._piece_of = [i for i, _, _ in self._pieces]
@@ -72,30 +75,36 @@ class ZeroMixin:
                 a, b = max(L.begin, off) - off, min(L.end, off + n) - off
                 others = [(0, n)]
                 if a < b:
-                    self._owned_copies.append((flat[off + a:off + b], p[a:b]))
+                    self._owned_copies.append((flat[off + a : off + b], p[a:b]))
                     others = [(0, a), (b, n)]
                 for lo, hi in others:
                     if lo < hi:
-                        self._other_copies.append((p[lo:hi], flat[off + lo:off + hi]))
+                        self._other_copies.append((p[lo:hi], flat[off + lo : off + hi]))
         # keep the hyperparameters in the wrapped optimizer, release its state
         for slot, arrays in opt._state.items():
-            opt._state[slot] = [None if a is None else
-                                np.broadcast_to(np.zeros((), a.dtype), a.shape)
-                                for a in arrays]
+            opt._state[slot] = [
+                None if a is None else np.broadcast_to(np.zeros((), a.dtype), a.shape)
+                for a in arrays
+            ]
         # norms for clipnorm / global_clipnorm: scales computed globally, handed in
         self._scales: Any = None
-        if getattr(opt, "_clipnorm", None) is not None or \
-                getattr(opt, "_global_clipnorm", None) is not None:
+        if (
+            getattr(opt, "_clipnorm", None) is not None
+            or getattr(opt, "_global_clipnorm", None) is not None
+        ):
             if not getattr(inner, "_plain", True):
-                raise ValueError("zero=True with clipnorm or global_clipnorm needs an optimizer "
-                                 "without use_ema / gradient_accumulation_steps / "
-                                 "exclude_from_weight_decay")
+                raise ValueError(
+                    "zero=True with clipnorm or global_clipnorm needs an optimizer "
+                    "without use_ema / gradient_accumulation_steps / "
+                    "exclude_from_weight_decay"
+                )
             inner._grad_scales = lambda flat: self._scales
 
     # -- stepping -------------------------------------------------------------------
     def _keras_scales(self, sums: list[float]) -> Any:
         """The Keras clip factors from global per-tensor sums (as the base computes)."""
         from ..keras.optimizer import _norm_scale
+
         opt = self.optimizer
         clipnorm = opt.__dict__.get("_clipnorm")
         if clipnorm is not None:
@@ -141,8 +150,10 @@ class ZeroMixin:
                 for j, i in enumerate(self._pieces_of_rank(r)):
                     present[i] = present[i] and bool(f[j])
                     seen[i] = True
-            full = [np.zeros(L.total, L.dtype) if (root is None or root == self.rank) else None
-                    for L in self._layouts]
+            full = [
+                np.zeros(L.total, L.dtype) if (root is None or root == self.rank) else None
+                for L in self._layouts
+            ]
             for L, buf in zip(self._layouts, full):
                 n = L.counts[self.rank]
                 send = np.zeros(n, L.dtype)
@@ -150,7 +161,7 @@ class ZeroMixin:
                     if a is not None and params[i].dtype == L.dtype:
                         k = position[i]
                         s = L.offsets[k] + x - L.begin
-                        send[s:s + y - x] = a
+                        send[s : s + y - x] = a
                 t = mpi_type(L.dtype)
                 spec = [buf, (L.counts, L.bounds[:-1]), t] if buf is not None else None
                 if root is None:
@@ -163,7 +174,7 @@ class ZeroMixin:
                 for k, i in enumerate(L.indices):
                     if present[i] and seen[i]:
                         off = L.offsets[k]
-                        out[f"{slot}/{keys[i]}"] = buf[off:off + L.sizes[k]].reshape(L.shapes[k])
+                        out[f"{slot}/{keys[i]}"] = buf[off : off + L.sizes[k]].reshape(L.shapes[k])
         if root is not None and root != self.rank:
             return None
         # entries in the wrapped optimizer's order: counter, slots by parameter, the rest
@@ -194,6 +205,7 @@ class ZeroMixin:
     def _to_shards(self, sd: Any) -> dict:
         """The entries for the owned slices under the shard's names."""
         from .._state import check_mapping
+
         check_mapping(sd)
         opt = self.optimizer
         keys, params = opt._groups.keys, opt._groups.params
@@ -208,14 +220,17 @@ class ZeroMixin:
                 i = index[key]
                 p = params[i]
                 if not isinstance(value, np.ndarray):
-                    raise TypeError(f"state_dict[{name!r}] must be a numpy.ndarray, "
-                                    f"got {type(value).__name__}")
+                    raise TypeError(
+                        f"state_dict[{name!r}] must be a numpy.ndarray, got {type(value).__name__}"
+                    )
                 if value.shape != p.shape:
-                    raise ValueError(f"state_dict[{name!r}] has shape {value.shape}; "
-                                     f"expected {p.shape}")
+                    raise ValueError(
+                        f"state_dict[{name!r}] has shape {value.shape}; expected {p.shape}"
+                    )
                 if value.dtype != p.dtype:
-                    raise TypeError(f"state_dict[{name!r}] has dtype {value.dtype}; "
-                                    f"expected {p.dtype}")
+                    raise TypeError(
+                        f"state_dict[{name!r}] has dtype {value.dtype}; expected {p.dtype}"
+                    )
                 flat = value.reshape(-1)
                 for inner_key, a, b in pieces.get(i, []):
                     out[f"{slot}/{inner_key}"] = flat[a:b]

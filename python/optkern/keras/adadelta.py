@@ -52,14 +52,20 @@ class Adadelta(Optimizer):
     rho = Fixed()
     epsilon = Fixed()
 
-    def __init__(self, params: Any, learning_rate: LearningRate = 0.001, rho: float = 0.95,
-                 epsilon: float = 1e-7, weight_decay: float | None = None,
-                 clipnorm: float | None = None, clipvalue: float | None = None,
-                 global_clipnorm: float | None = None):
+    def __init__(
+        self,
+        params: Any,
+        learning_rate: LearningRate = 0.001,
+        rho: float = 0.95,
+        epsilon: float = 1e-7,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+    ):
         self._rho = check_number("rho", rho, 0.0, 1.0)
         self._epsilon = check_number("epsilon", epsilon)
-        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
-                         global_clipnorm)
+        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
 
     def _kernel_fields(self, group: dict | None) -> dict:
         return dict(rho=self._rho, eps=self._epsilon)

@@ -51,15 +51,22 @@ class Adagrad(Optimizer):
     initial_accumulator_value = Fixed()
     epsilon = Fixed()
 
-    def __init__(self, params: Any, learning_rate: LearningRate = 0.001,
-                 initial_accumulator_value: float = 0.1, epsilon: float = 1e-7,
-                 weight_decay: float | None = None, clipnorm: float | None = None,
-                 clipvalue: float | None = None, global_clipnorm: float | None = None):
-        self._initial_accumulator_value = check_number("initial_accumulator_value",
-                                                       initial_accumulator_value)
+    def __init__(
+        self,
+        params: Any,
+        learning_rate: LearningRate = 0.001,
+        initial_accumulator_value: float = 0.1,
+        epsilon: float = 1e-7,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+    ):
+        self._initial_accumulator_value = check_number(
+            "initial_accumulator_value", initial_accumulator_value
+        )
         self._epsilon = check_number("epsilon", epsilon)
-        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
-                         global_clipnorm)
+        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
         for s in self._state["accumulator"]:
             s.fill(self._initial_accumulator_value)
 

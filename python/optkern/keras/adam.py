@@ -45,21 +45,30 @@ class Adam(MomentsOptimizer):
 
     amsgrad = Fixed()
 
-    def __init__(self, params: Any, learning_rate: LearningRate = 0.001, beta_1: float = 0.9,
-                 beta_2: float = 0.999, epsilon: float = 1e-7, amsgrad: bool = False,
-                 weight_decay: float | None = None, clipnorm: float | None = None,
-                 clipvalue: float | None = None, global_clipnorm: float | None = None):
+    def __init__(
+        self,
+        params: Any,
+        learning_rate: LearningRate = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+    ):
         self._set_moments(beta_1, beta_2, epsilon)
         self._amsgrad = check_flag("amsgrad", amsgrad)
-        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
-                         global_clipnorm)
+        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
 
     def _slot_needed(self, slot: str, group: dict | None) -> bool:
         return slot != "velocity_hat" or self._amsgrad
 
     def _kernel_fields(self, group: dict | None) -> dict:
-        return dict(beta1=self._beta_1, beta2=self._beta_2, eps=self._epsilon,
-                    amsgrad=self._amsgrad)
+        return dict(
+            beta1=self._beta_1, beta2=self._beta_2, eps=self._epsilon, amsgrad=self._amsgrad
+        )
 
 
 class AdamW(Adam):
@@ -69,11 +78,30 @@ class AdamW(Adam):
     Parameters are those of `Adam`, with ``weight_decay`` defaulting to 0.004.
     """
 
-    def __init__(self, params: Any, learning_rate: LearningRate = 0.001,
-                 weight_decay: float = 0.004, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-7, amsgrad: bool = False, clipnorm: float | None = None,
-                 clipvalue: float | None = None, global_clipnorm: float | None = None):
+    def __init__(
+        self,
+        params: Any,
+        learning_rate: LearningRate = 0.001,
+        weight_decay: float = 0.004,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+    ):
         if weight_decay is None:
             raise ValueError("AdamW needs a weight_decay (use Adam for none)")
-        super().__init__(params, learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay,
-                         clipnorm, clipvalue, global_clipnorm)
+        super().__init__(
+            params,
+            learning_rate,
+            beta_1,
+            beta_2,
+            epsilon,
+            amsgrad,
+            weight_decay,
+            clipnorm,
+            clipvalue,
+            global_clipnorm,
+        )

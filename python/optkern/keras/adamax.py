@@ -40,14 +40,20 @@ class Adamax(MomentsOptimizer):
     _kernel = "adamax"
     _slots = ("momentum", "norm")
 
-
-    def __init__(self, params: Any, learning_rate: LearningRate = 0.001, beta_1: float = 0.9,
-                 beta_2: float = 0.999, epsilon: float = 1e-7,
-                 weight_decay: float | None = None, clipnorm: float | None = None,
-                 clipvalue: float | None = None, global_clipnorm: float | None = None):
+    def __init__(
+        self,
+        params: Any,
+        learning_rate: LearningRate = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+    ):
         self._set_moments(beta_1, beta_2, epsilon)
-        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
-                         global_clipnorm)
+        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
 
     def _kernel_fields(self, group: dict | None) -> dict:
         return dict(beta1=self._beta_1, beta2=self._beta_2, eps=self._epsilon)

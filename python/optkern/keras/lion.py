@@ -44,14 +44,20 @@ class Lion(Optimizer):
     beta_1 = Fixed()
     beta_2 = Fixed()
 
-    def __init__(self, params: Any, learning_rate: LearningRate = 0.001, beta_1: float = 0.9,
-                 beta_2: float = 0.99, weight_decay: float | None = None,
-                 clipnorm: float | None = None, clipvalue: float | None = None,
-                 global_clipnorm: float | None = None):
+    def __init__(
+        self,
+        params: Any,
+        learning_rate: LearningRate = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.99,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+    ):
         self._beta_1 = check_number("beta_1", beta_1, 0.0, 1.0, low_open=True)
         self._beta_2 = check_number("beta_2", beta_2, 0.0, 1.0)
-        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
-                         global_clipnorm)
+        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
 
     def _kernel_fields(self, group: dict | None) -> dict:
         return dict(beta1=self._beta_1, beta2=self._beta_2)

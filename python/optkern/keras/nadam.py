@@ -11,7 +11,7 @@ from .optimizer import LearningRate, MomentsOptimizer
 
 def _u(beta_1: float, t: int) -> float:
     """The momentum schedule uₜ = β1·(1 − ½·0.96ᵗ), in double."""
-    return beta_1 * (1.0 - 0.5 * 0.96 ** t)
+    return beta_1 * (1.0 - 0.5 * 0.96**t)
 
 
 class Nadam(MomentsOptimizer):
@@ -61,14 +61,20 @@ class Nadam(MomentsOptimizer):
     _kernel = "nadam"
     _slots = ("momentum", "velocity")
 
-
-    def __init__(self, params: Any, learning_rate: LearningRate = 0.001, beta_1: float = 0.9,
-                 beta_2: float = 0.999, epsilon: float = 1e-7,
-                 weight_decay: float | None = None, clipnorm: float | None = None,
-                 clipvalue: float | None = None, global_clipnorm: float | None = None):
+    def __init__(
+        self,
+        params: Any,
+        learning_rate: LearningRate = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+    ):
         self._set_moments(beta_1, beta_2, epsilon)
-        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
-                         global_clipnorm)
+        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
         self._u_product = 1.0
         # (t, Π after step t) of the last step handed to the kernel: it counts
         # once ``update_iterations`` reaches t, which the base does only after
@@ -89,12 +95,11 @@ class Nadam(MomentsOptimizer):
 
     def _kernel_fields(self, group: dict | None) -> dict:
         # The kernel computes uₜ and uₜ₊₁ as β1(1 − ½·0.96^(t·ψ)) with ψ = 1.
-        return dict(beta1=self._beta_1, beta2=self._beta_2, eps=self._epsilon,
-                    momentum_decay=1.0)
+        return dict(beta1=self._beta_1, beta2=self._beta_2, eps=self._epsilon, momentum_decay=1.0)
 
     def _step_records(self, records: list) -> list:
         t = self._kernel_step  # iterations + 1; with accumulation, updates + 1
-        product = self._settled_u_product() * (self._beta_1 * (1.0 - 0.5 * 0.96 ** t))
+        product = self._settled_u_product() * (self._beta_1 * (1.0 - 0.5 * 0.96**t))
         for record in records:
             record.mu_product = product
         self._u_pending = (t, product)

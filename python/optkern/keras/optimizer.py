@@ -37,8 +37,10 @@ class Fixed:
         return self if obj is None else getattr(obj, self.slot)
 
     def __set__(self, obj: Any, value: Any) -> None:
-        raise AttributeError(f"{self.name} is fixed at construction; create a new optimizer "
-                             f"(learning_rate may be reassigned)")
+        raise AttributeError(
+            f"{self.name} is fixed at construction; create a new optimizer "
+            f"(learning_rate may be reassigned)"
+        )
 
 
 class Optimizer(FusedStep, HasState):
@@ -113,37 +115,59 @@ class Optimizer(FusedStep, HasState):
         if init is not None and not getattr(init, "_takes_controls", False):
             cls.__init__ = _controls.with_controls(init)
 
-    def __init__(self, params: Any, learning_rate: LearningRate, weight_decay: float | None,
-                 clipnorm: float | None, clipvalue: float | None,
-                 global_clipnorm: float | None):
+    def __init__(
+        self,
+        params: Any,
+        learning_rate: LearningRate,
+        weight_decay: float | None,
+        clipnorm: float | None,
+        clipvalue: float | None,
+        global_clipnorm: float | None,
+    ):
         controls = self.__dict__.pop("_controls", None) or _controls.check_controls(
-            **_controls.CONTROL_DEFAULTS)
+            **_controls.CONTROL_DEFAULTS
+        )
         self._use_ema = controls["use_ema"]
         self._ema_momentum = controls["ema_momentum"]
         self._ema_overwrite_frequency = controls["ema_overwrite_frequency"]
         self._gradient_accumulation_steps = controls["gradient_accumulation_steps"]
-        clips = [n for n, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
-                                ("global_clipnorm", global_clipnorm)) if v is not None]
+        clips = [
+            n
+            for n, v in (
+                ("clipnorm", clipnorm),
+                ("clipvalue", clipvalue),
+                ("global_clipnorm", global_clipnorm),
+            )
+            if v is not None
+        ]
         if len(clips) > 1:
-            raise ValueError(f"only one of clipnorm, clipvalue and global_clipnorm may be "
-                             f"set, got {clips}")
+            raise ValueError(
+                f"only one of clipnorm, clipvalue and global_clipnorm may be set, got {clips}"
+            )
         self._clipnorm, self._clipvalue, self._global_clipnorm = (
             None if v is None else check_number(n, v, low_open=True)
-            for n, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
-                         ("global_clipnorm", global_clipnorm)))
+            for n, v in (
+                ("clipnorm", clipnorm),
+                ("clipvalue", clipvalue),
+                ("global_clipnorm", global_clipnorm),
+            )
+        )
         self.learning_rate = learning_rate
-        self._weight_decay = None if weight_decay is None else check_number(
-            "weight_decay", weight_decay)
+        self._weight_decay = (
+            None if weight_decay is None else check_number("weight_decay", weight_decay)
+        )
         self._groups = ParamGroups(params, self._group_keys)
         self._group_lrs: list = []
         self._group_decays: list[float] = []
         for i, group in enumerate(self._groups.groups):
             lr = group.get("learning_rate")
-            self._group_lrs.append(None if lr is None else _check_lr(
-                f"param group {i} learning_rate", lr))
+            self._group_lrs.append(
+                None if lr is None else _check_lr(f"param group {i} learning_rate", lr)
+            )
             wd = group.get("weight_decay", self._weight_decay)
-            self._group_decays.append(0.0 if wd is None else check_number(
-                f"param group {i} weight_decay", wd))
+            self._group_decays.append(
+                0.0 if wd is None else check_number(f"param group {i} weight_decay", wd)
+            )
         self._group_counts = [len(g["params"]) for g in self._groups.groups]
         self._refresh_lrs()
         self.iterations = 0
@@ -153,17 +177,28 @@ class Optimizer(FusedStep, HasState):
         self._plain = not (self._gradient_accumulation_steps or self._use_ema)
         # Keras's flags are the optimizer's, not a group's: a slot is kept for
         # every tensor or for none.
-        self._state = {slot: zeros_like_all(self._groups.params) for slot in self._slots
-                       if self._slot_needed(slot, None)}
+        self._state = {
+            slot: zeros_like_all(self._groups.params)
+            for slot in self._slots
+            if self._slot_needed(slot, None)
+        }
         if self._use_ema:
             self._state["average"] = zeros_like_all(self._groups.params)
         if self._gradient_accumulation_steps:
             self._state["gradient_accumulator"] = zeros_like_all(self._groups.params)
         clip = 0.0 if self._clipvalue is None else self._clipvalue
         self._records = [
-            self._record(dict(convention=_core.Convention.keras, weight_decay=wd, clip=clip,
-                              weight_decay_mode=_core.WeightDecay.decoupled_keras), group)
-            for group, wd in zip(self._groups.groups, self._group_decays)]
+            self._record(
+                dict(
+                    convention=_core.Convention.keras,
+                    weight_decay=wd,
+                    clip=clip,
+                    weight_decay_mode=_core.WeightDecay.decoupled_keras,
+                ),
+                group,
+            )
+            for group, wd in zip(self._groups.groups, self._group_decays)
+        ]
 
     # -- public API ----------------------------------------------------------------
     @property
@@ -210,8 +245,10 @@ class Optimizer(FusedStep, HasState):
         elif self._plain:  # no controls: the step as it always was
             lrs = self._fixed_lrs
             if lrs is None:  # a schedule: evaluate it for this step
-                lrs = [self._lr_now(self._learning_rate if lr is None else lr, self.iterations)
-                       for lr in self._group_lrs]
+                lrs = [
+                    self._lr_now(self._learning_rate if lr is None else lr, self.iterations)
+                    for lr in self._group_lrs
+                ]
             scales = None
             if self._clipnorm is not None or self._global_clipnorm is not None:
                 scales = self._grad_scales(flat)
@@ -225,8 +262,9 @@ class Optimizer(FusedStep, HasState):
         accs = self._state.get("gradient_accumulator")
         scales = None
         if update and (self._clipnorm is not None or self._global_clipnorm is not None):
-            sums, finite = _core.grad_stats(flat, self._groups.labels, accs if k else None,
-                                            float(k or 1), True, skip_nonfinite)
+            sums, finite = _core.grad_stats(
+                flat, self._groups.labels, accs if k else None, float(k or 1), True, skip_nonfinite
+            )
             if not finite:
                 self.skipped_steps += 1
                 return False
@@ -236,14 +274,26 @@ class Optimizer(FusedStep, HasState):
             return False
         lrs = self._fixed_lrs
         if lrs is None:  # a schedule: evaluate it for this update
-            lrs = [self._lr_now(self._learning_rate if lr is None else lr, u)
-                   for lr in self._group_lrs] if update else [0.0] * len(self._group_lrs)
+            lrs = (
+                [
+                    self._lr_now(self._learning_rate if lr is None else lr, u)
+                    for lr in self._group_lrs
+                ]
+                if update
+                else [0.0] * len(self._group_lrs)
+            )
         controls = None
         if k or self._use_ema or self._no_decay is not None:
             freq = self._ema_overwrite_frequency
-            controls = (update, float(k or 1), self._ema_momentum if u != 0 else 0.0,
-                        bool(self._use_ema and freq and (u + 1) % freq == 0),
-                        self._state.get("average"), accs, self._no_decay)
+            controls = (
+                update,
+                float(k or 1),
+                self._ema_momentum if u != 0 else 0.0,
+                bool(self._use_ema and freq and (u + 1) % freq == 0),
+                self._state.get("average"),
+                accs,
+                self._no_decay,
+            )
         self._run_kernel(self._records, lrs, flat, scales, controls, u + 1)
         self._built = True
         self.iterations += 1
@@ -261,12 +311,15 @@ class Optimizer(FusedStep, HasState):
         once the optimizer is built).
         """
         if self._built or self.iterations != 0:
-            raise ValueError("exclude_from_weight_decay() can only be configured before the "
-                             "first step")
-        self._no_decay = _controls.exclusion_flags(self._groups.keys, self._groups.params,
-                                                   var_list, var_names)
-        self._plain = not (self._gradient_accumulation_steps or self._use_ema
-                           or self._no_decay is not None)
+            raise ValueError(
+                "exclude_from_weight_decay() can only be configured before the first step"
+            )
+        self._no_decay = _controls.exclusion_flags(
+            self._groups.keys, self._groups.params, var_list, var_names
+        )
+        self._plain = not (
+            self._gradient_accumulation_steps or self._use_ema or self._no_decay is not None
+        )
 
     def finalize_variable_values(self) -> None:
         """With ``use_ema``, copy the averages into the params (in place), as
@@ -299,8 +352,10 @@ class Optimizer(FusedStep, HasState):
         return _norm_scale(norm, self._global_clipnorm)
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}({plural(len(self._groups.params), 'tensor')}, "
-                f"iterations={self.iterations})")
+        return (
+            f"{type(self).__name__}({plural(len(self._groups.params), 'tensor')}, "
+            f"iterations={self.iterations})"
+        )
 
 
 class MomentsOptimizer(Optimizer):

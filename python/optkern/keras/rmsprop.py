@@ -51,16 +51,24 @@ class RMSprop(Optimizer):
     epsilon = Fixed()
     centered = Fixed()
 
-    def __init__(self, params: Any, learning_rate: LearningRate = 0.001, rho: float = 0.9,
-                 momentum: float = 0.0, epsilon: float = 1e-7, centered: bool = False,
-                 weight_decay: float | None = None, clipnorm: float | None = None,
-                 clipvalue: float | None = None, global_clipnorm: float | None = None):
+    def __init__(
+        self,
+        params: Any,
+        learning_rate: LearningRate = 0.001,
+        rho: float = 0.9,
+        momentum: float = 0.0,
+        epsilon: float = 1e-7,
+        centered: bool = False,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+    ):
         self._rho = check_number("rho", rho, 0.0, 1.0)
         self._momentum = check_number("momentum", momentum)
         self._epsilon = check_number("epsilon", epsilon)
         self._centered = check_flag("centered", centered)
-        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
-                         global_clipnorm)
+        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
 
     def _slot_needed(self, slot: str, group: dict | None) -> bool:
         if slot == "momentum":
@@ -68,5 +76,6 @@ class RMSprop(Optimizer):
         return slot != "average_gradient" or self._centered
 
     def _kernel_fields(self, group: dict | None) -> dict:
-        return dict(rho=self._rho, momentum=self._momentum, eps=self._epsilon,
-                    centered=self._centered)
+        return dict(
+            rho=self._rho, momentum=self._momentum, eps=self._epsilon, centered=self._centered
+        )

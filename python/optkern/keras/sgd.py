@@ -39,14 +39,20 @@ class SGD(Optimizer):
     momentum = Fixed()
     nesterov = Fixed()
 
-    def __init__(self, params: Any, learning_rate: LearningRate = 0.01, momentum: float = 0.0,
-                 nesterov: bool = False, weight_decay: float | None = None,
-                 clipnorm: float | None = None, clipvalue: float | None = None,
-                 global_clipnorm: float | None = None):
+    def __init__(
+        self,
+        params: Any,
+        learning_rate: LearningRate = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+    ):
         self._momentum = check_number("momentum", momentum, 0.0, 1.0)
         self._nesterov = check_flag("nesterov", nesterov)
-        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue,
-                         global_clipnorm)
+        super().__init__(params, learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm)
 
     def _slot_needed(self, slot: str, group: dict | None) -> bool:
         return self._momentum > 0

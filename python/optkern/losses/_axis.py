@@ -28,8 +28,7 @@ def check_grad_out(grad_out, y_pred) -> None:
     if grad_out.dtype != y_pred.dtype:
         raise TypeError(f"grad_out has dtype {grad_out.dtype} but y_pred has {y_pred.dtype}")
     if grad_out.shape != y_pred.shape:
-        raise ValueError(f"grad_out has shape {grad_out.shape} but y_pred has shape "
-                         f"{y_pred.shape}")
+        raise ValueError(f"grad_out has shape {grad_out.shape} but y_pred has shape {y_pred.shape}")
     if not grad_out.flags.c_contiguous:
         raise ValueError("grad_out must be C-contiguous, aligned and in native byte order")
     if not grad_out.flags.writeable:
@@ -49,17 +48,21 @@ class _AxisLoss(Loss):
         y_pred = np.asarray(y_pred)
         ndim = y_pred.ndim
         if not -ndim <= self.axis < ndim:
-            raise ValueError(f"axis {self.axis} is out of range for y_pred of shape "
-                             f"{y_pred.shape}")
+            raise ValueError(f"axis {self.axis} is out of range for y_pred of shape {y_pred.shape}")
         axis = self.axis % ndim
         if axis == ndim - 1:
             return y_true, y_pred, None
         y_true = np.asarray(y_true)
         if y_true.shape != y_pred.shape:
-            raise ValueError(f"y_true has shape {y_true.shape} but y_pred has shape "
-                             f"{y_pred.shape}; they must match when axis={self.axis}")
-        return (np.ascontiguousarray(np.moveaxis(y_true, axis, -1)),
-                np.ascontiguousarray(np.moveaxis(y_pred, axis, -1)), axis)
+            raise ValueError(
+                f"y_true has shape {y_true.shape} but y_pred has shape "
+                f"{y_pred.shape}; they must match when axis={self.axis}"
+            )
+        return (
+            np.ascontiguousarray(np.moveaxis(y_true, axis, -1)),
+            np.ascontiguousarray(np.moveaxis(y_pred, axis, -1)),
+            axis,
+        )
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         y_true, y_pred, _ = self._axis_last(y_true, y_pred)

@@ -115,8 +115,11 @@ class Loss:
         self._reduction = _native_reduction(reduction)
         self.reduction = reduction
         self.name = self._default_name if name is None else str(name)
-        self._native = (getattr(_core.LossKind, self._native_kind()), self._native_params(),
-                        self._reduction)
+        self._native = (
+            getattr(_core.LossKind, self._native_kind()),
+            self._native_params(),
+            self._reduction,
+        )
 
     # ---- hooks for subclasses ------------------------------------------------
     def _native_kind(self) -> str:
@@ -142,7 +145,9 @@ class Loss:
             return _native_loss(kind, params, reduction, y_true, y_pred, None)
         y_pred, weight, shape = self._aligned_weight(y_true, y_pred, sample_weight)
         value = _native_loss(kind, params, reduction, y_true, y_pred, weight)
-        return value.reshape(shape) if shape is not None and isinstance(value, np.ndarray) else value
+        return (
+            value.reshape(shape) if shape is not None and isinstance(value, np.ndarray) else value
+        )
 
     def value_and_grad(self, y_true, y_pred, sample_weight=None, grad_out=None):
         """``(value, grad)``: the value of ``__call__`` and d(value)/d(y_pred), from
@@ -156,8 +161,9 @@ class Loss:
         if sample_weight is None:
             return _native_value_and_grad(kind, params, reduction, y_true, y_pred, None, grad_out)
         y_pred, weight, shape = self._aligned_weight(y_true, y_pred, sample_weight)
-        value, grad = _native_value_and_grad(kind, params, reduction, y_true, y_pred, weight,
-                                             grad_out)
+        value, grad = _native_value_and_grad(
+            kind, params, reduction, y_true, y_pred, weight, grad_out
+        )
         if shape is not None and isinstance(value, np.ndarray):
             value = value.reshape(shape)
         return value, grad
@@ -204,7 +210,8 @@ class Loss:
         except ValueError:
             raise ValueError(
                 f"sample_weight of shape {np.shape(sample_weight)} does not broadcast to the "
-                f"per-sample losses' shape {shape}") from None
+                f"per-sample losses' shape {shape}"
+            ) from None
         return y_pred, np.ascontiguousarray(w), out_shape
 
     # ---- config --------------------------------------------------------------

@@ -13,8 +13,9 @@ def serialize(loss: Loss) -> dict:
 def deserialize(config: dict):
     """A loss object from :func:`serialize`'s dict."""
     if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"a loss config must be a dict with 'class_name' and 'config'; got "
-                         f"{config!r}")
+        raise ValueError(
+            f"a loss config must be a dict with 'class_name' and 'config'; got {config!r}"
+        )
     name = config["class_name"]
     if name not in CLASSES:
         raise ValueError(f"unknown loss class {name!r}; valid: {', '.join(sorted(CLASSES))}")

@@ -6,9 +6,14 @@ from .. import _core
 from ._base import Loss, check_probability_smoothing, per_sample, register_function
 
 __all__ = [
-    "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
-    "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
-    "bce", "BCE",
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
+    "bce",
+    "BCE",
 ]
 
 
@@ -47,8 +52,9 @@ class BinaryCrossentropy(Loss):
 
     _default_name = "binary_crossentropy"
 
-    def __init__(self, from_logits=False, label_smoothing=0.0,
-                 reduction="sum_over_batch_size", name=None):
+    def __init__(
+        self, from_logits=False, label_smoothing=0.0, reduction="sum_over_batch_size", name=None
+    ):
         self.from_logits = bool(from_logits)
         self.label_smoothing = check_probability_smoothing(label_smoothing)
         super().__init__(reduction=reduction, name=name)
@@ -89,8 +95,14 @@ class CategoricalCrossentropy(Loss):
 
     _default_name = "categorical_crossentropy"
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, z_loss=0.0,
-                 reduction="sum_over_batch_size", name=None):
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        z_loss=0.0,
+        reduction="sum_over_batch_size",
+        name=None,
+    ):
         self.from_logits = bool(from_logits)
         self.label_smoothing = check_probability_smoothing(label_smoothing)
         self.z_loss = _check_z_loss(z_loss)
@@ -110,8 +122,11 @@ class CategoricalCrossentropy(Loss):
         return params
 
     def _config(self):
-        return {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing,
-                "z_loss": self.z_loss}
+        return {
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+            "z_loss": self.z_loss,
+        }
 
 
 class SparseCategoricalCrossentropy(Loss):
@@ -137,8 +152,14 @@ class SparseCategoricalCrossentropy(Loss):
     _default_name = "sparse_categorical_crossentropy"
     _targets = "labels"
 
-    def __init__(self, from_logits=False, ignore_class=None, z_loss=0.0,
-                 reduction="sum_over_batch_size", name=None):
+    def __init__(
+        self,
+        from_logits=False,
+        ignore_class=None,
+        z_loss=0.0,
+        reduction="sum_over_batch_size",
+        name=None,
+    ):
         self.from_logits = bool(from_logits)
         if ignore_class is not None:
             if isinstance(ignore_class, bool) or not isinstance(ignore_class, int):
@@ -149,7 +170,8 @@ class SparseCategoricalCrossentropy(Loss):
                         raise TypeError
                 except TypeError:
                     raise TypeError(
-                        f"ignore_class must be an int or None, got {ignore_class!r}") from None
+                        f"ignore_class must be an int or None, got {ignore_class!r}"
+                    ) from None
             ignore_class = int(ignore_class)
         self.ignore_class = ignore_class
         self.z_loss = _check_z_loss(z_loss)
@@ -171,34 +193,47 @@ class SparseCategoricalCrossentropy(Loss):
         return params
 
     def _config(self):
-        return {"from_logits": self.from_logits, "ignore_class": self.ignore_class,
-                "z_loss": self.z_loss}
+        return {
+            "from_logits": self.from_logits,
+            "ignore_class": self.ignore_class,
+            "z_loss": self.z_loss,
+        }
 
 
 @register_function("bce", "BCE")
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """Per-sample binary cross-entropy (see :class:`BinaryCrossentropy`)."""
     _check_axis(axis)
-    return per_sample(BinaryCrossentropy, y_true, y_pred, from_logits=from_logits,
-                      label_smoothing=label_smoothing)
+    return per_sample(
+        BinaryCrossentropy, y_true, y_pred, from_logits=from_logits, label_smoothing=label_smoothing
+    )
 
 
 @register_function()
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """Per-sample categorical cross-entropy (see :class:`CategoricalCrossentropy`)."""
     _check_axis(axis)
-    return per_sample(CategoricalCrossentropy, y_true, y_pred, from_logits=from_logits,
-                      label_smoothing=label_smoothing)
+    return per_sample(
+        CategoricalCrossentropy,
+        y_true,
+        y_pred,
+        from_logits=from_logits,
+        label_smoothing=label_smoothing,
+    )
 
 
 @register_function()
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None,
-                                    axis=-1):
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
     """Per-sample sparse categorical cross-entropy (see
     :class:`SparseCategoricalCrossentropy`)."""
     _check_axis(axis)
-    return per_sample(SparseCategoricalCrossentropy, y_true, y_pred, from_logits=from_logits,
-                      ignore_class=ignore_class)
+    return per_sample(
+        SparseCategoricalCrossentropy,
+        y_true,
+        y_pred,
+        from_logits=from_logits,
+        ignore_class=ignore_class,
+    )
 
 
 bce = BCE = binary_crossentropy

@@ -11,8 +11,10 @@ from ._axis import _AxisLoss, check_axis
 from ._base import check_probability_smoothing, per_sample, register_function
 
 __all__ = [
-    "BinaryFocalCrossentropy", "binary_focal_crossentropy",
-    "CategoricalFocalCrossentropy", "categorical_focal_crossentropy",
+    "BinaryFocalCrossentropy",
+    "binary_focal_crossentropy",
+    "CategoricalFocalCrossentropy",
+    "categorical_focal_crossentropy",
 ]
 
 
@@ -30,8 +32,9 @@ def check_gamma(gamma) -> float:
 def check_alpha(alpha) -> float:
     """``alpha`` as a finite float (one factor for every class), else an error."""
     if isinstance(alpha, (str, bytes)) or np.ndim(alpha) != 0:
-        raise TypeError(f"alpha must be a single float (per-class alphas are not supported), "
-                        f"got {alpha!r}")
+        raise TypeError(
+            f"alpha must be a single float (per-class alphas are not supported), got {alpha!r}"
+        )
     try:
         a = float(alpha)
     except (TypeError, ValueError):
@@ -94,8 +97,17 @@ class BinaryFocalCrossentropy(_FocalLoss):
     _kind = "binary_focal_crossentropy"
     _default_name = "binary_focal_crossentropy"
 
-    def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
-                 label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size", name=None):
+    def __init__(
+        self,
+        apply_class_balancing=False,
+        alpha=0.25,
+        gamma=2.0,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name=None,
+    ):
         self.apply_class_balancing = bool(apply_class_balancing)
         self.alpha = check_alpha(alpha)
         self.gamma = check_gamma(gamma)
@@ -105,9 +117,14 @@ class BinaryFocalCrossentropy(_FocalLoss):
         super().__init__(reduction=reduction, name=name)
 
     def _config(self) -> dict:
-        return {"apply_class_balancing": self.apply_class_balancing, "alpha": self.alpha,
-                "gamma": self.gamma, "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing, "axis": self.axis}
+        return {
+            "apply_class_balancing": self.apply_class_balancing,
+            "alpha": self.alpha,
+            "gamma": self.gamma,
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+            "axis": self.axis,
+        }
 
 
 class CategoricalFocalCrossentropy(_FocalLoss):
@@ -144,8 +161,16 @@ class CategoricalFocalCrossentropy(_FocalLoss):
     _kind = "categorical_focal_crossentropy"
     _default_name = "categorical_focal_crossentropy"
 
-    def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0,
-                 axis=-1, reduction="sum_over_batch_size", name=None):
+    def __init__(
+        self,
+        alpha=0.25,
+        gamma=2.0,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name=None,
+    ):
         self.alpha = check_alpha(alpha)
         self.gamma = check_gamma(gamma)
         self.from_logits = bool(from_logits)
@@ -154,22 +179,52 @@ class CategoricalFocalCrossentropy(_FocalLoss):
         super().__init__(reduction=reduction, name=name)
 
     def _config(self) -> dict:
-        return {"alpha": self.alpha, "gamma": self.gamma, "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing, "axis": self.axis}
+        return {
+            "alpha": self.alpha,
+            "gamma": self.gamma,
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+            "axis": self.axis,
+        }
 
 
 @register_function()
-def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25,
-                              gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1):
+def binary_focal_crossentropy(
+    y_true,
+    y_pred,
+    apply_class_balancing=False,
+    alpha=0.25,
+    gamma=2.0,
+    from_logits=False,
+    label_smoothing=0.0,
+    axis=-1,
+):
     """Per-sample binary focal cross-entropy (see :class:`BinaryFocalCrossentropy`)."""
-    return per_sample(BinaryFocalCrossentropy, y_true, y_pred,
-                      apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma,
-                      from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+    return per_sample(
+        BinaryFocalCrossentropy,
+        y_true,
+        y_pred,
+        apply_class_balancing=apply_class_balancing,
+        alpha=alpha,
+        gamma=gamma,
+        from_logits=from_logits,
+        label_smoothing=label_smoothing,
+        axis=axis,
+    )
 
 
 @register_function()
-def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False,
-                                   label_smoothing=0.0, axis=-1):
+def categorical_focal_crossentropy(
+    y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1
+):
     """Per-sample categorical focal cross-entropy (see :class:`CategoricalFocalCrossentropy`)."""
-    return per_sample(CategoricalFocalCrossentropy, y_true, y_pred, alpha=alpha, gamma=gamma,
-                      from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+    return per_sample(
+        CategoricalFocalCrossentropy,
+        y_true,
+        y_pred,
+        alpha=alpha,
+        gamma=gamma,
+        from_logits=from_logits,
+        label_smoothing=label_smoothing,
+        axis=axis,
+    )

@@ -8,9 +8,12 @@ from .. import _core
 from ._base import Loss, per_sample, register_function
 
 __all__ = [
-    "Hinge", "hinge",
-    "SquaredHinge", "squared_hinge",
-    "CategoricalHinge", "categorical_hinge",
+    "Hinge",
+    "hinge",
+    "SquaredHinge",
+    "squared_hinge",
+    "CategoricalHinge",
+    "categorical_hinge",
 ]
 
 
@@ -29,8 +32,11 @@ class _BinaryLabelsHinge(Loss):
     def __init__(self, reduction="sum_over_batch_size", name=None):
         super().__init__(reduction=reduction, name=name)
         kind, params, reduction_ = self._native
-        self._native_binary = (getattr(_core.LossKind, self._kind + "_binary_labels"), params,
-                               reduction_)
+        self._native_binary = (
+            getattr(_core.LossKind, self._kind + "_binary_labels"),
+            params,
+            reduction_,
+        )
 
     def _native_for(self, y_true):
         return self._native_binary if labels_are_binary(y_true) else self._native

@@ -6,8 +6,13 @@ from __future__ import annotations
 from ._base import Loss, per_sample, register_function
 
 __all__ = [
-    "KLDivergence", "kl_divergence", "kld", "KLD", "kullback_leibler_divergence",
-    "Poisson", "poisson",
+    "KLDivergence",
+    "kl_divergence",
+    "kld",
+    "KLD",
+    "kullback_leibler_divergence",
+    "Poisson",
+    "poisson",
 ]
 
 

@@ -7,10 +7,19 @@ from ._axis import _AxisLoss, check_axis
 from ._base import Loss, per_sample, register_function
 
 __all__ = [
-    "MeanAbsolutePercentageError", "mean_absolute_percentage_error", "mape", "MAPE",
-    "MeanSquaredLogarithmicError", "mean_squared_logarithmic_error", "msle", "MSLE",
-    "LogCosh", "log_cosh", "logcosh",
-    "CosineSimilarity", "cosine_similarity",
+    "MeanAbsolutePercentageError",
+    "mean_absolute_percentage_error",
+    "mape",
+    "MAPE",
+    "MeanSquaredLogarithmicError",
+    "mean_squared_logarithmic_error",
+    "msle",
+    "MSLE",
+    "LogCosh",
+    "log_cosh",
+    "logcosh",
+    "CosineSimilarity",
+    "cosine_similarity",
 ]
 
 

@@ -40,11 +40,11 @@ import math
 import numpy as np
 
 EPSILON = 1e-7
-REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight",
-              "none", None)
+REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
 
 # ----------------------------------------------------------------- helpers
+
 
 def _out_dtype(y_pred) -> np.dtype:
     dt = np.asarray(y_pred).dtype
@@ -81,7 +81,7 @@ def _softmax(x):
 
 def _check_fraction(value, name):
     value = float(value)
-    if not 0.0 <= value <= 1.0:   # also refuses NaN
+    if not 0.0 <= value <= 1.0:  # also refuses NaN
         raise ValueError(f"{name} must be in [0, 1], got {value}")
     return value
 
@@ -102,8 +102,7 @@ def _align_dense(y_true, y_pred):
         yt = yt[..., None] if yt.ndim == 1 else yt
         yp = yp if yp.ndim == yt.ndim else yp[..., 0]
     if yt.shape != yp.shape:
-        raise ValueError(f"y_true shape {np.shape(y_true)} does not match "
-                         f"y_pred shape {shape}")
+        raise ValueError(f"y_true shape {np.shape(y_true)} does not match y_pred shape {shape}")
     if yp.ndim == 0:
         raise ValueError("y_pred must have at least one axis")
     return yt, yp, shape
@@ -121,15 +120,17 @@ def _sparse_labels(y_true, y_pred, ignore_class):
     if labels.ndim == yp.ndim and labels.shape[-1:] == (1,):
         labels = labels[..., 0]
     if labels.shape != yp.shape[:-1]:
-        raise ValueError(f"y_true shape {np.shape(y_true)} does not match "
-                         f"y_pred shape {yp.shape} without its class axis")
+        raise ValueError(
+            f"y_true shape {np.shape(y_true)} does not match "
+            f"y_pred shape {yp.shape} without its class axis"
+        )
     k = yp.shape[-1]
-    valid = np.ones(labels.shape, bool) if ignore_class is None \
-        else labels != ignore_class
+    valid = np.ones(labels.shape, bool) if ignore_class is None else labels != ignore_class
     bad = valid & ((labels < 0) | (labels >= k))
     if bad.any():
-        raise ValueError(f"y_true holds labels outside [0, {k}): "
-                         f"{labels[bad].ravel()[:5].tolist()}")
+        raise ValueError(
+            f"y_true holds labels outside [0, {k}): {labels[bad].ravel()[:5].tolist()}"
+        )
     return np.where(valid, labels, 0).astype(np.int64), valid, yp
 
 
@@ -154,6 +155,7 @@ def _cast_grad(g, like):
 # ----------------------------------------- per-sample losses: float64 core
 # Each ``_name(y_true, y_pred, ...)`` returns (L, dL/dŷ) in float64, the
 # gradient in the aligned shape (same size as y_pred).
+
 
 def _mse(y_true, y_pred):
     yt, yp, _ = _align_dense(y_true, y_pred)
@@ -233,7 +235,7 @@ def _categorical_hinge(y_true, y_pred):
     others = (1.0 - yt) * yp
     neg = np.max(others, axis=-1)
     loss = np.maximum(neg - pos + 1.0, 0.0)
-    top = _onehot(np.argmax(others, axis=-1), yp.shape[-1])   # first maximum
+    top = _onehot(np.argmax(others, axis=-1), yp.shape[-1])  # first maximum
     grad = np.where((loss > 0)[..., None], (1.0 - yt) * top - yt, 0.0)
     return loss, grad
 
@@ -274,8 +276,7 @@ def _bce(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     if from_logits:
         # max(x,0) - x·t + log1p(e^-|x|), written so that a zero coefficient
         # times an infinite logit counts 0
-        loss = np.where(x >= 0, _times(1.0 - t, x), _times(-t, x)) \
-            + np.log1p(np.exp(-np.abs(x)))
+        loss = np.where(x >= 0, _times(1.0 - t, x), _times(-t, x)) + np.log1p(np.exp(-np.abs(x)))
         grad = _sigmoid(x) - t
     else:
         q = np.clip(x, EPSILON, 1.0 - EPSILON)
@@ -293,11 +294,28 @@ def _along_axis(core, y_true, y_pred, axis, *args):
     return L, np.moveaxis(G, -1, axis)
 
 
-def _binary_focal(y_true, y_pred, apply_class_balancing=False, alpha=0.25,
-                  gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1):
+def _binary_focal(
+    y_true,
+    y_pred,
+    apply_class_balancing=False,
+    alpha=0.25,
+    gamma=2.0,
+    from_logits=False,
+    label_smoothing=0.0,
+    axis=-1,
+):
     if axis != -1:
-        return _along_axis(_binary_focal, y_true, y_pred, axis, apply_class_balancing,
-                           alpha, gamma, from_logits, label_smoothing)
+        return _along_axis(
+            _binary_focal,
+            y_true,
+            y_pred,
+            axis,
+            apply_class_balancing,
+            alpha,
+            gamma,
+            from_logits,
+            label_smoothing,
+        )
     ls = _check_fraction(label_smoothing, "label_smoothing")
     gamma, alpha = float(gamma), float(alpha)
     if not gamma >= 0.0:
@@ -311,13 +329,13 @@ def _binary_focal(y_true, y_pred, apply_class_balancing=False, alpha=0.25,
         # log σ(x) = -softplus(-x), log(1 - σ(x)) = -softplus(x), clipped like q:
         # 1 - σ(x) itself cancels for large x
         bounds = (math.log(EPSILON), math.log(1.0 - EPSILON))
-        with np.errstate(invalid="ignore"):   # a NaN logit stays NaN
+        with np.errstate(invalid="ignore"):  # a NaN logit stays NaN
             log_q = np.clip(-np.logaddexp(0.0, -x), *bounds)
             log_1mq = np.clip(-np.logaddexp(0.0, x), *bounds)
     bce = -(t * log_q + (1.0 - t) * log_1mq)
     dbce = np.where((p >= EPSILON) & (p <= 1.0 - EPSILON), (q - t) / (q * (1.0 - q)), 0.0)
-    one_minus_pt = t + p - 2.0 * t * p          # 1 - (t·p + (1-t)(1-p))
-    focal = one_minus_pt ** gamma
+    one_minus_pt = t + p - 2.0 * t * p  # 1 - (t·p + (1-t)(1-p))
+    focal = one_minus_pt**gamma
     dfocal = gamma * one_minus_pt ** (gamma - 1.0) * (1.0 - 2.0 * t) if gamma else 0.0 * p
     balance = t * alpha + (1.0 - t) * (1.0 - alpha) if apply_class_balancing else 1.0
     loss = balance * focal * bce
@@ -346,11 +364,13 @@ def _cce(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     return loss, grad
 
 
-def _categorical_focal(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False,
-                       label_smoothing=0.0, axis=-1):
+def _categorical_focal(
+    y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1
+):
     if axis != -1:
-        return _along_axis(_categorical_focal, y_true, y_pred, axis, alpha, gamma,
-                           from_logits, label_smoothing)
+        return _along_axis(
+            _categorical_focal, y_true, y_pred, axis, alpha, gamma, from_logits, label_smoothing
+        )
     ls = _check_fraction(label_smoothing, "label_smoothing")
     gamma, alpha = float(gamma), float(alpha)
     if not gamma >= 0.0:
@@ -368,7 +388,7 @@ def _categorical_focal(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False,
     dfocal = -gamma * (1.0 - q) ** (gamma - 1.0) if gamma else 0.0 * q
     g = alpha * (dfocal * cce + focal * (-t / q))
     g = np.where((r >= EPSILON) & (r <= 1.0 - EPSILON), g, 0.0)
-    h = _through_normalisation(g, r, s)          # d loss / d p
+    h = _through_normalisation(g, r, s)  # d loss / d p
     if from_logits:
         h = p * (h - np.sum(h * p, axis=-1, keepdims=True))
     return loss, h
@@ -402,6 +422,7 @@ def _z_loss(logits, z):
 
 
 # ------------------------------------ per-sample losses: public functions
+
 
 def mean_squared_error(y_true, y_pred):
     """``mean((y - ŷ)², axis=-1)``."""
@@ -536,21 +557,44 @@ def binary_crossentropy_grad(y_true, y_pred, from_logits=False, label_smoothing=
     return _cast_grad(_bce(y_true, y_pred, from_logits, label_smoothing)[1], y_pred)
 
 
-def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25,
-                              gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1):
+def binary_focal_crossentropy(
+    y_true,
+    y_pred,
+    apply_class_balancing=False,
+    alpha=0.25,
+    gamma=2.0,
+    from_logits=False,
+    label_smoothing=0.0,
+    axis=-1,
+):
     """t smoothed as for BCE; p = σ(x) or ŷ; ``mean(w·(1 - p_t)^γ·bce(t, p))``
     along ``axis``, with p_t = t·p + (1-t)(1-p), bce on clip(p, ε, 1-ε), and
     w = t·α + (1-t)(1-α) under class balancing, else 1."""
-    return _cast(_binary_focal(y_true, y_pred, apply_class_balancing, alpha, gamma,
-                               from_logits, label_smoothing, axis)[0], y_pred)
+    return _cast(
+        _binary_focal(
+            y_true, y_pred, apply_class_balancing, alpha, gamma, from_logits, label_smoothing, axis
+        )[0],
+        y_pred,
+    )
 
 
-def binary_focal_crossentropy_grad(y_true, y_pred, apply_class_balancing=False,
-                                   alpha=0.25, gamma=2.0, from_logits=False,
-                                   label_smoothing=0.0, axis=-1):
+def binary_focal_crossentropy_grad(
+    y_true,
+    y_pred,
+    apply_class_balancing=False,
+    alpha=0.25,
+    gamma=2.0,
+    from_logits=False,
+    label_smoothing=0.0,
+    axis=-1,
+):
     """``w·(γ(1-p_t)^(γ-1)(1-2t)·bce + (1-p_t)^γ·dbce/dp)/d``, times σ'(x) from logits."""
-    return _cast_grad(_binary_focal(y_true, y_pred, apply_class_balancing, alpha,
-                                    gamma, from_logits, label_smoothing, axis)[1], y_pred)
+    return _cast_grad(
+        _binary_focal(
+            y_true, y_pred, apply_class_balancing, alpha, gamma, from_logits, label_smoothing, axis
+        )[1],
+        y_pred,
+    )
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
@@ -565,20 +609,26 @@ def categorical_crossentropy_grad(y_true, y_pred, from_logits=False, label_smoot
     return _cast_grad(_cce(y_true, y_pred, from_logits, label_smoothing)[1], y_pred)
 
 
-def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0,
-                                   from_logits=False, label_smoothing=0.0, axis=-1):
+def categorical_focal_crossentropy(
+    y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1
+):
     """t smoothed as for CCE; q = clip(p/Σp, ε, 1-ε), p = softmax(x) or ŷ;
     ``Σ α·(1-q)^γ·(-t log q)`` along ``axis``."""
-    return _cast(_categorical_focal(y_true, y_pred, alpha, gamma, from_logits,
-                                    label_smoothing, axis)[0], y_pred)
+    return _cast(
+        _categorical_focal(y_true, y_pred, alpha, gamma, from_logits, label_smoothing, axis)[0],
+        y_pred,
+    )
 
 
-def categorical_focal_crossentropy_grad(y_true, y_pred, alpha=0.25, gamma=2.0,
-                                        from_logits=False, label_smoothing=0.0, axis=-1):
+def categorical_focal_crossentropy_grad(
+    y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1
+):
     """Chain rule through the clip (0 where clipped), the normalisation and,
     from logits, the softmax."""
-    return _cast_grad(_categorical_focal(y_true, y_pred, alpha, gamma, from_logits,
-                                         label_smoothing, axis)[1], y_pred)
+    return _cast_grad(
+        _categorical_focal(y_true, y_pred, alpha, gamma, from_logits, label_smoothing, axis)[1],
+        y_pred,
+    )
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None):
@@ -587,8 +637,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     return _cast(_sparse_cce(y_true, y_pred, from_logits, ignore_class)[0], y_pred)
 
 
-def sparse_categorical_crossentropy_grad(y_true, y_pred, from_logits=False,
-                                         ignore_class=None):
+def sparse_categorical_crossentropy_grad(y_true, y_pred, from_logits=False, ignore_class=None):
     """Logits: ``softmax(x) - onehot(label)``; ignored rows 0."""
     return _cast_grad(_sparse_cce(y_true, y_pred, from_logits, ignore_class)[1], y_pred)
 
@@ -604,6 +653,7 @@ def z_loss_grad(logits, z):
 
 
 # ---------------------------------------------------------------- reduction
+
 
 def align_sample_weight(losses, sample_weight):
     """Keras's alignment of a sample weight with the per-sample loss L.
@@ -629,8 +679,10 @@ def align_sample_weight(losses, sample_weight):
     try:
         w = np.broadcast_to(w, L.shape)
     except ValueError:
-        raise ValueError(f"sample_weight shape {np.shape(sample_weight)} does not "
-                         f"broadcast to the per-sample loss shape {np.shape(losses)}") from None
+        raise ValueError(
+            f"sample_weight shape {np.shape(sample_weight)} does not "
+            f"broadcast to the per-sample loss shape {np.shape(losses)}"
+        ) from None
     return L, w
 
 
@@ -640,8 +692,7 @@ def check_reduction(reduction):
     return "none" if reduction is None else reduction
 
 
-def reduce_weighted(losses, sample_weight=None, reduction="sum_over_batch_size",
-                    mask=None):
+def reduce_weighted(losses, sample_weight=None, reduction="sum_over_batch_size", mask=None):
     """Reduce the per-sample loss L; return ``(value, dvalue_dL)`` in float64.
 
     ``mask`` (True = valid, L's shape) is folded into the weight first:
@@ -675,6 +726,7 @@ def reduce_weighted(losses, sample_weight=None, reduction="sum_over_batch_size",
 
 
 # ------------------------------------------------------------------ classes
+
 
 class Loss:
     """Keras-style loss: ``__call__`` gives the reduced value,
@@ -753,16 +805,14 @@ class MeanAbsoluteError(_Dense):
 class MeanAbsolutePercentageError(_Dense):
     default_name, _fn = "mean_absolute_percentage_error", staticmethod(_mape)
 
-    def __init__(self, reduction="sum_over_batch_size",
-                 name="mean_absolute_percentage_error"):
+    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_percentage_error"):
         super().__init__(reduction, name)
 
 
 class MeanSquaredLogarithmicError(_Dense):
     default_name, _fn = "mean_squared_logarithmic_error", staticmethod(_msle)
 
-    def __init__(self, reduction="sum_over_batch_size",
-                 name="mean_squared_logarithmic_error"):
+    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_logarithmic_error"):
         super().__init__(reduction, name)
 
 
@@ -828,23 +878,42 @@ class CosineSimilarity(_Dense):
 class BinaryCrossentropy(_Dense):
     default_name, _fn = "binary_crossentropy", staticmethod(_bce)
 
-    def __init__(self, from_logits=False, label_smoothing=0.0,
-                 reduction="sum_over_batch_size", name="binary_crossentropy"):
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        reduction="sum_over_batch_size",
+        name="binary_crossentropy",
+    ):
         _check_fraction(label_smoothing, "label_smoothing")
-        super().__init__(reduction, name, from_logits=from_logits,
-                         label_smoothing=label_smoothing)
+        super().__init__(reduction, name, from_logits=from_logits, label_smoothing=label_smoothing)
 
 
 class BinaryFocalCrossentropy(_Dense):
     default_name, _fn = "binary_focal_crossentropy", staticmethod(_binary_focal)
 
-    def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0,
-                 from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name="binary_focal_crossentropy"):
+    def __init__(
+        self,
+        apply_class_balancing=False,
+        alpha=0.25,
+        gamma=2.0,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="binary_focal_crossentropy",
+    ):
         _check_fraction(label_smoothing, "label_smoothing")
-        super().__init__(reduction, name, apply_class_balancing=apply_class_balancing,
-                         alpha=alpha, gamma=gamma, from_logits=from_logits,
-                         label_smoothing=label_smoothing, axis=axis)
+        super().__init__(
+            reduction,
+            name,
+            apply_class_balancing=apply_class_balancing,
+            alpha=alpha,
+            gamma=gamma,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
 
     def _class_axis(self):
         return self._kw["axis"]
@@ -853,12 +922,26 @@ class BinaryFocalCrossentropy(_Dense):
 class CategoricalFocalCrossentropy(_Dense):
     default_name, _fn = "categorical_focal_crossentropy", staticmethod(_categorical_focal)
 
-    def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0,
-                 axis=-1, reduction="sum_over_batch_size",
-                 name="categorical_focal_crossentropy"):
+    def __init__(
+        self,
+        alpha=0.25,
+        gamma=2.0,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="categorical_focal_crossentropy",
+    ):
         _check_fraction(label_smoothing, "label_smoothing")
-        super().__init__(reduction, name, alpha=alpha, gamma=gamma,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+        super().__init__(
+            reduction,
+            name,
+            alpha=alpha,
+            gamma=gamma,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
 
     def _class_axis(self):
         return self._kw["axis"]
@@ -878,16 +961,25 @@ class CategoricalCrossentropy(Loss):
 
     default_name = "categorical_crossentropy"
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, z_loss=0.0,
-                 reduction="sum_over_batch_size", name="categorical_crossentropy"):
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        z_loss=0.0,
+        reduction="sum_over_batch_size",
+        name="categorical_crossentropy",
+    ):
         super().__init__(reduction, name)
         self.from_logits = from_logits
         self.label_smoothing = _check_fraction(label_smoothing, "label_smoothing")
         self.z_loss = _check_z_loss(z_loss, from_logits)
 
     def _arguments(self):
-        return {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing,
-                "z_loss": self.z_loss}
+        return {
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+            "z_loss": self.z_loss,
+        }
 
     def per_sample(self, y_true, y_pred):
         L, G = _cce(y_true, y_pred, self.from_logits, self.label_smoothing)
@@ -902,19 +994,29 @@ class SparseCategoricalCrossentropy(Loss):
 
     default_name = "sparse_categorical_crossentropy"
 
-    def __init__(self, from_logits=False, ignore_class=None, z_loss=0.0,
-                 reduction="sum_over_batch_size", name="sparse_categorical_crossentropy"):
+    def __init__(
+        self,
+        from_logits=False,
+        ignore_class=None,
+        z_loss=0.0,
+        reduction="sum_over_batch_size",
+        name="sparse_categorical_crossentropy",
+    ):
         super().__init__(reduction, name)
-        if ignore_class is not None and (isinstance(ignore_class, bool)
-                                         or not isinstance(ignore_class, (int, np.integer))):
+        if ignore_class is not None and (
+            isinstance(ignore_class, bool) or not isinstance(ignore_class, (int, np.integer))
+        ):
             raise TypeError(f"ignore_class must be an int or None, got {ignore_class!r}")
         self.from_logits = from_logits
         self.ignore_class = None if ignore_class is None else int(ignore_class)
         self.z_loss = _check_z_loss(z_loss, from_logits)
 
     def _arguments(self):
-        return {"from_logits": self.from_logits, "ignore_class": self.ignore_class,
-                "z_loss": self.z_loss}
+        return {
+            "from_logits": self.from_logits,
+            "ignore_class": self.ignore_class,
+            "z_loss": self.z_loss,
+        }
 
     def per_sample(self, y_true, y_pred):
         L, G, valid = _sparse_cce(y_true, y_pred, self.from_logits, self.ignore_class)
@@ -925,10 +1027,26 @@ class SparseCategoricalCrossentropy(Loss):
         return L, G, (None if self.ignore_class is None else valid)
 
 
-LOSSES = {cls.__name__: cls for cls in (
-    MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
-    MeanSquaredLogarithmicError, Huber, LogCosh, Hinge, SquaredHinge,
-    CategoricalHinge, KLDivergence, Poisson, CosineSimilarity,
-    BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
-    CategoricalFocalCrossentropy, SparseCategoricalCrossentropy)}
+LOSSES = {
+    cls.__name__: cls
+    for cls in (
+        MeanSquaredError,
+        MeanAbsoluteError,
+        MeanAbsolutePercentageError,
+        MeanSquaredLogarithmicError,
+        Huber,
+        LogCosh,
+        Hinge,
+        SquaredHinge,
+        CategoricalHinge,
+        KLDivergence,
+        Poisson,
+        CosineSimilarity,
+        BinaryCrossentropy,
+        BinaryFocalCrossentropy,
+        CategoricalCrossentropy,
+        CategoricalFocalCrossentropy,
+        SparseCategoricalCrossentropy,
+    )
+}
 """Every loss class by name."""

@@ -16,8 +16,16 @@ class SGD:
     """torch SGD: ``b = g`` first, then ``b = b*mu + (1-tau)*g``;
     ``d = g + mu*b`` (Nesterov) or ``b``; ``p -= lr*d``."""
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
-                 nesterov=False, maximize=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        momentum=0.0,
+        dampening=0.0,
+        weight_decay=0.0,
+        nesterov=False,
+        maximize=False,
+    ):
         self.params = list(params)
         self.lr, self.momentum, self.dampening = lr, momentum, dampening
         self.weight_decay, self.nesterov, self.maximize = weight_decay, nesterov, maximize
@@ -47,8 +55,17 @@ class Adam:
     """torch Adam: ``m += (1-b1)*(g-m)``; ``v = v*b2 + (1-b2)*(g*g)``;
     ``p -= (lr/(1-b1^t)) * (m / (sqrt(v)/sqrt(1-b2^t) + eps))``."""
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 amsgrad=False, maximize=False, decoupled_weight_decay=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        amsgrad=False,
+        maximize=False,
+        decoupled_weight_decay=False,
+    ):
         self.params = list(params)
         self.lr, self.betas, self.eps = lr, betas, eps
         self.weight_decay, self.amsgrad, self.maximize = weight_decay, amsgrad, maximize
@@ -63,8 +80,9 @@ class Adam:
         t = self.iterations + 1
         step_size = lr / (1 - b1**t)
         bias_correction2_sqrt = math.sqrt(1 - b2**t)
-        for p, g, m, v, v_max in zip(self.params, grads, self.exp_avg, self.exp_avg_sq,
-                                     self.max_exp_avg_sq):
+        for p, g, m, v, v_max in zip(
+            self.params, grads, self.exp_avg, self.exp_avg_sq, self.max_exp_avg_sq
+        ):
             if self.maximize:
                 g = -g
             if wd != 0:
@@ -86,10 +104,19 @@ class Adam:
 class AdamW(Adam):
     """torch AdamW: Adam with decoupled ``p *= 1 - lr*wd``, wd defaulting to 1e-2."""
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, maximize=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize,
-                         decoupled_weight_decay=True)
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=1e-2,
+        amsgrad=False,
+        maximize=False,
+    ):
+        super().__init__(
+            params, lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay=True
+        )
 
 
 class RMSprop:
@@ -98,8 +125,17 @@ class RMSprop:
     ``D = sqrt(v) + eps``; momentum: ``b = b*mu + g/D``, ``p -= lr*b``, else
     ``p -= lr*(g/D)``."""
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
-                 centered=False, maximize=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        alpha=0.99,
+        eps=1e-8,
+        weight_decay=0.0,
+        momentum=0.0,
+        centered=False,
+        maximize=False,
+    ):
         self.params = list(params)
         self.lr, self.alpha, self.eps, self.weight_decay = lr, alpha, eps, weight_decay
         self.momentum, self.centered, self.maximize = momentum, centered, maximize
@@ -110,8 +146,9 @@ class RMSprop:
 
     def step(self, grads):
         lr, alpha, eps, wd, mu = self.lr, self.alpha, self.eps, self.weight_decay, self.momentum
-        for p, g, v, b, a in zip(self.params, grads, self.square_avg, self.momentum_buffer,
-                                 self.grad_avg):
+        for p, g, v, b, a in zip(
+            self.params, grads, self.square_avg, self.momentum_buffer, self.grad_avg
+        ):
             if self.maximize:
                 g = -g
             if wd != 0:
@@ -137,8 +174,17 @@ class NAdam:
     ``c_g = -lr*(1-mu)/(1-mu_product)`` and
     ``c_m = -lr*mu_next/(1-mu_product*mu_next)``, both in double."""
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 momentum_decay=4e-3, decoupled_weight_decay=False, maximize=False):
+    def __init__(
+        self,
+        params,
+        lr=2e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        momentum_decay=4e-3,
+        decoupled_weight_decay=False,
+        maximize=False,
+    ):
         self.params = list(params)
         self.lr, self.betas, self.eps = lr, betas, eps
         self.weight_decay, self.momentum_decay = weight_decay, momentum_decay
@@ -154,9 +200,8 @@ class NAdam:
         psi = self.momentum_decay
         mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1.0) * psi))
-        bias_correction2 = 1.0 - b2 ** t
-        for i, (p, g, m, v) in enumerate(zip(self.params, grads, self.exp_avg,
-                                             self.exp_avg_sq)):
+        bias_correction2 = 1.0 - b2**t
+        for i, (p, g, m, v) in enumerate(zip(self.params, grads, self.exp_avg, self.exp_avg_sq)):
             if self.maximize:
                 g = -g
             if wd != 0:
@@ -180,8 +225,9 @@ class Adamax:
     """torch Adamax: ``m += (1-b1)*(g-m)``; ``u = max(u*b2, |g|+eps)``;
     ``p -= (lr/(1-b1^t)) * (m/u)``."""
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 maximize=False):
+    def __init__(
+        self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False
+    ):
         self.params = list(params)
         self.lr, self.betas, self.eps = lr, betas, eps
         self.weight_decay, self.maximize = weight_decay, maximize
@@ -239,8 +285,16 @@ class Adagrad:
     """torch Adagrad: ``clr = lr/(1 + (t-1)*lr_decay)``; ``s += g*g`` (s starts at
     initial_accumulator_value); ``p -= (clr*g)/(sqrt(s) + eps)``."""
 
-    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
-                 initial_accumulator_value=0.0, eps=1e-10, maximize=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        lr_decay=0.0,
+        weight_decay=0.0,
+        initial_accumulator_value=0.0,
+        eps=1e-10,
+        maximize=False,
+    ):
         self.params = list(params)
         self.lr, self.lr_decay, self.weight_decay = lr, lr_decay, weight_decay
         self.eps, self.maximize = eps, maximize

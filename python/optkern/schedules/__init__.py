@@ -18,6 +18,15 @@ from .piecewise import PiecewiseConstantDecay
 from .polynomial import PolynomialDecay
 from .serialization import deserialize, get, serialize
 
-__all__ = ["LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",
-           "PolynomialDecay", "InverseTimeDecay", "CosineDecay", "CosineDecayRestarts",
-           "serialize", "deserialize", "get"]
+__all__ = [
+    "LearningRateSchedule",
+    "ExponentialDecay",
+    "PiecewiseConstantDecay",
+    "PolynomialDecay",
+    "InverseTimeDecay",
+    "CosineDecay",
+    "CosineDecayRestarts",
+    "serialize",
+    "deserialize",
+    "get",
+]

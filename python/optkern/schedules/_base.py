@@ -38,13 +38,16 @@ class LearningRateSchedule:
         return self._compute(_checks.step(step))
 
     def _compute(self, step: float) -> float:
-        raise NotImplementedError(f"learning rate schedule {type(self).__name__} must override "
-                                  f"__call__(self, step)")
+        raise NotImplementedError(
+            f"learning rate schedule {type(self).__name__} must override __call__(self, step)"
+        )
 
     def get_config(self) -> dict:
         """The constructor arguments, as a dict of plain Python values."""
-        raise NotImplementedError(f"learning rate schedule {type(self).__name__} must override "
-                                  f"get_config() to be serializable")
+        raise NotImplementedError(
+            f"learning rate schedule {type(self).__name__} must override "
+            f"get_config() to be serializable"
+        )
 
     @classmethod
     def from_config(cls, config: dict) -> "LearningRateSchedule":

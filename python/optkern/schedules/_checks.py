@@ -15,8 +15,15 @@ import numpy as np
 Number = Union[int, float]
 
 
-def number(name: str, value: Any, low: float = -math.inf, high: float = math.inf, *,
-           low_open: bool = False, high_open: bool = False) -> Number:
+def number(
+    name: str,
+    value: Any,
+    low: float = -math.inf,
+    high: float = math.inf,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> Number:
     """``value`` as a Python int (if integral type) or float, finite and in range."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
@@ -59,8 +66,11 @@ def step(value: Any) -> float:
     """A schedule's step: a finite real number >= 0, returned as a float."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         # 0-d NumPy arrays (e.g. a counter kept in an array) are accepted too
-        if getattr(value, "shape", None) == () and getattr(value, "dtype", None) is not None \
-                and value.dtype.kind in "iuf":
+        if (
+            getattr(value, "shape", None) == ()
+            and getattr(value, "dtype", None) is not None
+            and value.dtype.kind in "iuf"
+        ):
             value = value.item()
         else:
             raise TypeError(f"step must be a real number, got {type(value).__name__}")

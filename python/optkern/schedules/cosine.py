@@ -41,16 +41,24 @@ class CosineDecay(LearningRateSchedule):
     (0.05, 0.1, 0.05, 0.0)
     """
 
-    def __init__(self, initial_learning_rate: float, decay_steps: float, alpha: float = 0.0,
-                 name: str = "CosineDecay", warmup_target: float | None = None,
-                 warmup_steps: float = 0):
-        self.initial_learning_rate = _checks.number("initial_learning_rate",
-                                                    initial_learning_rate, 0.0)
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: float,
+        alpha: float = 0.0,
+        name: str = "CosineDecay",
+        warmup_target: float | None = None,
+        warmup_steps: float = 0,
+    ):
+        self.initial_learning_rate = _checks.number(
+            "initial_learning_rate", initial_learning_rate, 0.0
+        )
         self.decay_steps = _checks.number("decay_steps", decay_steps, 0.0, low_open=True)
         self.alpha = _checks.number("alpha", alpha, 0.0, 1.0)
         self.name = str(name)
-        self.warmup_target = (None if warmup_target is None
-                              else _checks.number("warmup_target", warmup_target, 0.0))
+        self.warmup_target = (
+            None if warmup_target is None else _checks.number("warmup_target", warmup_target, 0.0)
+        )
         self.warmup_steps = _checks.number("warmup_steps", warmup_steps, 0.0)
 
     def _decay(self, step: float, start_lr: float) -> float:
@@ -68,9 +76,14 @@ class CosineDecay(LearningRateSchedule):
         return self._decay(step - warmup_steps, float(self.warmup_target))
 
     def get_config(self) -> dict[str, Any]:
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "alpha": self.alpha, "name": self.name,
-                "warmup_target": self.warmup_target, "warmup_steps": self.warmup_steps}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "alpha": self.alpha,
+            "name": self.name,
+            "warmup_target": self.warmup_target,
+            "warmup_steps": self.warmup_steps,
+        }
 
 
 def restart_index(fraction: float, t_mul: float) -> int:
@@ -99,7 +112,7 @@ def restart_start(i: int, t_mul: float) -> float:
     """``S(i)``: where period ``i`` begins, in units of the first period."""
     if t_mul == 1.0:
         return float(i)
-    return (1.0 - t_mul ** i) / (1.0 - t_mul)
+    return (1.0 - t_mul**i) / (1.0 - t_mul)
 
 
 class CosineDecayRestarts(LearningRateSchedule):
@@ -137,13 +150,21 @@ class CosineDecayRestarts(LearningRateSchedule):
     (0.1, 0.05, 0.05, 0.025)
     """
 
-    def __init__(self, initial_learning_rate: float, first_decay_steps: float,
-                 t_mul: float = 2.0, m_mul: float = 1.0, alpha: float = 0.0,
-                 name: str = "SGDRDecay"):
-        self.initial_learning_rate = _checks.number("initial_learning_rate",
-                                                    initial_learning_rate, 0.0)
-        self.first_decay_steps = _checks.number("first_decay_steps", first_decay_steps, 0.0,
-                                                low_open=True)
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        first_decay_steps: float,
+        t_mul: float = 2.0,
+        m_mul: float = 1.0,
+        alpha: float = 0.0,
+        name: str = "SGDRDecay",
+    ):
+        self.initial_learning_rate = _checks.number(
+            "initial_learning_rate", initial_learning_rate, 0.0
+        )
+        self.first_decay_steps = _checks.number(
+            "first_decay_steps", first_decay_steps, 0.0, low_open=True
+        )
         self.t_mul = _checks.number("t_mul", t_mul, 1.0)
         self.m_mul = _checks.number("m_mul", m_mul, 0.0)
         self.alpha = _checks.number("alpha", alpha, 0.0, 1.0)
@@ -153,11 +174,16 @@ class CosineDecayRestarts(LearningRateSchedule):
         t_mul = float(self.t_mul)
         fraction = step / self.first_decay_steps
         i = restart_index(fraction, t_mul)
-        completed = (fraction - restart_start(i, t_mul)) / t_mul ** i
+        completed = (fraction - restart_start(i, t_mul)) / t_mul**i
         cosine = 0.5 * float(self.m_mul) ** i * (1.0 + math.cos(math.pi * completed))
         return float(self.initial_learning_rate) * ((1.0 - self.alpha) * cosine + self.alpha)
 
     def get_config(self) -> dict[str, Any]:
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "first_decay_steps": self.first_decay_steps, "t_mul": self.t_mul,
-                "m_mul": self.m_mul, "alpha": self.alpha, "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "first_decay_steps": self.first_decay_steps,
+            "t_mul": self.t_mul,
+            "m_mul": self.m_mul,
+            "alpha": self.alpha,
+            "name": self.name,
+        }

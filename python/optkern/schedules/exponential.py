@@ -14,10 +14,17 @@ class _DecayOverSteps(LearningRateSchedule):
     ``p = step / decay_steps`` (``floor`` of it when ``staircase``) through
     ``_decay(p)``."""
 
-    def __init__(self, initial_learning_rate: float, decay_steps: float, decay_rate: float,
-                 staircase: bool, name: str):
-        self.initial_learning_rate = _checks.number("initial_learning_rate",
-                                                    initial_learning_rate, 0.0)
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: float,
+        decay_rate: float,
+        staircase: bool,
+        name: str,
+    ):
+        self.initial_learning_rate = _checks.number(
+            "initial_learning_rate", initial_learning_rate, 0.0
+        )
         self.decay_steps = _checks.number("decay_steps", decay_steps, 0.0, low_open=True)
         self.decay_rate = _checks.number("decay_rate", decay_rate, 0.0)
         self.staircase = _checks.flag("staircase", staircase)
@@ -33,9 +40,13 @@ class _DecayOverSteps(LearningRateSchedule):
         return self._decay(p)
 
     def get_config(self) -> dict[str, Any]:
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
 
 
 class ExponentialDecay(_DecayOverSteps):
@@ -58,8 +69,14 @@ class ExponentialDecay(_DecayOverSteps):
     0.025
     """
 
-    def __init__(self, initial_learning_rate: float, decay_steps: float, decay_rate: float,
-                 staircase: bool = False, name: str = "ExponentialDecay"):
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: float,
+        decay_rate: float,
+        staircase: bool = False,
+        name: str = "ExponentialDecay",
+    ):
         super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def _decay(self, p: float) -> float:
@@ -86,8 +103,14 @@ class InverseTimeDecay(_DecayOverSteps):
     0.05
     """
 
-    def __init__(self, initial_learning_rate: float, decay_steps: float, decay_rate: float,
-                 staircase: bool = False, name: str = "InverseTimeDecay"):
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: float,
+        decay_rate: float,
+        staircase: bool = False,
+        name: str = "InverseTimeDecay",
+    ):
         super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def _decay(self, p: float) -> float:

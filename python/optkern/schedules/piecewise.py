@@ -29,20 +29,25 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     (0.1, 0.01, 0.001)
     """
 
-    def __init__(self, boundaries: Sequence[float], values: Sequence[float],
-                 name: str = "PiecewiseConstant"):
+    def __init__(
+        self, boundaries: Sequence[float], values: Sequence[float], name: str = "PiecewiseConstant"
+    ):
         for arg, seq in (("boundaries", boundaries), ("values", values)):
             if isinstance(seq, (str, bytes)) or not hasattr(seq, "__len__"):
                 raise TypeError(f"{arg} must be a list of numbers, got {type(seq).__name__}")
         if len(values) != len(boundaries) + 1:
-            raise ValueError(f"values must have one more entry than boundaries, got "
-                             f"{len(boundaries)} boundaries and {len(values)} values")
+            raise ValueError(
+                f"values must have one more entry than boundaries, got "
+                f"{len(boundaries)} boundaries and {len(values)} values"
+            )
         self.boundaries = [_checks.number(f"boundaries[{i}]", b) for i, b in enumerate(boundaries)]
         for i in range(1, len(self.boundaries)):
             if self.boundaries[i] <= self.boundaries[i - 1]:
-                raise ValueError(f"boundaries must be strictly increasing, got "
-                                 f"boundaries[{i - 1}]={self.boundaries[i - 1]!r} >= "
-                                 f"boundaries[{i}]={self.boundaries[i]!r}")
+                raise ValueError(
+                    f"boundaries must be strictly increasing, got "
+                    f"boundaries[{i - 1}]={self.boundaries[i - 1]!r} >= "
+                    f"boundaries[{i}]={self.boundaries[i]!r}"
+                )
         self.values = [_checks.number(f"values[{i}]", v, 0.0) for i, v in enumerate(values)]
         self.name = str(name)
 
@@ -51,5 +56,4 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         return float(self.values[bisect.bisect_left(self.boundaries, step)])
 
     def get_config(self) -> dict[str, Any]:
-        return {"boundaries": list(self.boundaries), "values": list(self.values),
-                "name": self.name}
+        return {"boundaries": list(self.boundaries), "values": list(self.values), "name": self.name}

@@ -37,11 +37,18 @@ class PolynomialDecay(LearningRateSchedule):
     0.75
     """
 
-    def __init__(self, initial_learning_rate: float, decay_steps: float,
-                 end_learning_rate: float = 0.0001, power: float = 1.0, cycle: bool = False,
-                 name: str = "PolynomialDecay"):
-        self.initial_learning_rate = _checks.number("initial_learning_rate",
-                                                    initial_learning_rate, 0.0)
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: float,
+        end_learning_rate: float = 0.0001,
+        power: float = 1.0,
+        cycle: bool = False,
+        name: str = "PolynomialDecay",
+    ):
+        self.initial_learning_rate = _checks.number(
+            "initial_learning_rate", initial_learning_rate, 0.0
+        )
         self.decay_steps = _checks.number("decay_steps", decay_steps, 0.0, low_open=True)
         self.end_learning_rate = _checks.number("end_learning_rate", end_learning_rate, 0.0)
         self.power = _checks.number("power", power, 0.0)
@@ -56,10 +63,16 @@ class PolynomialDecay(LearningRateSchedule):
         else:
             step = min(step, decay_steps)
         p = step / decay_steps
-        return ((self.initial_learning_rate - self.end_learning_rate)
-                * (1.0 - p) ** float(self.power) + self.end_learning_rate)
+        return (self.initial_learning_rate - self.end_learning_rate) * (1.0 - p) ** float(
+            self.power
+        ) + self.end_learning_rate
 
     def get_config(self) -> dict[str, Any]:
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "end_learning_rate": self.end_learning_rate,
-                "power": self.power, "cycle": self.cycle, "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "end_learning_rate": self.end_learning_rate,
+            "power": self.power,
+            "cycle": self.cycle,
+            "name": self.name,
+        }

@@ -46,12 +46,30 @@ class Adam(Optimizer):
     _kernel = "adam"
     _slots = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 
-    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
-                 maximize: bool = False, decoupled_weight_decay: bool = False):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize,
-                                      decoupled_weight_decay=decoupled_weight_decay))
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        betas: tuple = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        decoupled_weight_decay: bool = False,
+    ):
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                betas=betas,
+                eps=eps,
+                weight_decay=weight_decay,
+                amsgrad=amsgrad,
+                maximize=maximize,
+                decoupled_weight_decay=decoupled_weight_decay,
+            ),
+        )
 
     def _check_group(self, group: dict) -> None:
         check_common(group)
@@ -65,10 +83,15 @@ class Adam(Optimizer):
 
     def _kernel_fields(self, g: dict) -> dict:
         decoupled = g["decoupled_weight_decay"]
-        return dict(beta1=float(g["betas"][0]), beta2=float(g["betas"][1]), eps=float(g["eps"]),
-                    amsgrad=bool(g["amsgrad"]),
-                    weight_decay_mode=(_core.WeightDecay.decoupled_torch if decoupled
-                                       else _core.WeightDecay.l2))
+        return dict(
+            beta1=float(g["betas"][0]),
+            beta2=float(g["betas"][1]),
+            eps=float(g["eps"]),
+            amsgrad=bool(g["amsgrad"]),
+            weight_decay_mode=(
+                _core.WeightDecay.decoupled_torch if decoupled else _core.WeightDecay.l2
+            ),
+        )
 
 
 class AdamW(Adam):
@@ -76,8 +99,24 @@ class AdamW(Adam):
     ``p <- p * (1 - η*λ)`` before the Adam rule; ``weight_decay`` defaults to 1e-2.
     """
 
-    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
-                 maximize: bool = False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
-                         decoupled_weight_decay=True)
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        betas: tuple = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ):
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=True,
+        )

@@ -26,8 +26,10 @@ def _leaves(grads: Any, label: str, arrays: list, labels: list, depth: int = 0) 
         for i, v in enumerate(grads):
             _leaves(v, f"{label}[{i}]", arrays, labels, depth + 1)
     else:
-        raise TypeError(f"grads{label} must be a float32 or float64 numpy.ndarray (or a list, "
-                        f"tuple or dict of them), got {type(grads).__name__}")
+        raise TypeError(
+            f"grads{label} must be a float32 or float64 numpy.ndarray (or a list, "
+            f"tuple or dict of them), got {type(grads).__name__}"
+        )
 
 
 def _number_or_inf(name: str, value: Any, low_open: bool) -> float:
@@ -37,8 +39,9 @@ def _number_or_inf(name: str, value: Any, low_open: bool) -> float:
     return check_number(name, value, low_open=low_open)
 
 
-def clip_grad_norm_(grads: Any, max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False) -> float:
+def clip_grad_norm_(
+    grads: Any, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False
+) -> float:
     r"""Scale grads in place so that their total norm is at most ``max_norm``.
 
     ``torch.nn.utils.clip_grad_norm_`` maths:
@@ -73,8 +76,9 @@ def clip_grad_norm_(grads: Any, max_norm: float, norm_type: float = 2.0,
     labels = [p[1:-1] for p in paths]  # "grads[0]['W']" is labelled "0]['W'"
     for a, label in zip(arrays, labels):
         if a.dtype not in (np.float32, np.float64):
-            raise TypeError(f"grads[{label}] must be a float32 or float64 numpy.ndarray, "
-                            f"got dtype {a.dtype}")
+            raise TypeError(
+                f"grads[{label}] must be a float32 or float64 numpy.ndarray, got dtype {a.dtype}"
+            )
         if not a.flags.writeable:
             raise ValueError(f"grads[{label}] is read-only; clip_grad_norm_ scales in place")
     check_no_overlap(arrays, labels, "grads")  # a shared array would be scaled twice
@@ -83,16 +87,19 @@ def clip_grad_norm_(grads: Any, max_norm: float, norm_type: float = 2.0,
     if not arrays:
         return 0.0
     if p == 2.0:
-        norm = math.sqrt(math.fsum(_core.sum_squares(
-            [np.ascontiguousarray(a) for a in arrays], labels)))
+        norm = math.sqrt(
+            math.fsum(_core.sum_squares([np.ascontiguousarray(a) for a in arrays], labels))
+        )
     elif p == math.inf:
         norm = max((float(np.max(np.abs(a))) if a.size else 0.0) for a in arrays)
     else:
         total = math.fsum(float(np.sum(np.abs(a.astype(np.float64)) ** p)) for a in arrays)
         norm = total ** (1.0 / p)
     if error_if_nonfinite and not math.isfinite(norm):
-        raise RuntimeError(f"the total norm of order {norm_type} of the gradients is "
-                           f"non-finite ({norm}), so it cannot be clipped")
+        raise RuntimeError(
+            f"the total norm of order {norm_type} of the gradients is "
+            f"non-finite ({norm}), so it cannot be clipped"
+        )
     coef = max_norm / (norm + 1e-6)
     if not coef >= 1.0:
         for a in arrays:

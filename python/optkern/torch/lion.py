@@ -46,10 +46,18 @@ class Lion(Optimizer):
     _kernel = "lion"
     _slots = ("exp_avg",)
 
-    def __init__(self, params: Any, lr: float = 1e-4, betas: tuple = (0.9, 0.99),
-                 weight_decay: float = 0.0, *, maximize: bool = False):
-        super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay,
-                                      maximize=maximize))
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-4,
+        betas: tuple = (0.9, 0.99),
+        weight_decay: float = 0.0,
+        *,
+        maximize: bool = False,
+    ):
+        super().__init__(
+            params, dict(lr=lr, betas=betas, weight_decay=weight_decay, maximize=maximize)
+        )
 
     def _check_group(self, group: dict) -> None:
         check_common(group)
@@ -60,5 +68,8 @@ class Lion(Optimizer):
         check_number("betas[1]", betas[1], 0.0, 1.0)
 
     def _kernel_fields(self, g: dict) -> dict:
-        return dict(beta1=float(g["betas"][0]), beta2=float(g["betas"][1]),
-                    weight_decay_mode=_core.WeightDecay.decoupled_torch)
+        return dict(
+            beta1=float(g["betas"][0]),
+            beta2=float(g["betas"][1]),
+            weight_decay_mode=_core.WeightDecay.decoupled_torch,
+        )

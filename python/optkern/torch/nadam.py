@@ -72,15 +72,32 @@ class NAdam(Optimizer):
     _kernel = "nadam"
     _slots = ("exp_avg", "exp_avg_sq")
 
-    def __init__(self, params: Any, lr: float = 2e-3, betas: tuple = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, momentum_decay: float = 4e-3,
-                 decoupled_weight_decay: bool = False, *, maximize: bool = False):
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 2e-3,
+        betas: tuple = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum_decay: float = 4e-3,
+        decoupled_weight_decay: bool = False,
+        *,
+        maximize: bool = False,
+    ):
         self._schedules: list = []  # (β1, ψ) of each group, as checked
         self._f32 = array("f", [0.0])  # rounds a double to float32 on assignment
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      momentum_decay=momentum_decay,
-                                      decoupled_weight_decay=decoupled_weight_decay,
-                                      maximize=maximize))
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                betas=betas,
+                eps=eps,
+                weight_decay=weight_decay,
+                momentum_decay=momentum_decay,
+                decoupled_weight_decay=decoupled_weight_decay,
+                maximize=maximize,
+            ),
+        )
         # Π per group: one float (a float32 value) when all its tensors share it
         # (always, unless a state dict gave them different ones), else a list of
         # one per tensor.
@@ -102,10 +119,15 @@ class NAdam(Optimizer):
 
     def _kernel_fields(self, g: dict) -> dict:
         decoupled = g["decoupled_weight_decay"]
-        return dict(beta1=float(g["betas"][0]), beta2=float(g["betas"][1]), eps=float(g["eps"]),
-                    momentum_decay=float(g["momentum_decay"]),
-                    weight_decay_mode=(_core.WeightDecay.decoupled_torch if decoupled
-                                       else _core.WeightDecay.l2))
+        return dict(
+            beta1=float(g["betas"][0]),
+            beta2=float(g["betas"][1]),
+            eps=float(g["eps"]),
+            momentum_decay=float(g["momentum_decay"]),
+            weight_decay_mode=(
+                _core.WeightDecay.decoupled_torch if decoupled else _core.WeightDecay.l2
+            ),
+        )
 
     def _apply(self, grads: list) -> None:
         # Π ← f32(Π·f32(μₜ)) for every group (the kernel computes μₜ, μₜ₊₁ and
@@ -113,8 +135,7 @@ class NAdam(Optimizer):
         t = float(self.iterations + 1)
         f32 = self._f32
         products, split = [], False
-        for record, (beta1, psi), old in zip(self._records, self._schedules,
-                                             self._mu_products):
+        for record, (beta1, psi), old in zip(self._records, self._schedules, self._mu_products):
             f32[0] = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))  # μₜ, as _mu
             mu32 = f32[0]
             if type(old) is float:
@@ -137,8 +158,9 @@ class NAdam(Optimizer):
         """The step when some group's tensors carry different products: those
         tensors get one record each."""
         records, counts, lrs = [], [], []
-        for i, (group, count, product) in enumerate(zip(self.param_groups, self._group_counts,
-                                                        products)):
+        for i, (group, count, product) in enumerate(
+            zip(self.param_groups, self._group_counts, products)
+        ):
             if isinstance(product, list):
                 for x in product:
                     record = self._make_record(group)
@@ -150,8 +172,17 @@ class NAdam(Optimizer):
                 records.append(self._records[i])
                 counts.append(count)
                 lrs.append(self._lrs[i])
-        _core.nadam_step(records, counts, self.iterations + 1, lrs, self._groups.params, grads,
-                         [self._state[s] for s in self._slots], None, self._groups.labels)
+        _core.nadam_step(
+            records,
+            counts,
+            self.iterations + 1,
+            lrs,
+            self._groups.params,
+            grads,
+            [self._state[s] for s in self._slots],
+            None,
+            self._groups.labels,
+        )
 
     # -- state ----------------------------------------------------------------------
     def _products_per_tensor(self) -> list:
@@ -181,10 +212,12 @@ class NAdam(Optimizer):
         like = np.float32(1.0)
         names = [f"{_MU}/{key}" for key in self._groups.keys]
         templates = {name: np.array(like) for name in names}
-        ours = {k: v for k, v in state_dict.items()
-                if isinstance(k, str) and k.startswith(_MU + "/")}
-        found = plan_arrays(ours, set(), templates if strict else {},
-                            {} if strict else templates, strict)
+        ours = {
+            k: v for k, v in state_dict.items() if isinstance(k, str) and k.startswith(_MU + "/")
+        }
+        found = plan_arrays(
+            ours, set(), templates if strict else {}, {} if strict else templates, strict
+        )
         values = {}
         for name, entry in found.items():
             values[name] = float(check_number(f"state_dict[{name!r}]", entry, 0.0, 1.0))
@@ -195,7 +228,7 @@ class NAdam(Optimizer):
         per_tensor, flat = [], 0
         for group, count in zip(self.param_groups, self._group_counts):
             implied = None
-            for name in names[flat:flat + count]:
+            for name in names[flat : flat + count]:
                 if name in values:
                     per_tensor.append(values[name])
                     continue
@@ -208,7 +241,7 @@ class NAdam(Optimizer):
             flat += count
         products, flat = [], 0
         for count in self._group_counts:
-            mine = per_tensor[flat:flat + count]
+            mine = per_tensor[flat : flat + count]
             flat += count
             uniform = all(x == mine[0] for x in mine)  # (Π is never NaN here)
             products.append(1.0 if not mine else mine[0] if uniform else list(mine))

@@ -45,8 +45,9 @@ class Optimizer(FusedStep):
     def __init__(self, params: Any, defaults: dict):
         self.defaults = dict(defaults)
         self._options_of = operator.itemgetter(*self.defaults)
-        self._pair_options = [i for i, v in enumerate(self.defaults.values())
-                              if isinstance(v, (tuple, list))]
+        self._pair_options = [
+            i for i, v in enumerate(self.defaults.values()) if isinstance(v, (tuple, list))
+        ]
         self._groups = ParamGroups(params, frozenset(self.defaults))
         for group in self._groups.groups:
             for key, value in self.defaults.items():
@@ -177,8 +178,9 @@ class Optimizer(FusedStep):
                 flat += 1
         counter = read_counter(state_dict, self._counter, strict)
         skipped = _controls.read_skipped(state_dict)  # optional: older state dicts lack it
-        found = plan_arrays(state_dict, {self._counter, _controls.SKIPPED, *hyper_keys}, required,
-                            optional, strict)
+        found = plan_arrays(
+            state_dict, {self._counter, _controls.SKIPPED, *hyper_keys}, required, optional, strict
+        )
         # -- nothing below can fail ----------------------------------------------
         for name, (slot, i, needed) in where.items():
             arrays = self._state[slot]
@@ -212,24 +214,33 @@ class Optimizer(FusedStep):
         n = len(self._groups.groups)
         found: list[dict] = [{} for _ in range(n)]
         for key, value in entries.items():
-            index, sep, name = key[len(_GROUPS):].partition("/")
+            index, sep, name = key[len(_GROUPS) :].partition("/")
             if not sep or not (index.isascii() and index.isdigit()) or "/" in name:
                 raise ValueError(f"state_dict[{key!r}]: expected 'param_groups/<group>/<option>'")
             if int(index) >= n:
-                raise ValueError(f"state_dict[{key!r}] is for param group {int(index)}, but "
-                                 f"this optimizer has {plural(n, 'param group')}")
+                raise ValueError(
+                    f"state_dict[{key!r}] is for param group {int(index)}, but "
+                    f"this optimizer has {plural(n, 'param group')}"
+                )
             if name not in self.defaults:
                 if strict:
-                    raise ValueError(f"state_dict has an unexpected entry {key!r}; options: "
-                                     f"{sorted(self.defaults)}")
+                    raise ValueError(
+                        f"state_dict has an unexpected entry {key!r}; options: "
+                        f"{sorted(self.defaults)}"
+                    )
                 continue
             found[int(index)][name] = _option_from_state(key, self.defaults[name], value)
         if strict:
-            missing = [f"{_GROUPS}{i}/{name}" for i in range(n) for name in self.defaults
-                       if name not in found[i]]
+            missing = [
+                f"{_GROUPS}{i}/{name}"
+                for i in range(n)
+                for name in self.defaults
+                if name not in found[i]
+            ]
             if missing:
-                raise ValueError(f"state_dict is missing {plural(len(missing), 'entry')}, "
-                                 f"e.g. {missing[:3]}")
+                raise ValueError(
+                    f"state_dict is missing {plural(len(missing), 'entry')}, e.g. {missing[:3]}"
+                )
         for i, (group, options) in enumerate(zip(self._groups.groups, found)):
             try:
                 self._check_group(dict(group, **options))
@@ -267,20 +278,27 @@ class Optimizer(FusedStep):
         options = self._options_of(group)
         for i in self._pair_options:
             if type(options[i]) is not tuple:
-                return tuple(tuple(v) if j in self._pair_options else v
-                             for j, v in enumerate(options))
+                return tuple(
+                    tuple(v) if j in self._pair_options else v for j, v in enumerate(options)
+                )
         return options
 
     def _make_record(self, group: dict) -> Any:
         """The group's native record (its own fields may override the common ones)."""
-        common = dict(convention=_core.Convention.torch, weight_decay_mode=_core.WeightDecay.l2,
-                      weight_decay=float(group["weight_decay"]), maximize=bool(group["maximize"]))
+        common = dict(
+            convention=_core.Convention.torch,
+            weight_decay_mode=_core.WeightDecay.l2,
+            weight_decay=float(group["weight_decay"]),
+            maximize=bool(group["maximize"]),
+        )
         return self._record(common, group)
 
     def __repr__(self) -> str:
-        return (f"optkern.torch.{type(self).__name__}("
-                f"{plural(len(self._groups.params), 'tensor')}, "
-                f"step={self.iterations})")
+        return (
+            f"optkern.torch.{type(self).__name__}("
+            f"{plural(len(self._groups.params), 'tensor')}, "
+            f"step={self.iterations})"
+        )
 
 
 def check_common(group: dict) -> None:

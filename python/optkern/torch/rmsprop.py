@@ -50,12 +50,30 @@ class RMSprop(Optimizer):
     _kernel = "rmsprop"
     _slots = ("square_avg", "momentum_buffer", "grad_avg")
 
-    def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
-                 maximize: bool = False):
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered,
-                                      maximize=maximize))
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+        *,
+        maximize: bool = False,
+    ):
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                alpha=alpha,
+                eps=eps,
+                weight_decay=weight_decay,
+                momentum=momentum,
+                centered=centered,
+                maximize=maximize,
+            ),
+        )
 
     def _check_group(self, group: dict) -> None:
         check_common(group)
@@ -70,8 +88,12 @@ class RMSprop(Optimizer):
         return slot != "grad_avg" or bool(group["centered"])
 
     def _kernel_fields(self, g: dict) -> dict:
-        return dict(rho=float(g["alpha"]), momentum=float(g["momentum"]), eps=float(g["eps"]),
-                    centered=bool(g["centered"]))
+        return dict(
+            rho=float(g["alpha"]),
+            momentum=float(g["momentum"]),
+            eps=float(g["eps"]),
+            centered=bool(g["centered"]),
+        )
 
     def _on_group_change(self, index: int, group: dict) -> None:
         # A group that turns momentum or centered on after construction gets

@@ -44,12 +44,28 @@ class SGD(Optimizer):
     _slots = ("momentum_buffer",)
     _lazy_slots = True
 
-    def __init__(self, params: Any, lr: float = 1e-3, momentum: float = 0.0,
-                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
-                 *, maximize: bool = False):
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov,
-                                      maximize=maximize))
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ):
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                momentum=momentum,
+                dampening=dampening,
+                weight_decay=weight_decay,
+                nesterov=nesterov,
+                maximize=maximize,
+            ),
+        )
         # Groups whose next step starts their momentum buffers with b <- g
         # (torch: a missing momentum_buffer): momentum > 0 and no step yet.
         self._first_pending = [g["momentum"] != 0 for g in self.param_groups]
@@ -66,8 +82,11 @@ class SGD(Optimizer):
         return group["momentum"] > 0
 
     def _kernel_fields(self, g: dict) -> dict:
-        return dict(momentum=float(g["momentum"]), dampening=float(g["dampening"]),
-                    nesterov=bool(g["nesterov"]))
+        return dict(
+            momentum=float(g["momentum"]),
+            dampening=float(g["dampening"]),
+            nesterov=bool(g["nesterov"]),
+        )
 
     def _step_records(self, records: list) -> list:
         if not any(self._first_pending):
@@ -114,6 +133,7 @@ class SGD(Optimizer):
         buffers, start = self._state["momentum_buffer"], 0
         for gi, g in enumerate(self.param_groups):
             count = len(g["params"])
-            self._first_pending[gi] = g["momentum"] != 0 and (self.iterations == 0 or any(
-                b is None for b in buffers[start:start + count]))
+            self._first_pending[gi] = g["momentum"] != 0 and (
+                self.iterations == 0 or any(b is None for b in buffers[start : start + count])
+            )
             start += count

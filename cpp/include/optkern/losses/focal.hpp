@@ -57,7 +57,7 @@ struct BinaryFocalCrossentropy {
       dlog = (q - ys) / (q * oq);
       chain = splat<V>(T(1));
     }
-    const auto low = p < eps, high = p > ome;
+    const auto low = p<eps, high = p> ome;
     log_p = low ? splat<V>(k.log_lower) : (high ? splat<V>(k.log_upper) : log_p);
     log_pm = low ? splat<V>(k.log_upper) : (high ? splat<V>(k.log_one_minus_upper) : log_pm);
     const V bce = -(ys * log_p + yn * log_pm);
@@ -127,7 +127,7 @@ struct CategoricalFocalCrossentropy {
       const V xv = n == W ? load(x + j) : load_partial(x + j, n, T(0));
       const V yv = n == W ? load(y + j) : load_partial(y + j, n, T(0));
       const V r = (LOGITS ? vexp(xv - shift) : xv) / sum;
-      const auto low = r < eps, high = r > ome;
+      const auto low = r<eps, high = r> ome;
       const V o = vclip(r, eps, ome);
       const V ys = yv * k.smooth_keep + add;
       V log_o = LOGITS ? (xv - shift) - log_sum : vlog(o);
@@ -141,7 +141,10 @@ struct CategoricalFocalCrossentropy {
         aacc.add(live ? hv * r : V{});
         store(h.data() + j, hv);
         if constexpr (LOGITS) {
-          if (n == W) store(g + j, r); else store_partial(g + j, r, n);
+          if (n == W)
+            store(g + j, r);
+          else
+            store_partial(g + j, r, n);
         }
       }
     }
@@ -158,7 +161,10 @@ struct CategoricalFocalCrossentropy {
         } else {
           gv = ((hv - a) / sum) * gs;
         }
-        if (n == W) store(g + j, gv); else store_partial(g + j, gv, n);
+        if (n == W)
+          store(g + j, gv);
+        else
+          store_partial(g + j, gv, n);
       }
     }
     return lacc.sum();

@@ -86,7 +86,10 @@ struct CategoricalHinge {
         const std::size_t n = d - j < W ? d - j : W;
         const V yv = n == W ? load(y + j) : load_partial(y + j, n, T(0));
         const V gv = -(yv * on);
-        if (n == W) store(g + j, gv); else store_partial(g + j, gv, n);
+        if (n == W)
+          store(g + j, gv);
+        else
+          store_partial(g + j, gv, n);
       }
       if (k < d) g[k] = g[k] + (T(1) - y[k]) * on;
     }

@@ -49,8 +49,7 @@ OPTKERN_VINLINE bool is_ignored(const LossCall<T>& c, std::size_t r) {
 template <class T>
 OPTKERN_VINLINE double weight_at(const LossCall<T>& c, std::size_t r) {
   if (is_ignored(c, r)) return 0.0;
-  return c.in.sample_weight ? static_cast<double>(c.in.sample_weight[r * c.in.weight_stride])
-                            : 1.0;
+  return c.in.sample_weight ? static_cast<double>(c.in.sample_weight[r * c.in.weight_stride]) : 1.0;
 }
 
 // The factor of row r's gradient: w_r / divisor (0 for a zero divisor).
@@ -129,14 +128,16 @@ OPTKERN_VINLINE vd part_in_double(vf v, std::size_t h) {
   // One vcvtps2pd of a 256-bit half (GCC lowers the generic form below
   // through four 128-bit conversions and inserts).
   const __m512d bits = (__m512d)v;
-  const __m256 half = h == 0 ? _mm512_castps512_ps256((__m512)v)
-                             : (__m256)_mm512_extractf64x4_pd(bits, 1);
+  const __m256 half =
+      h == 0 ? _mm512_castps512_ps256((__m512)v) : (__m256)_mm512_extractf64x4_pd(bits, 1);
   return (vd)_mm512_cvtps_pd(half);
 #elif OPTKERN_VECTOR_BYTES == 32
-  const __m128 half = h == 0 ? _mm256_castps256_ps128((__m256)v) : _mm256_extractf128_ps((__m256)v, 1);
+  const __m128 half =
+      h == 0 ? _mm256_castps256_ps128((__m256)v) : _mm256_extractf128_ps((__m256)v, 1);
   return (vd)_mm256_cvtps_pd(half);
 #else
-  const vf_half half = h == 0 ? __builtin_shufflevector(v, v, 0, 1) : __builtin_shufflevector(v, v, 2, 3);
+  const vf_half half =
+      h == 0 ? __builtin_shufflevector(v, v, 0, 1) : __builtin_shufflevector(v, v, 2, 3);
   return __builtin_convertvector(half, vd);
 #endif
 }
@@ -167,8 +168,7 @@ struct DoubleLanesOf {
   template <class V>
   OPTKERN_VINLINE void add_products(V a, V b) {
     constexpr std::size_t parts = sizeof(V) / sizeof(elem_t<V>) / DW;
-    for (std::size_t h = 0; h < parts; ++h)
-      accumulate(part_in_double(a, h) * part_in_double(b, h));
+    for (std::size_t h = 0; h < parts; ++h) accumulate(part_in_double(a, h) * part_in_double(b, h));
   }
 
   // Adds DW doubles into the current lane group; the next group moves to v[0].
@@ -237,8 +237,9 @@ inline constexpr std::size_t kStreamMinBytes = std::size_t{32} << 20;
 template <class T>
 OPTKERN_VINLINE bool streams_grad(const LossCall<T>& c) {
   const std::size_t bytes = c.in.rows * c.in.cols * sizeof(T);
-  return OPTKERN_LOSS_STREAMING && bytes >= kStreamMinBytes && reinterpret_cast<std::uintptr_t>(c.in.grad) % 16 == 0 &&
-         c.in.cols * sizeof(T) % 16 == 0 && sizeof(vec_t<T>) % 16 == 0;
+  return OPTKERN_LOSS_STREAMING && bytes >= kStreamMinBytes &&
+         reinterpret_cast<std::uintptr_t>(c.in.grad) % 16 == 0 && c.in.cols * sizeof(T) % 16 == 0 &&
+         sizeof(vec_t<T>) % 16 == 0;
 }
 
 template <bool STREAM, class T, class V>

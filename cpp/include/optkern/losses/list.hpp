@@ -12,17 +12,16 @@
 // Adding a loss: see the steps at the top of optkern/losses.hpp.
 #pragma once
 
-#define OPTKERN_LOSS_LIST(X)                                                        \
-  X(mean_squared_error, ElementwiseLoss<MeanSquaredError>, dense)                   \
-  X(mean_absolute_error, ElementwiseLoss<MeanAbsoluteError>, dense)                 \
-  X(huber, ElementwiseLoss<Huber>, dense)                                           \
-  X(binary_crossentropy, ElementwiseLoss<BinaryCrossentropy>, dense)                \
-  X(binary_crossentropy_from_logits, ElementwiseLoss<BinaryCrossentropyFromLogits>, \
-    dense)                                                                          \
-  X(categorical_crossentropy, RowwiseLoss<CategoricalCrossentropy>, dense)          \
-  X(categorical_crossentropy_from_logits, SoftmaxCrossentropy<false>, dense)        \
-  X(sparse_categorical_crossentropy, SparseCategoricalCrossentropy, labels)         \
-  X(sparse_categorical_crossentropy_from_logits, SoftmaxCrossentropy<true>, labels) \
+#define OPTKERN_LOSS_LIST(X)                                                               \
+  X(mean_squared_error, ElementwiseLoss<MeanSquaredError>, dense)                          \
+  X(mean_absolute_error, ElementwiseLoss<MeanAbsoluteError>, dense)                        \
+  X(huber, ElementwiseLoss<Huber>, dense)                                                  \
+  X(binary_crossentropy, ElementwiseLoss<BinaryCrossentropy>, dense)                       \
+  X(binary_crossentropy_from_logits, ElementwiseLoss<BinaryCrossentropyFromLogits>, dense) \
+  X(categorical_crossentropy, RowwiseLoss<CategoricalCrossentropy>, dense)                 \
+  X(categorical_crossentropy_from_logits, SoftmaxCrossentropy<false>, dense)               \
+  X(sparse_categorical_crossentropy, SparseCategoricalCrossentropy, labels)                \
+  X(sparse_categorical_crossentropy_from_logits, SoftmaxCrossentropy<true>, labels)        \
   OPTKERN_EXTRA_LOSS_LIST(X)
 
 // Losses beyond the core ones are listed in extra_list.hpp (their kernel

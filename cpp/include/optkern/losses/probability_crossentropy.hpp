@@ -63,7 +63,10 @@ struct CategoricalCrossentropy {
         const auto clipped = (q < k.eps) | (q > k.one_minus_eps);
         const V u = clipped ? V{} : -yv / q;  // q is its own clip where not clipped
         const V gv = (u - t) * scale;
-        if (n == W) store(g + j, gv); else store_partial(g + j, gv, n);
+        if (n == W)
+          store(g + j, gv);
+        else
+          store_partial(g + j, gv, n);
       }
     }
     return -lacc.sum();
@@ -103,8 +106,8 @@ struct SparseCategoricalCrossentropy {
       const T q = p[label] / static_cast<T>(S);
       const bool clipped = q < c.k.eps || q > c.k.one_minus_eps;
       const T qc = q < c.k.eps ? c.k.eps : (q > c.k.one_minus_eps ? c.k.one_minus_eps : q);
-      const T log_q = q < c.k.eps ? c.k.log_lower
-                    : (q > c.k.one_minus_eps ? c.k.log_upper : log_scalar(qc));
+      const T log_q =
+          q < c.k.eps ? c.k.log_lower : (q > c.k.one_minus_eps ? c.k.log_upper : log_scalar(qc));
       total += record_row(c, r, w, -static_cast<double>(log_q));
       if (g) {
         const T u = clipped ? T(0) : T(-1) / qc;
@@ -112,7 +115,10 @@ struct SparseCategoricalCrossentropy {
         const V gv = splat<V>(-t * static_cast<T>(grad_factor(c, w) / S));
         for (std::size_t j = 0; j < K; j += W) {
           const std::size_t n = K - j < W ? K - j : W;
-          if (n == W) store(g + j, gv); else store_partial(g + j, gv, n);
+          if (n == W)
+            store(g + j, gv);
+          else
+            store_partial(g + j, gv, n);
         }
         g[label] = (u - t) * static_cast<T>(grad_factor(c, w) / S);
       }

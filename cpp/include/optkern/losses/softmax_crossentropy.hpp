@@ -11,12 +11,11 @@
 //
 // Many classes: per row, one sweep for the max (and Σy', Σy'x; sparse: four
 // independent max chains), one sweep writing e into the gradient while summing
-// s (sums of four e in T into 16 double lanes) and prefetching the next row, and one sweep scaling it
-// in place, each over a row still in cache: one exp per element, no temporary.
-// The label's logit is read before the gradient is written, so grad may be
-// the logits themselves. Few classes (K ≤ 16): blocks of one row per vector
-// lane (as many rows as a native vector has lanes), transposed through a small stack buffer, so
-// every operation works on whole vectors across rows.
+// s (sums of four e in T into 16 double lanes) and prefetching the next row, and one sweep scaling
+// it in place, each over a row still in cache: one exp per element, no temporary. The label's logit
+// is read before the gradient is written, so grad may be the logits themselves. Few classes (K ≤
+// 16): blocks of one row per vector lane (as many rows as a native vector has lanes), transposed
+// through a small stack buffer, so every operation works on whole vectors across rows.
 #pragma once
 
 #include <cmath>
@@ -113,7 +112,8 @@ struct SoftmaxCrossentropy {
   }
 
   template <class T, bool GRAD>
-  [[gnu::flatten]] static double many_classes(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
+  [[gnu::flatten]] static double many_classes(const LossCall<T>& c, std::size_t r0,
+                                              std::size_t r1) {
     using V = vec_t<T>;
     constexpr std::size_t W = simd<T>::W;
     const std::size_t K = c.in.cols;
@@ -165,7 +165,8 @@ struct SoftmaxCrossentropy {
       if (j < K) {
         for (std::size_t q = 0; q < 16; q += W) {
           V e[4];
-          for (std::size_t u = 0; u < 4; ++u) e[u] = tail_exp<T, GRAD>(x, g, K, j + 16 * u + q, mv2);
+          for (std::size_t u = 0; u < 4; ++u)
+            e[u] = tail_exp<T, GRAD>(x, g, K, j + 16 * u + q, mv2);
           sacc.add((e[0] + e[1]) + (e[2] + e[3]));
         }
       }
@@ -204,8 +205,10 @@ struct SoftmaxCrossentropy {
   template <class V>
   static OPTKERN_VINLINE elem_t<V> row_max(V v) {
 #if defined(__AVX512F__)
-    if constexpr (sizeof(elem_t<V>) == 4) return _mm512_reduce_max_ps((__m512)v);
-    else return _mm512_reduce_max_pd((__m512d)v);
+    if constexpr (sizeof(elem_t<V>) == 4)
+      return _mm512_reduce_max_ps((__m512)v);
+    else
+      return _mm512_reduce_max_pd((__m512d)v);
 #else
     return max_lane(v);
 #endif
@@ -219,9 +222,13 @@ struct SoftmaxCrossentropy {
     constexpr std::size_t W = simd<T>::W;
     if (i >= K) return vec_t<T>{};
     const std::size_t n = K - i < W ? K - i : W;
-    const vec_t<T> e = vexp<vec_t<T>, true>((n == W ? load(x + i) : load_partial(x + i, n, -static_cast<T>(INFINITY))) - m);
+    const vec_t<T> e = vexp<vec_t<T>, true>(
+        (n == W ? load(x + i) : load_partial(x + i, n, -static_cast<T>(INFINITY))) - m);
     if constexpr (GRAD) {
-      if (n == W) store(g + i, e); else store_partial(g + i, e, n);
+      if (n == W)
+        store(g + i, e);
+      else
+        store_partial(g + i, e, n);
     }
     return e;
   }
@@ -306,7 +313,8 @@ struct SoftmaxCrossentropy {
           }
         }
         for (std::size_t h = 0; h < H; ++h)
-          for (std::size_t j = 0; j < DW; ++j) sum_y[h * DW + j] = sy[h][j], sum_yx[h * DW + j] = syx[h][j];
+          for (std::size_t j = 0; j < DW; ++j)
+            sum_y[h * DW + j] = sy[h][j], sum_yx[h * DW + j] = syx[h][j];
       }
       // Max, e = exp(x − m) in place of x, s = Σe per lane (class order).
       V m = load(xs[0]);
@@ -323,7 +331,10 @@ struct SoftmaxCrossentropy {
         for (std::size_t j = 0; j < DW; ++j) lse[h * DW + j] = l[j];
         if constexpr (GRAD) {
           vd gfv, syv = SPARSE ? splat<vd>(1.0) : sy[h];
-          if (uniform) gfv = splat<vd>(gf_uniform); else std::memcpy(&gfv, gf + h * DW, sizeof gfv);
+          if (uniform)
+            gfv = splat<vd>(gf_uniform);
+          else
+            std::memcpy(&gfv, gf + h * DW, sizeof gfv);
           a_part[h] = gfv * (syv + (2.0 * c.k.z_loss) * l) / s[h];
         }
       }

@@ -36,8 +36,8 @@ struct Adadelta : Descriptor<AdadeltaGroup, AdadeltaCoeffs, 2> {
   static constexpr std::array<const char*, kSlots> slot_names = {"square_avg", "acc_delta"};
 
   static constexpr auto fields() {
-    return std::tuple_cat(base_fields(), std::make_tuple(field("rho", &Group::rho),
-                                                         field("eps", &Group::eps)));
+    return std::tuple_cat(base_fields(),
+                          std::make_tuple(field("rho", &Group::rho), field("eps", &Group::eps)));
   }
 
   static bool uses_slot(const Group&, std::size_t) { return true; }
@@ -60,8 +60,8 @@ struct Adadelta : Descriptor<AdadeltaGroup, AdadeltaCoeffs, 2> {
 namespace optkern::OPTKERN_TARGET {
 
 template <class T, Convention C, WeightDecay WD, bool SCALED>
-inline void adadelta_loop(T* __restrict p, const T* __restrict g, T* __restrict a,
-                          T* __restrict d, std::size_t n, const AdadeltaCoeffs<T>& k) {
+inline void adadelta_loop(T* __restrict p, const T* __restrict g, T* __restrict a, T* __restrict d,
+                          std::size_t n, const AdadeltaCoeffs<T>& k) {
   const T scale = k.prep.grad_scale, clip = k.prep.clip, decay = k.prep.decay;
   const T lr = k.lr, rho = k.rho, omr = k.one_minus_rho, eps = k.eps;
   for (std::size_t i = 0; i < n; ++i) {

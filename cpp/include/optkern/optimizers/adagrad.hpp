@@ -36,9 +36,8 @@ struct Adagrad : Descriptor<AdagradGroup, AdagradCoeffs, 1> {
   static constexpr std::array<const char*, kSlots> slot_names = {"sum"};
 
   static constexpr auto fields() {
-    return std::tuple_cat(base_fields(),
-                          std::make_tuple(field("lr_decay", &Group::lr_decay),
-                                          field("eps", &Group::eps)));
+    return std::tuple_cat(base_fields(), std::make_tuple(field("lr_decay", &Group::lr_decay),
+                                                         field("eps", &Group::eps)));
   }
 
   static bool uses_slot(const Group&, std::size_t) { return true; }

@@ -42,11 +42,10 @@ struct Adam : Descriptor<AdamGroup, AdamCoeffs, 3> {
                                                                  "max_exp_avg_sq"};
 
   static constexpr auto fields() {
-    return std::tuple_cat(base_fields(),
-                          std::make_tuple(field("beta1", &Group::beta1),
-                                          field("beta2", &Group::beta2),
-                                          field("eps", &Group::eps),
-                                          field("amsgrad", &Group::amsgrad)));
+    return std::tuple_cat(
+        base_fields(),
+        std::make_tuple(field("beta1", &Group::beta1), field("beta2", &Group::beta2),
+                        field("eps", &Group::eps), field("amsgrad", &Group::amsgrad)));
   }
 
   static bool uses_slot(const Group& g, std::size_t slot) { return slot < 2 || g.amsgrad; }
@@ -81,9 +80,8 @@ struct Adam : Descriptor<AdamGroup, AdamCoeffs, 3> {
 namespace optkern::OPTKERN_TARGET {
 
 template <class T, Convention C, WeightDecay WD, bool AMSGRAD, bool SCALED>
-inline void adam_loop(T* __restrict p, const T* __restrict g, T* __restrict m,
-                      T* __restrict v, T* __restrict vmax, std::size_t n,
-                      const AdamCoeffs<T>& k) {
+inline void adam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
+                      T* __restrict vmax, std::size_t n, const AdamCoeffs<T>& k) {
   const T scale = k.prep.grad_scale, clip = k.prep.clip, decay = k.prep.decay;
   const T omb1 = k.one_minus_beta1, beta2 = k.beta2, omb2 = k.one_minus_beta2;
   const T eps = k.eps, alpha = k.alpha, bc2 = k.bias_correction2_sqrt;

@@ -39,10 +39,9 @@ struct Adamax : Descriptor<AdamaxGroup, AdamaxCoeffs, 2> {
   static constexpr std::array<const char*, kSlots> slot_names = {"exp_avg", "exp_inf"};
 
   static constexpr auto fields() {
-    return std::tuple_cat(base_fields(),
-                          std::make_tuple(field("beta1", &Group::beta1),
-                                          field("beta2", &Group::beta2),
-                                          field("eps", &Group::eps)));
+    return std::tuple_cat(
+        base_fields(), std::make_tuple(field("beta1", &Group::beta1), field("beta2", &Group::beta2),
+                                       field("eps", &Group::eps)));
   }
 
   static bool uses_slot(const Group&, std::size_t) { return true; }
@@ -73,8 +72,8 @@ inline float adamax_abs(float x) { return __builtin_fabsf(x); }
 inline double adamax_abs(double x) { return __builtin_fabs(x); }
 
 template <class T, Convention C, WeightDecay WD, bool SCALED>
-inline void adamax_loop(T* __restrict p, const T* __restrict g, T* __restrict m,
-                        T* __restrict u, std::size_t n, const AdamaxCoeffs<T>& k) {
+inline void adamax_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict u,
+                        std::size_t n, const AdamaxCoeffs<T>& k) {
   const T scale = k.prep.grad_scale, clip = k.prep.clip, decay = k.prep.decay;
   const T omb1 = k.one_minus_beta1, beta2 = k.beta2, eps = k.eps;
   const T lr = k.lr, bc1 = k.bias_correction1, step_size = k.step_size;
@@ -102,8 +101,7 @@ inline void adamax_loop(T* __restrict p, const T* __restrict g, T* __restrict m,
 // Keras: m ← m + (g−m)(1−β1); u ← max(uβ2, |g|); p ← p − (ηm)/((1−β1ᵗ)(u + ε)).
 // Torch: m ← m + (1−β1)(g−m); u ← max(uβ2, |g| + ε); p ← p − (η/(1−β1ᵗ))·(m/u).
 template <class T>
-inline void adamax_update(T* p, const T* g, T* const* s, std::size_t n,
-                          const AdamaxCoeffs<T>& k) {
+inline void adamax_update(T* p, const T* g, T* const* s, std::size_t n, const AdamaxCoeffs<T>& k) {
   choose_convention(k.convention, [&](auto c) {
     choose_weight_decay(k.prep.weight_decay, [&](auto wd) {
       choose_bool(k.prep.scaled(), [&](auto scaled) {

@@ -37,9 +37,8 @@ struct Lion : Descriptor<LionGroup, LionCoeffs, 1> {
   static constexpr std::array<const char*, kSlots> slot_names = {"exp_avg"};
 
   static constexpr auto fields() {
-    return std::tuple_cat(base_fields(),
-                          std::make_tuple(field("beta1", &Group::beta1),
-                                          field("beta2", &Group::beta2)));
+    return std::tuple_cat(base_fields(), std::make_tuple(field("beta1", &Group::beta1),
+                                                         field("beta2", &Group::beta2)));
   }
 
   static bool uses_slot(const Group&, std::size_t) { return true; }

@@ -38,13 +38,13 @@ template <class T>
 struct NadamCoeffs {
   GradPrep<T> prep;
   Convention convention;
-  T one_minus_beta1;    // 1 − β1
-  T beta2;              // β2
-  T one_minus_beta2;    // 1 − β2
-  T eps;                // ε
-  T bias_correction2;   // 1 − β2ᵗ
-  T coef_m;             // keras: ημₜ₊₁/(1 − Πμₜ₊₁);  torch: −ημₜ₊₁/(1 − Πμₜ₊₁)
-  T coef_g;             // keras: η(1 − μₜ)/(1 − Π);  torch: −η(1 − μₜ)/(1 − Π)
+  T one_minus_beta1;   // 1 − β1
+  T beta2;             // β2
+  T one_minus_beta2;   // 1 − β2
+  T eps;               // ε
+  T bias_correction2;  // 1 − β2ᵗ
+  T coef_m;            // keras: ημₜ₊₁/(1 − Πμₜ₊₁);  torch: −ημₜ₊₁/(1 − Πμₜ₊₁)
+  T coef_g;            // keras: η(1 − μₜ)/(1 − Π);  torch: −η(1 − μₜ)/(1 − Π)
 };
 
 struct Nadam : Descriptor<NadamGroup, NadamCoeffs, 2> {
@@ -52,12 +52,11 @@ struct Nadam : Descriptor<NadamGroup, NadamCoeffs, 2> {
   static constexpr std::array<const char*, kSlots> slot_names = {"exp_avg", "exp_avg_sq"};
 
   static constexpr auto fields() {
-    return std::tuple_cat(base_fields(),
-                          std::make_tuple(field("beta1", &Group::beta1),
-                                          field("beta2", &Group::beta2),
-                                          field("eps", &Group::eps),
-                                          field("momentum_decay", &Group::momentum_decay),
-                                          field("mu_product", &Group::mu_product)));
+    return std::tuple_cat(
+        base_fields(),
+        std::make_tuple(field("beta1", &Group::beta1), field("beta2", &Group::beta2),
+                        field("eps", &Group::eps), field("momentum_decay", &Group::momentum_decay),
+                        field("mu_product", &Group::mu_product)));
   }
 
   static bool uses_slot(const Group&, std::size_t) { return true; }
@@ -92,8 +91,8 @@ struct Nadam : Descriptor<NadamGroup, NadamCoeffs, 2> {
 namespace optkern::OPTKERN_TARGET {
 
 template <class T, Convention C, WeightDecay WD, bool SCALED>
-inline void nadam_loop(T* __restrict p, const T* __restrict g, T* __restrict m,
-                       T* __restrict v, std::size_t n, const NadamCoeffs<T>& k) {
+inline void nadam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
+                       std::size_t n, const NadamCoeffs<T>& k) {
   const T scale = k.prep.grad_scale, clip = k.prep.clip, decay = k.prep.decay;
   const T omb1 = k.one_minus_beta1, beta2 = k.beta2, omb2 = k.one_minus_beta2;
   const T eps = k.eps, bc2 = k.bias_correction2, cm = k.coef_m, cg = k.coef_g;
@@ -130,8 +129,8 @@ inline void nadam_update(T* p, const T* g, T* const* s, std::size_t n, const Nad
   choose_convention(k.convention, [&](auto c) {
     choose_weight_decay(k.prep.weight_decay, [&](auto wd) {
       choose_bool(k.prep.scaled(), [&](auto scaled) {
-        nadam_loop<T, decltype(c)::value, decltype(wd)::value, decltype(scaled)::value>(
-            p, g, s[0], s[1], n, k);
+        nadam_loop<T, decltype(c)::value, decltype(wd)::value, decltype(scaled)::value>(p, g, s[0],
+                                                                                        s[1], n, k);
       });
     });
   });

@@ -29,25 +29,24 @@ struct RmspropCoeffs {
   GradPrep<T> prep;
   Convention convention;
   bool centered;
-  bool momentum_on;    // μ > 0
-  T rho;               // ρ
-  T one_minus_rho;     // 1 − ρ
-  T eps;               // ε
-  T lr;                // η
-  T momentum;          // μ
+  bool momentum_on;  // μ > 0
+  T rho;             // ρ
+  T one_minus_rho;   // 1 − ρ
+  T eps;             // ε
+  T lr;              // η
+  T momentum;        // μ
 };
 
 struct Rmsprop : Descriptor<RmspropGroup, RmspropCoeffs, 3> {
   static constexpr const char* name = "rmsprop";
-  static constexpr std::array<const char*, kSlots> slot_names = {"square_avg",
-                                                                 "momentum_buffer", "grad_avg"};
+  static constexpr std::array<const char*, kSlots> slot_names = {"square_avg", "momentum_buffer",
+                                                                 "grad_avg"};
 
   static constexpr auto fields() {
-    return std::tuple_cat(base_fields(),
-                          std::make_tuple(field("rho", &Group::rho),
-                                          field("momentum", &Group::momentum),
-                                          field("eps", &Group::eps),
-                                          field("centered", &Group::centered)));
+    return std::tuple_cat(
+        base_fields(),
+        std::make_tuple(field("rho", &Group::rho), field("momentum", &Group::momentum),
+                        field("eps", &Group::eps), field("centered", &Group::centered)));
   }
 
   static bool uses_slot(const Group& g, std::size_t slot) {
@@ -75,9 +74,8 @@ struct Rmsprop : Descriptor<RmspropGroup, RmspropCoeffs, 3> {
 namespace optkern::OPTKERN_TARGET {
 
 template <class T, Convention C, WeightDecay WD, bool CENTERED, bool MOMENTUM, bool SCALED>
-inline void rmsprop_loop(T* __restrict p, const T* __restrict g, T* __restrict v,
-                         T* __restrict b, T* __restrict a, std::size_t n,
-                         const RmspropCoeffs<T>& k) {
+inline void rmsprop_loop(T* __restrict p, const T* __restrict g, T* __restrict v, T* __restrict b,
+                         T* __restrict a, std::size_t n, const RmspropCoeffs<T>& k) {
   const T scale = k.prep.grad_scale, clip = k.prep.clip, decay = k.prep.decay;
   const T rho = k.rho, omr = k.one_minus_rho, eps = k.eps, lr = k.lr, mu = k.momentum;
   for (std::size_t i = 0; i < n; ++i) {
@@ -140,8 +138,8 @@ inline void rmsprop_update(T* p, const T* g, T* const* s, std::size_t n,
         choose_bool(k.momentum_on, [&](auto momentum) {
           choose_bool(k.prep.scaled(), [&](auto scaled) {
             rmsprop_loop<T, decltype(c)::value, decltype(wd)::value, decltype(centered)::value,
-                         decltype(momentum)::value, decltype(scaled)::value>(
-                p, g, s[0], s[1], s[2], n, k);
+                         decltype(momentum)::value, decltype(scaled)::value>(p, g, s[0], s[1], s[2],
+                                                                             n, k);
           });
         });
       });

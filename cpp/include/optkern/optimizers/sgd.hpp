@@ -37,11 +37,10 @@ struct Sgd : Descriptor<SgdGroup, SgdCoeffs, 1> {
   static constexpr std::array<const char*, kSlots> slot_names = {"momentum_buffer"};
 
   static constexpr auto fields() {
-    return std::tuple_cat(base_fields(),
-                          std::make_tuple(field("momentum", &Group::momentum),
-                                          field("dampening", &Group::dampening),
-                                          field("nesterov", &Group::nesterov),
-                                          field("first_step", &Group::first_step)));
+    return std::tuple_cat(base_fields(), std::make_tuple(field("momentum", &Group::momentum),
+                                                         field("dampening", &Group::dampening),
+                                                         field("nesterov", &Group::nesterov),
+                                                         field("first_step", &Group::first_step)));
   }
 
   static bool uses_slot(const Group& g, std::size_t) { return g.momentum != 0.0; }
@@ -52,8 +51,8 @@ struct Sgd : Descriptor<SgdGroup, SgdCoeffs, 1> {
     k.prep = grad_prep<T>(g);
     k.convention = g.convention;
     k.momentum_kind = g.momentum == 0.0 ? Momentum::none
-                      : g.nesterov     ? Momentum::nesterov
-                                       : Momentum::heavy_ball;
+                      : g.nesterov      ? Momentum::nesterov
+                                        : Momentum::heavy_ball;
     k.first_step = g.convention == Convention::torch && g.first_step;
     k.lr = static_cast<T>(g.lr);
     k.momentum = static_cast<T>(g.momentum);

@@ -12,12 +12,13 @@ from ...schedules import _checks
 
 # -- helpers ------------------------------------------------------------------------
 
+
 def _param_groups(optimizer: Any) -> list:
     groups = getattr(optimizer, "param_groups", None)
-    if not isinstance(groups, list) or not groups or \
-            not all(isinstance(g, dict) for g in groups):
-        raise TypeError(f"optimizer must have param_groups (a list of dicts), got "
-                        f"{type(optimizer).__name__}")
+    if not isinstance(groups, list) or not groups or not all(isinstance(g, dict) for g in groups):
+        raise TypeError(
+            f"optimizer must have param_groups (a list of dicts), got {type(optimizer).__name__}"
+        )
     for i, g in enumerate(groups):
         _checks.number(f"optimizer.param_groups[{i}]['lr']", g.get("lr"))
     return groups
@@ -27,8 +28,7 @@ def _per_group(name: str, value: Any, n: int, check: Callable[[str, Any], Any]) 
     """A scalar repeated for each group, or a list/tuple with one entry per group."""
     if isinstance(value, (list, tuple)):
         if len(value) != n:
-            raise ValueError(f"{name} must have one entry per param group ({n}), "
-                             f"got {len(value)}")
+            raise ValueError(f"{name} must have one entry per param group ({n}), got {len(value)}")
         return [check(f"{name}[{i}]", v) for i, v in enumerate(value)]
     return [check(name, value)] * n
 
@@ -44,8 +44,10 @@ def _check_plain(name: str, value: Any) -> None:
         for k, v in value.items():
             _check_plain(f"{name}[{k!r}]", v)
     else:
-        raise TypeError(f"state_dict[{name!r}] holds a {type(value).__name__}; expected plain "
-                        f"numbers, strings, lists and dicts")
+        raise TypeError(
+            f"state_dict[{name!r}] holds a {type(value).__name__}; expected plain "
+            f"numbers, strings, lists and dicts"
+        )
 
 
 def _kind(value: Any) -> str:
@@ -76,6 +78,7 @@ class _RestoreGroupsOnError:
 
 # -- base ----------------------------------------------------------------------------
 
+
 class LRScheduler:
     """Base of the schedulers (``torch.optim.lr_scheduler.LRScheduler``).
 
@@ -101,9 +104,11 @@ class LRScheduler:
         if last_epoch >= 0:
             for i, g in enumerate(groups):
                 if "initial_lr" not in g:
-                    raise ValueError(f"last_epoch={last_epoch} resumes a schedule, but "
-                                     f"param_groups[{i}] has no 'initial_lr'; load the "
-                                     f"optimizer's state first or use last_epoch=-1")
+                    raise ValueError(
+                        f"last_epoch={last_epoch} resumes a schedule, but "
+                        f"param_groups[{i}] has no 'initial_lr'; load the "
+                        f"optimizer's state first or use last_epoch=-1"
+                    )
         self.optimizer = optimizer
         with _RestoreGroupsOnError(groups):
             if last_epoch == -1:
@@ -170,13 +175,17 @@ class LRScheduler:
     def _check_lrs(self, values: Sequence) -> None:
         groups = self.optimizer.param_groups
         if len(values) != len(groups):
-            raise RuntimeError(f"{type(self).__name__} computed {len(values)} learning rates "
-                               f"for {len(groups)} param groups")
+            raise RuntimeError(
+                f"{type(self).__name__} computed {len(values)} learning rates "
+                f"for {len(groups)} param groups"
+            )
         for i, v in enumerate(values):
             ok = not isinstance(v, bool) and isinstance(v, numbers.Real)
             if not ok or not math.isfinite(v) or v < 0:
-                raise ValueError(f"{type(self).__name__} computed learning rate {v!r} for "
-                                 f"param group {i}; learning rates must be finite and >= 0")
+                raise ValueError(
+                    f"{type(self).__name__} computed learning rate {v!r} for "
+                    f"param group {i}; learning rates must be finite and >= 0"
+                )
 
     def _set_lrs(self, values: Sequence) -> None:
         for g, lr in zip(self.optimizer.param_groups, values):
@@ -190,17 +199,22 @@ class LRScheduler:
         missing = sorted(set(own) - set(state_dict))
         unexpected = sorted(set(state_dict) - set(own))
         if missing or unexpected:
-            raise ValueError(f"state_dict does not match {type(self).__name__}: missing "
-                             f"{missing}, unexpected {unexpected}")
+            raise ValueError(
+                f"state_dict does not match {type(self).__name__}: missing "
+                f"{missing}, unexpected {unexpected}"
+            )
         n = len(self.optimizer.param_groups)
         for key, value in state_dict.items():
             _check_plain(key, value)
             if _kind(value) != _kind(own[key]):
-                raise TypeError(f"state_dict[{key!r}] = {value!r} does not match the "
-                                f"scheduler's {own[key]!r}")
+                raise TypeError(
+                    f"state_dict[{key!r}] = {value!r} does not match the scheduler's {own[key]!r}"
+                )
             if key in self._per_group_state and value is not None and len(value) != n:
-                raise ValueError(f"state_dict[{key!r}] has {len(value)} entries; the optimizer "
-                                 f"has {n} param groups")
+                raise ValueError(
+                    f"state_dict[{key!r}] has {len(value)} entries; the optimizer "
+                    f"has {n} param groups"
+                )
 
     def _load_state(self, state_dict: Mapping) -> None:
         for key, value in state_dict.items():

@@ -20,8 +20,7 @@ class CosineAnnealingLR(LRScheduler):
         lr <- lr + (initial_lr - eta_min) * (1 - cos(pi/T_max)) / 2
     """
 
-    def __init__(self, optimizer: Any, T_max: float, eta_min: float = 0.0,
-                 last_epoch: int = -1):
+    def __init__(self, optimizer: Any, T_max: float, eta_min: float = 0.0, last_epoch: int = -1):
         self.T_max = _checks.number("T_max", T_max, 0.0, low_open=True)
         self.eta_min = _checks.number("eta_min", eta_min, 0.0)
         super().__init__(optimizer, last_epoch)
@@ -32,13 +31,21 @@ class CosineAnnealingLR(LRScheduler):
         if self._is_initial:
             return self._current()
         if self._step_count == 1 and t > 0:
-            return [low + (base - low) * (1 + math.cos(t * math.pi / T)) / 2
-                    for base in self.base_lrs]
+            return [
+                low + (base - low) * (1 + math.cos(t * math.pi / T)) / 2 for base in self.base_lrs
+            ]
         if (t - 1 - T) % (2 * T) == 0:
-            return [g["lr"] + (base - low) * (1 - math.cos(math.pi / T)) / 2
-                    for base, g in zip(self.base_lrs, groups)]
-        return [(1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
-                * (g["lr"] - low) + low for g in groups]
+            return [
+                g["lr"] + (base - low) * (1 - math.cos(math.pi / T)) / 2
+                for base, g in zip(self.base_lrs, groups)
+            ]
+        return [
+            (1 + math.cos(math.pi * t / T))
+            / (1 + math.cos(math.pi * (t - 1) / T))
+            * (g["lr"] - low)
+            + low
+            for g in groups
+        ]
 
     def _get_closed_form_lr(self) -> list:
         t, T, low = self.last_epoch, self.T_max, self.eta_min
@@ -59,8 +66,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     ``eta_min`` there instead of the restarted rate; optkern gives the restart.
     """
 
-    def __init__(self, optimizer: Any, T_0: int, T_mult: int = 1, eta_min: float = 0.0,
-                 last_epoch: int = -1):
+    def __init__(
+        self, optimizer: Any, T_0: int, T_mult: int = 1, eta_min: float = 0.0, last_epoch: int = -1
+    ):
         self.T_0 = _checks.integer("T_0", T_0, 1)
         self.T_i = self.T_0
         self.T_mult = _checks.integer("T_mult", T_mult, 1)
@@ -70,11 +78,13 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
     def get_lr(self) -> list:
         low = self.eta_min
-        return [low + (base - low) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
-                for base in self.base_lrs]
+        return [
+            low + (base - low) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+            for base in self.base_lrs
+        ]
 
     def _period_start(self, n: int) -> float:
-        return self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
+        return self.T_0 * (self.T_mult**n - 1) / (self.T_mult - 1)
 
     def step(self, epoch: float | None = None) -> None:
         """Advance one epoch, or jump to ``epoch`` (a number >= 0, may be fractional)."""
@@ -98,7 +108,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 while n > 0 and self._period_start(n) > epoch:
                     n -= 1
                 self.T_cur = epoch - self._period_start(n)
-                self.T_i = self.T_0 * self.T_mult ** n
+                self.T_i = self.T_0 * self.T_mult**n
         else:
             self.T_i = self.T_0
             self.T_cur = epoch

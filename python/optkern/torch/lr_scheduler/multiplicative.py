@@ -14,8 +14,9 @@ from ._base import LRScheduler, _param_groups
 def _lambdas(lr_lambda: Any, n: int) -> list:
     fns = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
     if len(fns) != n:
-        raise ValueError(f"lr_lambda must be one function or one per param group ({n}), "
-                         f"got {len(fns)}")
+        raise ValueError(
+            f"lr_lambda must be one function or one per param group ({n}), got {len(fns)}"
+        )
     for fn in fns:
         if not callable(fn):
             raise TypeError(f"lr_lambda must be callable, got {type(fn).__name__}")
@@ -31,8 +32,9 @@ class LambdaLR(LRScheduler):
 
     _unsaved = LRScheduler._unsaved + ("lr_lambdas",)
 
-    def __init__(self, optimizer: Any, lr_lambda: Callable | Sequence[Callable],
-                 last_epoch: int = -1):
+    def __init__(
+        self, optimizer: Any, lr_lambda: Callable | Sequence[Callable], last_epoch: int = -1
+    ):
         self.lr_lambdas = _lambdas(lr_lambda, len(_param_groups(optimizer)))
         super().__init__(optimizer, last_epoch)
 
@@ -45,24 +47,26 @@ class MultiplicativeLR(LRScheduler):
 
     _unsaved = LRScheduler._unsaved + ("lr_lambdas",)
 
-    def __init__(self, optimizer: Any, lr_lambda: Callable | Sequence[Callable],
-                 last_epoch: int = -1):
+    def __init__(
+        self, optimizer: Any, lr_lambda: Callable | Sequence[Callable], last_epoch: int = -1
+    ):
         self.lr_lambdas = _lambdas(lr_lambda, len(_param_groups(optimizer)))
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
         if self._is_initial:
             return self._current()
-        return [g["lr"] * fn(self.last_epoch)
-                for fn, g in zip(self.lr_lambdas, self.optimizer.param_groups)]
+        return [
+            g["lr"] * fn(self.last_epoch)
+            for fn, g in zip(self.lr_lambdas, self.optimizer.param_groups)
+        ]
 
 
 class StepLR(LRScheduler):
     """``lr = initial_lr * gamma ** (epoch // step_size)``: ``lr <- lr * gamma``
     at every epoch that is a positive multiple of ``step_size``."""
 
-    def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1,
-                 last_epoch: int = -1):
+    def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
         self.step_size = _checks.integer("step_size", step_size, 1)
         self.gamma = _checks.number("gamma", gamma, 0.0)
         super().__init__(optimizer, last_epoch)
@@ -73,20 +77,21 @@ class StepLR(LRScheduler):
         return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self) -> list:
-        return [base * self.gamma ** (self.last_epoch // self.step_size)
-                for base in self.base_lrs]
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
 
 
 class MultiStepLR(LRScheduler):
     """``lr <- lr * gamma ** k`` at an epoch listed ``k`` times in ``milestones``:
     ``lr = initial_lr * gamma ** (number of milestones <= epoch)``."""
 
-    def __init__(self, optimizer: Any, milestones: Sequence[int], gamma: float = 0.1,
-                 last_epoch: int = -1):
+    def __init__(
+        self, optimizer: Any, milestones: Sequence[int], gamma: float = 0.1, last_epoch: int = -1
+    ):
         if isinstance(milestones, (str, bytes)) or not hasattr(milestones, "__iter__"):
             raise TypeError(f"milestones must be a list of ints, got {type(milestones).__name__}")
-        self.milestones = sorted(_checks.integer(f"milestones[{i}]", m, 0)
-                                 for i, m in enumerate(milestones))
+        self.milestones = sorted(
+            _checks.integer(f"milestones[{i}]", m, 0) for i, m in enumerate(milestones)
+        )
         self.gamma = _checks.number("gamma", gamma, 0.0)
         super().__init__(optimizer, last_epoch)
 
@@ -94,18 +99,19 @@ class MultiStepLR(LRScheduler):
         hits = self.milestones.count(self.last_epoch)
         if hits == 0:
             return self._current()
-        return [g["lr"] * self.gamma ** hits for g in self.optimizer.param_groups]
+        return [g["lr"] * self.gamma**hits for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self) -> list:
         passed = bisect_right(self.milestones, self.last_epoch)
-        return [base * self.gamma ** passed for base in self.base_lrs]
+        return [base * self.gamma**passed for base in self.base_lrs]
 
 
 class ConstantLR(LRScheduler):
     """``lr = initial_lr * factor`` for epochs ``< total_iters``, then ``initial_lr``."""
 
-    def __init__(self, optimizer: Any, factor: float = 1.0 / 3, total_iters: int = 5,
-                 last_epoch: int = -1):
+    def __init__(
+        self, optimizer: Any, factor: float = 1.0 / 3, total_iters: int = 5, last_epoch: int = -1
+    ):
         self.factor = _checks.number("factor", factor, 0.0, 1.0, low_open=True)
         self.total_iters = _checks.integer("total_iters", total_iters, 0)
         super().__init__(optimizer, last_epoch)
@@ -129,10 +135,15 @@ class LinearLR(LRScheduler):
     applied step by step as torch does (``lr <- lr * (1 + (e - s) /
     (total_iters*s + (epoch - 1)*(e - s)))``)."""
 
-    def __init__(self, optimizer: Any, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
-                 total_iters: int = 5, last_epoch: int = -1):
-        self.start_factor = _checks.number("start_factor", start_factor, 0.0, 1.0,
-                                           low_open=True)
+    def __init__(
+        self,
+        optimizer: Any,
+        start_factor: float = 1.0 / 3,
+        end_factor: float = 1.0,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ):
+        self.start_factor = _checks.number("start_factor", start_factor, 0.0, 1.0, low_open=True)
         self.end_factor = _checks.number("end_factor", end_factor, 0.0, 1.0)
         self.total_iters = _checks.integer("total_iters", total_iters, 1)
         super().__init__(optimizer, last_epoch)
@@ -164,15 +175,16 @@ class ExponentialLR(LRScheduler):
         return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self) -> list:
-        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
+        return [base * self.gamma**self.last_epoch for base in self.base_lrs]
 
 
 class PolynomialLR(LRScheduler):
     """``lr = initial_lr * (1 - min(epoch, total_iters) / total_iters) ** power``,
     applied step by step as torch does."""
 
-    def __init__(self, optimizer: Any, total_iters: int = 5, power: float = 1.0,
-                 last_epoch: int = -1):
+    def __init__(
+        self, optimizer: Any, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1
+    ):
         self.total_iters = _checks.integer("total_iters", total_iters, 1)
         self.power = _checks.number("power", power, 0.0)
         super().__init__(optimizer, last_epoch)
@@ -186,5 +198,4 @@ class PolynomialLR(LRScheduler):
 
     def _get_closed_form_lr(self) -> list:
         n = self.total_iters
-        return [base * (1.0 - min(n, self.last_epoch) / n) ** self.power
-                for base in self.base_lrs]
+        return [base * (1.0 - min(n, self.last_epoch) / n) ** self.power for base in self.base_lrs]

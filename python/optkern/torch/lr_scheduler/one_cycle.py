@@ -34,42 +34,51 @@ class OneCycleLR(LRScheduler):
     makes a phase zero steps long is refused at construction.
     """
 
-    def __init__(self, optimizer: Any, max_lr: float | Sequence[float],
-                 total_steps: int | None = None, epochs: int | None = None,
-                 steps_per_epoch: int | None = None, pct_start: float = 0.3,
-                 anneal_strategy: str = "cos", cycle_momentum: bool = True,
-                 base_momentum: float | Sequence[float] = 0.85,
-                 max_momentum: float | Sequence[float] = 0.95, div_factor: float = 25.0,
-                 final_div_factor: float = 1e4, three_phase: bool = False,
-                 last_epoch: int = -1):
+    def __init__(
+        self,
+        optimizer: Any,
+        max_lr: float | Sequence[float],
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum: float | Sequence[float] = 0.85,
+        max_momentum: float | Sequence[float] = 0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+        last_epoch: int = -1,
+    ):
         groups = _param_groups(optimizer)
         n = len(groups)
         if total_steps is not None:
             self.total_steps = _checks.integer("total_steps", total_steps, 1)
         elif epochs is not None and steps_per_epoch is not None:
-            self.total_steps = (_checks.integer("epochs", epochs, 1)
-                                * _checks.integer("steps_per_epoch", steps_per_epoch, 1))
+            self.total_steps = _checks.integer("epochs", epochs, 1) * _checks.integer(
+                "steps_per_epoch", steps_per_epoch, 1
+            )
         else:
             raise ValueError("OneCycleLR needs total_steps, or both epochs and steps_per_epoch")
         pct_start = float(_checks.number("pct_start", pct_start, 0.0, 1.0))
-        self._anneal_func_type = _checks.text("anneal_strategy", anneal_strategy,
-                                              ("cos", "linear"))
+        self._anneal_func_type = _checks.text("anneal_strategy", anneal_strategy, ("cos", "linear"))
         self.cycle_momentum = _checks.flag("cycle_momentum", cycle_momentum)
         three_phase = _checks.flag("three_phase", three_phase)
         div_factor = _checks.number("div_factor", div_factor, 0.0, low_open=True)
-        final_div_factor = _checks.number("final_div_factor", final_div_factor, 0.0,
-                                          low_open=True)
+        final_div_factor = _checks.number("final_div_factor", final_div_factor, 0.0, low_open=True)
         max_lrs = _per_group("max_lr", max_lr, n, lambda k, v: _checks.number(k, v, 0.0))
         last_epoch = _checks.integer("last_epoch", last_epoch, -1)
         self._schedule_phases = self._phases(pct_start, three_phase)
         if self.cycle_momentum:
             defaults = getattr(optimizer, "defaults", {})
             if "momentum" not in defaults and "betas" not in defaults:
-                raise ValueError("cycle_momentum=True needs an optimizer with momentum or "
-                                 "betas (e.g. SGD, Adam)")
+                raise ValueError(
+                    "cycle_momentum=True needs an optimizer with momentum or betas (e.g. SGD, Adam)"
+                )
             self.use_beta1 = "betas" in defaults
             top = 1.0 if self.use_beta1 else math.inf
-            check = (lambda k, v: _checks.number(k, v, 0.0, top, high_open=self.use_beta1))
+            check = lambda k, v: _checks.number(k, v, 0.0, top, high_open=self.use_beta1)
             max_momentums = _per_group("max_momentum", max_momentum, n, check)
             base_momentums = _per_group("base_momentum", base_momentum, n, check)
         with _RestoreGroupsOnError(groups):
@@ -90,26 +99,52 @@ class OneCycleLR(LRScheduler):
         total = self.total_steps
         if three_phase:
             phases = [
-                {"end_step": float(pct_start * total) - 1, "start_lr": "initial_lr",
-                 "end_lr": "max_lr", "start_momentum": "max_momentum",
-                 "end_momentum": "base_momentum"},
-                {"end_step": float(2 * pct_start * total) - 2, "start_lr": "max_lr",
-                 "end_lr": "initial_lr", "start_momentum": "base_momentum",
-                 "end_momentum": "max_momentum"},
-                {"end_step": total - 1, "start_lr": "initial_lr", "end_lr": "min_lr",
-                 "start_momentum": "max_momentum", "end_momentum": "max_momentum"}]
+                {
+                    "end_step": float(pct_start * total) - 1,
+                    "start_lr": "initial_lr",
+                    "end_lr": "max_lr",
+                    "start_momentum": "max_momentum",
+                    "end_momentum": "base_momentum",
+                },
+                {
+                    "end_step": float(2 * pct_start * total) - 2,
+                    "start_lr": "max_lr",
+                    "end_lr": "initial_lr",
+                    "start_momentum": "base_momentum",
+                    "end_momentum": "max_momentum",
+                },
+                {
+                    "end_step": total - 1,
+                    "start_lr": "initial_lr",
+                    "end_lr": "min_lr",
+                    "start_momentum": "max_momentum",
+                    "end_momentum": "max_momentum",
+                },
+            ]
         else:
             phases = [
-                {"end_step": float(pct_start * total) - 1, "start_lr": "initial_lr",
-                 "end_lr": "max_lr", "start_momentum": "max_momentum",
-                 "end_momentum": "base_momentum"},
-                {"end_step": total - 1, "start_lr": "max_lr", "end_lr": "min_lr",
-                 "start_momentum": "base_momentum", "end_momentum": "max_momentum"}]
+                {
+                    "end_step": float(pct_start * total) - 1,
+                    "start_lr": "initial_lr",
+                    "end_lr": "max_lr",
+                    "start_momentum": "max_momentum",
+                    "end_momentum": "base_momentum",
+                },
+                {
+                    "end_step": total - 1,
+                    "start_lr": "max_lr",
+                    "end_lr": "min_lr",
+                    "start_momentum": "base_momentum",
+                    "end_momentum": "max_momentum",
+                },
+            ]
         start = 0.0
         for i, phase in enumerate(phases):  # a phase of zero length would divide by zero
             if phase["end_step"] == start and (phase["end_step"] >= 0 or i == len(phases) - 1):
-                raise ValueError(f"pct_start={pct_start} with total_steps={total} makes phase "
-                                 f"{i + 1} of the cycle zero steps long")
+                raise ValueError(
+                    f"pct_start={pct_start} with total_steps={total} makes phase "
+                    f"{i + 1} of the cycle zero steps long"
+                )
             start = phase["end_step"]
         return phases
 
@@ -136,13 +171,19 @@ class OneCycleLR(LRScheduler):
                 if t <= phase["end_step"] or i == last:
                     pct = (t - start) / (phase["end_step"] - start)
                     past_end = t > phase["end_step"]  # step total_steps: keep the end values
-                    lrs.append(g[phase["end_lr"]] if past_end else
-                               self._anneal(g[phase["start_lr"]], g[phase["end_lr"]], pct))
+                    lrs.append(
+                        g[phase["end_lr"]]
+                        if past_end
+                        else self._anneal(g[phase["start_lr"]], g[phase["end_lr"]], pct)
+                    )
                     if self.cycle_momentum:
                         momentums.append(
-                            g[phase["end_momentum"]] if past_end else
-                            self._anneal(g[phase["start_momentum"]], g[phase["end_momentum"]],
-                                         pct))
+                            g[phase["end_momentum"]]
+                            if past_end
+                            else self._anneal(
+                                g[phase["start_momentum"]], g[phase["end_momentum"]], pct
+                            )
+                        )
                     break
                 start = phase["end_step"]
         if self.cycle_momentum:

@@ -24,9 +24,18 @@ class ReduceLROnPlateau(LRScheduler):
 
     _per_group_state = ("_last_lr", "min_lrs")
 
-    def __init__(self, optimizer: Any, mode: str = "min", factor: float = 0.1,
-                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
-                 cooldown: int = 0, min_lr: float | Sequence[float] = 0, eps: float = 1e-8):
+    def __init__(
+        self,
+        optimizer: Any,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float | Sequence[float] = 0,
+        eps: float = 1e-8,
+    ):
         groups = _param_groups(optimizer)
         self.factor = _checks.number("factor", factor, 0.0, 1.0, high_open=True)
         self.mode = _checks.text("mode", mode, ("min", "max"))
@@ -35,8 +44,9 @@ class ReduceLROnPlateau(LRScheduler):
         self.patience = _checks.integer("patience", patience, 0)
         self.cooldown = _checks.integer("cooldown", cooldown, 0)
         self.eps = _checks.number("eps", eps, 0.0)
-        self.min_lrs = _per_group("min_lr", min_lr, len(groups),
-                                  lambda k, v: _checks.number(k, v, 0.0))
+        self.min_lrs = _per_group(
+            "min_lr", min_lr, len(groups), lambda k, v: _checks.number(k, v, 0.0)
+        )
         self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else self.min_lrs[0]
         self.optimizer = optimizer
         self.last_epoch = 0
@@ -48,10 +58,14 @@ class ReduceLROnPlateau(LRScheduler):
 
     def _is_better(self, a: float, best: float) -> bool:
         if self.mode == "min":
-            return a < (best * (1.0 - self.threshold) if self.threshold_mode == "rel"
-                        else best - self.threshold)
-        return a > (best * (self.threshold + 1.0) if self.threshold_mode == "rel"
-                    else best + self.threshold)
+            return a < (
+                best * (1.0 - self.threshold)
+                if self.threshold_mode == "rel"
+                else best - self.threshold
+            )
+        return a > (
+            best * (self.threshold + 1.0) if self.threshold_mode == "rel" else best + self.threshold
+        )
 
     def step(self, metrics: Any) -> None:  # type: ignore[override]
         """Record one value of the monitored metric (a number; NaN counts as no
@@ -65,8 +79,10 @@ class ReduceLROnPlateau(LRScheduler):
         groups = self.optimizer.param_groups
         if len(groups) != len(self.min_lrs):
             if self.default_min_lr is None:
-                raise ValueError(f"the optimizer has {len(groups)} param groups but min_lr "
-                                 f"has {len(self.min_lrs)} entries")
+                raise ValueError(
+                    f"the optimizer has {len(groups)} param groups but min_lr "
+                    f"has {len(self.min_lrs)} entries"
+                )
             self.min_lrs = [self.default_min_lr] * len(groups)
         self.last_epoch += 1
         if self._is_better(current, self.best):

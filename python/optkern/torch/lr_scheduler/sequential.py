@@ -17,24 +17,33 @@ class SequentialLR(LRScheduler):
 
     _unsaved = ("optimizer", "_schedulers")
 
-    def __init__(self, optimizer: Any, schedulers: Sequence[LRScheduler],
-                 milestones: Sequence[int], last_epoch: int = -1):
+    def __init__(
+        self,
+        optimizer: Any,
+        schedulers: Sequence[LRScheduler],
+        milestones: Sequence[int],
+        last_epoch: int = -1,
+    ):
         groups = _param_groups(optimizer)
         if not isinstance(schedulers, (list, tuple)) or not schedulers:
             raise ValueError("schedulers must be a non-empty list of schedulers")
         for i, s in enumerate(schedulers):
             if not isinstance(s, LRScheduler) or isinstance(s, ReduceLROnPlateau):
-                raise TypeError(f"schedulers[{i}] must be an optkern.torch.lr_scheduler "
-                                f"scheduler other than ReduceLROnPlateau, got "
-                                f"{type(s).__name__}")
+                raise TypeError(
+                    f"schedulers[{i}] must be an optkern.torch.lr_scheduler "
+                    f"scheduler other than ReduceLROnPlateau, got "
+                    f"{type(s).__name__}"
+                )
             if s.optimizer is not optimizer:
                 raise ValueError(f"schedulers[{i}] drives a different optimizer")
         if not isinstance(milestones, (list, tuple)):
             raise TypeError(f"milestones must be a list of ints, got {type(milestones).__name__}")
         milestones = [_checks.integer(f"milestones[{i}]", m, 0) for i, m in enumerate(milestones)]
         if len(milestones) != len(schedulers) - 1:
-            raise ValueError(f"milestones must have one entry fewer than schedulers: got "
-                             f"{len(schedulers)} schedulers and {len(milestones)} milestones")
+            raise ValueError(
+                f"milestones must have one entry fewer than schedulers: got "
+                f"{len(schedulers)} schedulers and {len(milestones)} milestones"
+            )
         if milestones != sorted(milestones):
             raise ValueError(f"milestones must be sorted, got {milestones}")
         last_epoch = _checks.integer("last_epoch", last_epoch, -1)
@@ -79,13 +88,16 @@ class SequentialLR(LRScheduler):
         return state
 
     def _check_state(self, state_dict: Any) -> None:
-        if not isinstance(state_dict, Mapping) or \
-                not isinstance(state_dict.get("_schedulers"), (list, tuple)):
+        if not isinstance(state_dict, Mapping) or not isinstance(
+            state_dict.get("_schedulers"), (list, tuple)
+        ):
             raise TypeError("state_dict must be a dict made by SequentialLR.state_dict()")
         inner = state_dict["_schedulers"]
         if len(inner) != len(self._schedulers):
-            raise ValueError(f"state_dict has {len(inner)} schedulers; this SequentialLR has "
-                             f"{len(self._schedulers)}")
+            raise ValueError(
+                f"state_dict has {len(inner)} schedulers; this SequentialLR has "
+                f"{len(self._schedulers)}"
+            )
         super()._check_state(state_dict)
         for s, sd in zip(self._schedulers, inner):
             s._check_state(sd)
