@@ -4,6 +4,8 @@ Top-level optimizers follow Keras 3 (names, defaults, maths); ``optkern.torch``
 follows PyTorch. Submodules load on first use, so ``import optkern`` stays cheap.
 """
 
+from typing import Any as _Any
+
 from ._info import build_info, get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
@@ -37,7 +39,7 @@ _SUBMODULES = {
     "distributed",
 }
 
-__all__ = [
+__all__ = [  # noqa: PLE0604 (the lazy names are listed once, in _LAZY)
     "build_info",
     "get_num_threads",
     "set_num_threads",
@@ -82,7 +84,7 @@ def _installed(*parts: str) -> str:
     return path
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> _Any:
     from importlib import import_module  # here, so that only public names are module globals
 
     if name in _LAZY:

@@ -9,7 +9,8 @@ import functools
 import inspect
 import math
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -83,8 +84,8 @@ def with_controls(init: Any) -> Any:
         if k not in names
     ]
     var_kw = [p for p in sig.parameters.values() if p.kind == p.VAR_KEYWORD]
-    __init__.__signature__ = sig.replace(parameters=params + extra + var_kw)
-    __init__._takes_controls = True
+    __init__.__signature__ = sig.replace(parameters=params + extra + var_kw)  # type: ignore[attr-defined]
+    __init__._takes_controls = True  # type: ignore[attr-defined]
     return __init__
 
 
@@ -167,7 +168,7 @@ def schedule_entries(lr: Any) -> dict:
         config = lr.get_config()
     except NotImplementedError:
         return {}
-    out = {SCHEDULE_CLASS: np.array(type(lr).__name__)}
+    out: dict[str, Any] = {SCHEDULE_CLASS: np.array(type(lr).__name__)}
     for key, value in config.items():
         name = f"{SCHEDULE_CONFIG}/{key}"
         if value is None:

@@ -1,8 +1,10 @@
 """Type stubs of optkern's native module (internal API; use the optkern package)."""
 
-from typing import Protocol, Sequence, TypeVar
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 import numpy as np
+from typing_extensions import TypeAlias
 
 __version__: str
 compiler: str
@@ -91,11 +93,11 @@ class AdadeltaGroup(_Group):
 # slots holds one list (or None) per state slot, in the kernel's order; step t is 1-based.
 # controls: None, or (update, accum_steps, ema_momentum, ema_overwrite, averages,
 # accumulators, no_decay), the lists None or one entry per tensor (training controls).
-Controls = tuple[
+Controls: TypeAlias = tuple[
     bool, float, float, bool, list[np.ndarray] | None, list[np.ndarray] | None, list[bool] | None
 ]
 
-_G = TypeVar("_G", bound=_Group, contravariant=True)
+_G = TypeVar("_G", bound=_Group)
 
 class _Step(Protocol[_G]):
     def __call__(

@@ -9,7 +9,7 @@ per front-end, one small class over `FusedStep` that sets:
 ``_slots``
     the state slots in the kernel's order, under the front-end's names
     (Keras ``momentum``, torch ``exp_avg``);
-``_slot_needed(slot, group)``
+``_slot_needed(slot, group)``  (``group``: the torch param group dict; None in Keras)
     whether a group needs a slot (say, ``amsgrad`` for the third);
 ``_kernel_fields(group)``
     the optimizer's own hyperparameters for the record, by field name;
@@ -30,7 +30,6 @@ from typing import Any
 
 from . import _core
 
-
 _STEP_FUNCTIONS: dict = {}
 
 
@@ -47,6 +46,12 @@ class FusedStep:
 
     _kernel: str = ""
     _slots: tuple[str, ...] = ()
+    # Set by the front-end class that mixes this in.
+    _init_args: tuple[tuple, dict]
+    _state: dict[str, Any]
+    _groups: Any  # ParamGroups
+    _group_counts: list[int]
+    iterations: int
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         # The constructor's arguments, so that optkern.distributed can build the
@@ -55,10 +60,10 @@ class FusedStep:
         self._init_args = (args, kwargs)
         return self
 
-    def _slot_needed(self, slot: str, group: dict | None) -> bool:
+    def _slot_needed(self, slot: str, group: Any) -> bool:
         return True
 
-    def _kernel_fields(self, group: dict | None) -> dict:
+    def _kernel_fields(self, group: Any) -> dict:
         return {}
 
     def _step_records(self, records: list) -> list:

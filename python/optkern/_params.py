@@ -9,8 +9,10 @@ the optimizer updates.
 
 from __future__ import annotations
 
+import math
 import numbers
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -171,10 +173,11 @@ class ParamGroups:
                 for v in values:
                     if v is not order[i]:
                         break
-                    i += 1
+                    i += 1  # noqa: SIM113 (a plain loop: cheapest per step)
                 else:
                     continue
             self._check_bindings_slowly()
+        flat: list
         if self.kind == "list":
             if type(grads) is list:
                 flat = grads
@@ -190,13 +193,15 @@ class ParamGroups:
                 )
             return flat
         if self.kind == "dict":
-            return self._from_mapping(grads, self._member_names[0], "grads")
+            names = self._member_names[0]
+            assert names is not None  # a dict of params has its key order
+            return self._from_mapping(grads, names, "grads")
         if not isinstance(grads, (list, tuple)) or len(grads) != len(self.groups):
             raise ValueError(
                 f"grads must be a list with one entry per param group "
                 f"({len(self.groups)}), each mirroring that group's params"
             )
-        flat: list = []
+        flat = []
         for i, (g, group, names) in enumerate(zip(grads, self.groups, self._member_names)):
             if names is not None:
                 flat += self._from_mapping(g, names, f"grads[{i}]")
@@ -286,8 +291,8 @@ def check_number(
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     x = float(value)
     bad = (
-        x != x
-        or x in (float("inf"), float("-inf"))
+        math.isnan(x)
+        or math.isinf(x)
         or x < low
         or x > high
         or (high_open and x == high)

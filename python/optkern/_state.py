@@ -8,7 +8,8 @@ optimizer's existing arrays, so references the trainer holds stay valid.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -122,6 +123,12 @@ class HasState:
     ``_groups.keys`` and ``learning_rate``."""
 
     _counter = "iterations"
+    # Set by the optimizer class that mixes this in.
+    iterations: int
+    skipped_steps: int
+    _state: dict[str, Any]
+    _groups: Any  # ParamGroups
+    _learning_rate: Any  # a float or a schedule
 
     def state_dict(self) -> dict:
         """The state as a flat dict, NumPy only (arrays are copies).

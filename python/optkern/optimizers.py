@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from . import keras as _keras
-from .keras import *  # noqa: F403  (the classes, as keras.optimizers has them)
+from .keras import *
 from .keras import Optimizer
 
-__all__ = [*_keras.__all__, "get"]
+__all__ = [*_keras.__all__, "get"]  # noqa: PLE0604 (the Keras classes, listed once)
 
 
 def _classes() -> dict[str, type]:
@@ -64,7 +64,8 @@ def get(identifier: Any, params: Any = None) -> Any:
             )
         config = identifier.get("config") or {}
         if not isinstance(config, dict):
-            raise ValueError(f"the optimizer config's 'config' must be a dict, got {config!r}")
+            # ValueError like every other malformed config here.
+            raise ValueError(f"the optimizer config's 'config' must be a dict, got {config!r}")  # noqa: TRY004
         cls = _lookup(identifier["class_name"], classes)
         if params is None:
             raise ValueError(

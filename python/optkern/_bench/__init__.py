@@ -73,8 +73,7 @@ def usage() -> str:
         "Options of every suite and of all:",
         "  --quick            a smoke run (all --quick: under a minute of CPU time on 2 cores)",
         "  --json FILE        write the figures and the machine to FILE",
-        "  --plot FILE.png    draw the speed-up against size, one panel per suite "
-        "(needs matplotlib)",
+        "  --plot FILE.png    draw the speed-up against size, one panel per suite (needs matplotlib)",
         "Options of all (passed on to the suites that take them):",
         "  --threads N        threads for optkern and torch",
         "  --no-torch         skip torch even if installed",

@@ -158,7 +158,7 @@ def run(argv=None) -> dict:
     }
     target = Checkpoint(model=t_model, optimizer=t_opt)
 
-    times = {
+    times: dict[str, list[float]] = {
         k: []
         for k in (
             "np.savez",

@@ -50,9 +50,7 @@ def time_controls(
         def run():
             params = [p0.copy()]
             opt = ok.Adam(params, learning_rate=LR, **kwargs)
-            r = timer.quiet_block(lambda: opt.step(g, **step_kwargs), budget_s)
-            del opt, params
-            return r
+            return timer.quiet_block(lambda: opt.step(g, **step_kwargs), budget_s)
 
         return run
 

@@ -22,7 +22,7 @@ import os
 import statistics
 import sys
 import time
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 

@@ -22,6 +22,7 @@ import argparse
 import gc
 import statistics
 import time
+from typing import Any
 
 import numpy as np
 
@@ -66,7 +67,7 @@ def time_block(fn, budget_s: float, sample_s: float = 0.005, clock=None) -> list
 def run_rounds(blocks: dict, rounds: int, budget_s: float, clock=None) -> dict:
     """Runs each block (a function making the callable to time) once per
     round, in turn; returns the median seconds per call of each."""
-    samples = {name: [] for name in blocks}
+    samples: dict[str, list[float]] = {name: [] for name in blocks}
     for _ in range(rounds):
         for name, make in blocks.items():
             fn = make()
@@ -246,7 +247,7 @@ def run(argv: list[str]) -> dict:
     if args.threads is not None:
         ok.set_num_threads(args.threads)
     threads = ok.get_num_threads()
-    torch = None
+    torch: Any = None
     if not args.no_torch:
         try:
             import torch

@@ -127,7 +127,7 @@ def torch_spec(torch, case) -> dict | None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 cls([p], **kwargs, **extra).step()
-        except Exception:  # this path is not available for the class: try the next one
+        except Exception:  # noqa: BLE001 S112 (this path is not available for the class: try the next one
             continue
         return dict(name=cls.__name__, kwargs=kwargs, path=path, extra=extra)
     return None

@@ -123,18 +123,14 @@ def make_data(sizes, seed):
 def bench_optkern(timer, case, spec, torch, p0, g, budget_s):
     params = [x.copy() for x in p0]
     opt = case.cls(params, **case.kwargs)
-    r = timer.quiet_block(lambda: opt.step(g), budget_s)
-    del opt, params
-    return r
+    return timer.quiet_block(lambda: opt.step(g), budget_s)
 
 
 def bench_numpy(timer, case, spec, torch, p0, g, budget_s):
     params = [x.copy() for x in p0]
     ref = case.reference(params, **case.kwargs)
     with np.errstate(all="ignore"):
-        r = timer.quiet_block(lambda: ref.step(g), budget_s)
-    del ref, params
-    return r
+        return timer.quiet_block(lambda: ref.step(g), budget_s)
 
 
 def bench_torch(timer, case, spec, torch, p0, g, budget_s):
@@ -189,7 +185,7 @@ def overhead_breakdown(timer, budget_s):
         out["_core.adam_step (no tensors)"] = timer.block(
             lambda: _core.adam_step(*empty), budget_s
         )["median"]
-    except Exception as exc:  # private API may change; never fail the benchmark
+    except Exception as exc:  # noqa: BLE001 (private API may change; never fail the benchmark)
         out["error"] = repr(exc)
     return out
 
@@ -434,7 +430,7 @@ def run(argv=None) -> dict:
             gc.collect()
             cases.append(entry)
 
-    row_entries = {c.id: [] for c in others}
+    row_entries: dict[str, list[dict]] = {c.id: [] for c in others}
     for i, case in enumerate(row_cases(settings.quick, all_cases[-1]) if others else []):
         sizes = case["sizes"]
         p0, g = make_data(sizes, SEED + 100 + i)
@@ -466,7 +462,8 @@ def run(argv=None) -> dict:
     best, bound = bandwidth_bound(bw)
     res.update(bandwidth_runs=bw, bandwidth_best_by_kernel=best, bandwidth_bound_gbs=bound)
 
-    for c in cases:
+    for c in cases:  # cases are the foundation's sizes (none when it was not selected)
+        assert foundation is not None
         derive(c, foundation.bytes_per_element, bound)
     res["cases"] = cases
     rows = []

@@ -121,7 +121,7 @@ def import_torch(threads: int):
         import torch
 
         torch.set_num_threads(threads)
-    except Exception:  # not installed or broken: skip the torch columns
+    except Exception:  # noqa: BLE001 (torch not installed or broken: skip its columns)
         return None
     freeze_imports()
     return torch

@@ -56,7 +56,7 @@ def panel_series(
     for name in rest:
         for r in by_series[name]:
             by_size.setdefault(r["elements"], []).append(r)
-    merged = []
+    merged: list[tuple] = []
     for n, rs in sorted(by_size.items()):
         if merged and abs(n - merged[-1][0]) <= 0.01 * merged[-1][0]:
             continue

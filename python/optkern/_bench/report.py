@@ -34,11 +34,15 @@ def run_header(res: dict) -> list[str]:
     (``res`` as built from `options.machine_info` plus ``bandwidth_best_by_kernel``
     and ``bandwidth_bound_gbs`` where measured)."""
     lines = [
-        f"load average at start {fmt_list(res['loadavg_start'])}, at end "
-        f"{fmt_list(res.get('loadavg_end'))}",
-        f"optkern {res['build_info'].get('version')} isa={res['build_info'].get('isa')}, "
-        f"threads={res['threads']}, torch={res['torch'] or 'not installed'}, "
-        f"numpy={np.__version__}, python={platform.python_version()}",
+        (
+            f"load average at start {fmt_list(res['loadavg_start'])}, at end "
+            f"{fmt_list(res.get('loadavg_end'))}"
+        ),
+        (
+            f"optkern {res['build_info'].get('version')} isa={res['build_info'].get('isa')}, "
+            f"threads={res['threads']}, torch={res['torch'] or 'not installed'}, "
+            f"numpy={np.__version__}, python={platform.python_version()}"
+        ),
     ]
     if "bandwidth_bound_gbs" in res:
         lines.append(

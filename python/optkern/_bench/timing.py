@@ -36,7 +36,8 @@ import gc
 import os
 import statistics
 import time
-from typing import Callable, Mapping
+from collections.abc import Mapping
+from typing import Callable
 
 now = time.perf_counter
 
@@ -192,7 +193,7 @@ class Timer:
         """`block` after `wait_quiet`, redone (up to ``retries`` times) while other
         processes used more than FOREIGN_LOAD_LIMIT cores during it; keeps the
         quietest run (its dict gains ``attempt``)."""
-        best = None
+        best: dict | None = None
         for attempt in range(self.retries + 1):
             self.wait_quiet(self.quiet_wait_s)
             r = self.block(fn, budget_s, **kw)
@@ -202,6 +203,7 @@ class Timer:
                 best = r
             if load is None or load <= FOREIGN_LOAD_LIMIT:
                 break
+        assert best is not None  # retries >= 0: at least one block ran
         return best
 
 

@@ -65,7 +65,7 @@ def _hidden(text: str) -> list:
     return [int(p) for p in parts]
 
 
-DEFAULTS = {
+DEFAULTS: dict[str, Any] = {
     "optimizer": "adam",
     "learning_rate": None,
     "schedule": "cosine_decay",
@@ -380,7 +380,9 @@ def _train(args: argparse.Namespace, prog: str) -> int:
         else:
             latest = manager.latest_checkpoint
             if latest is not None:
-                number = int(re.search(r"-(\d+)\.npz$", latest).group(1))
+                match = re.search(r"-(\d+)\.npz$", latest)
+                assert match is not None  # the manager lists only its own numbered files
+                number = int(match.group(1))
                 trainer.checkpoint.save_counter = number
                 log(
                     f"note: {args.checkpoint_dir} holds checkpoints of an earlier run (latest "

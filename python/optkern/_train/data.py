@@ -187,7 +187,7 @@ def prepare(name: str, x: np.ndarray, y: np.ndarray) -> Dataset:
     )
     n = len(x)
     order = np.random.default_rng(SPLIT_SEED).permutation(n)
-    n_test = max(1, int(round(n * HELD_OUT_FRACTION)))
+    n_test = max(1, round(n * HELD_OUT_FRACTION))
     train, test = order[n_test:], order[:n_test]
     mean, std = x[train].mean(axis=0), x[train].std(axis=0)
     std[std == 0] = 1.0

@@ -48,7 +48,7 @@ class Config:
         return np.frombuffer(text.encode(), np.uint8).copy()
 
     @classmethod
-    def from_array(cls, array: np.ndarray) -> "Config":
+    def from_array(cls, array: np.ndarray) -> Config:
         return cls(**json.loads(bytes(np.asarray(array, np.uint8)).decode()))
 
 
@@ -78,7 +78,7 @@ class _Signals:
             raise KeyboardInterrupt
         self.received = signum
 
-    def __enter__(self) -> "_Signals":
+    def __enter__(self) -> _Signals:  # noqa: PYI034 (typing.Self needs Python 3.11)
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 self._old[sig] = signal.signal(sig, self._handler)
@@ -86,7 +86,7 @@ class _Signals:
                 pass
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         for sig, old in self._old.items():
             signal.signal(sig, old)
 
@@ -187,14 +187,13 @@ class Trainer:
                 epoch = pos["epoch"]
                 label = f"epoch {epoch + 1}/{cfg.epochs}"
                 t_epoch = time.perf_counter()
-                steps_in_epoch = 0
+                first_batch = pos["batch"]
                 for b in range(pos["batch"], self.steps_per_epoch):
                     idx = self.order[b * bs : (b + 1) * bs]
                     t0 = time.perf_counter()
                     value, correct = self.step(data.x_train[idx], data.y_train[idx])
                     self.step_seconds += time.perf_counter() - t0
                     self.steps_run += 1
-                    steps_in_epoch += 1
                     pos["batch"], pos["step"] = b + 1, pos["step"] + 1
                     met["loss_sum"] += value
                     met["correct"] += correct
@@ -203,7 +202,7 @@ class Trainer:
                     if signals.received is not None:
                         bar.clear()
                         raise Interrupted(signals.received, self._save(manager))
-                    rate = steps_in_epoch / max(time.perf_counter() - t_epoch, 1e-9)
+                    rate = (pos["batch"] - first_batch) / max(time.perf_counter() - t_epoch, 1e-9)
                     text = f"loss {met['loss_sum'] / met['batches']:.4f}"
                     if classify:
                         text += f"  acc {met['correct'] / met['seen']:.3f}"

@@ -16,7 +16,6 @@ from typing import Any, Callable
 
 from .errors import TrainError
 
-
 # ------------------------------------------------------------------ optimizers
 
 

@@ -14,4 +14,4 @@ from ._errors import CorruptCheckpointError
 from .checkpoint import Checkpoint
 from .manager import CheckpointManager, latest_checkpoint
 
-__all__ = ["Checkpoint", "CheckpointManager", "latest_checkpoint", "CorruptCheckpointError"]
+__all__ = ["Checkpoint", "CheckpointManager", "CorruptCheckpointError", "latest_checkpoint"]

@@ -48,7 +48,7 @@ class Writer:
             def run():
                 try:
                     job()
-                except BaseException as e:  # surfaced by the next wait()
+                except BaseException as e:  # noqa: BLE001 (surfaced by the next wait())
                     if hasattr(e, "add_note"):
                         e.add_note(f"(raised by the background save of {description})")
                     self._error = e

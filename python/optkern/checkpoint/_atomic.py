@@ -19,8 +19,7 @@ import errno
 import os
 import re
 
-
-__all__ = ["atomic_write", "fsync_directory", "temp_name_pattern", "RawWriter"]
+__all__ = ["RawWriter", "atomic_write", "fsync_directory", "temp_name_pattern"]
 
 
 class RawWriter:

@@ -17,7 +17,7 @@ from typing import Any
 def comm_of(objects: dict) -> Any:
     """The communicator of the first distributed object, if it has > 1 rank."""
     for obj in objects.values():
-        comm = getattr(type(obj), "_checkpoint_comm", None) and getattr(obj, "_checkpoint_comm")
+        comm = getattr(type(obj), "_checkpoint_comm", None) and obj._checkpoint_comm
         if comm is not None and comm.Get_size() > 1:
             return comm
     return None
@@ -43,7 +43,7 @@ def gather_states(comm: Any, objects: dict) -> dict:
     for name, obj in objects.items():
         if (
             getattr(type(obj), "_checkpoint_comm", None) is not None
-            and getattr(obj, "_checkpoint_comm") is comm
+            and obj._checkpoint_comm is comm
         ):
             sd = obj.state_dict(root=0)
             if comm.Get_rank() == 0:

@@ -43,9 +43,9 @@ __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "MANIFEST_MEMBER",
+    "CheckpointReader",
     "encode_leaf",
     "write_checkpoint",
-    "CheckpointReader",
 ]
 
 FORMAT_NAME = "optkern.checkpoint"
@@ -244,15 +244,15 @@ def write_checkpoint(fileobj, entries, objects, meta, compress=False):
 
 class _Entry:
     __slots__ = (
-        "path",
-        "kind",
-        "dtype",
-        "shape",
-        "nbytes",
         "crc32",
-        "info",
         "data_offset",
+        "dtype",
         "header_crc",
+        "info",
+        "kind",
+        "nbytes",
+        "path",
+        "shape",
     )
 
     def __init__(self, path, meta, info):
@@ -301,7 +301,7 @@ class CheckpointReader:
 
     def __init__(self, path):
         self.path = os.fspath(path)
-        self._f = open(self.path, "rb", buffering=0)
+        self._f = open(self.path, "rb", buffering=0)  # noqa: SIM115 (closed by close())
         try:
             self._open()
         except BaseException:
@@ -399,10 +399,10 @@ class CheckpointReader:
         for path, meta in entries.items():
             if not isinstance(meta, dict) or meta.get("kind") not in ("array",) + NUMBER_KINDS:
                 raise self.corrupt(f"bad manifest entry for {path!r}")
-            e = _Entry(path, meta, zf.getinfo(path + ".npy"))
-            if not all(isinstance(s, int) and s >= 0 for s in e.shape):
+            entry = _Entry(path, meta, zf.getinfo(path + ".npy"))
+            if not all(isinstance(s, int) and s >= 0 for s in entry.shape):
                 raise self.corrupt(f"bad shape for {path!r} in the manifest")
-            self.entries[path] = e
+            self.entries[path] = entry
         self._meta_entries = entries
 
     def _load_headers(self):

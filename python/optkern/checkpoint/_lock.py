@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import threading
 
-__all__ = ["DirectoryLock", "LOCK_NAME"]
+__all__ = ["LOCK_NAME", "DirectoryLock"]
 
 LOCK_NAME = ".optkern-checkpoint.lock"
 
+from typing import Any
+
+fcntl: Any
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows
@@ -17,7 +20,7 @@ except ImportError:  # pragma: no cover - Windows
 
 # The locks this process holds, by (st_dev, st_ino) of the lock file, so that a newer
 # lock on the same directory can take over (a re-run notebook cell) instead of failing.
-_held = {}
+_held: dict[tuple[int, int], DirectoryLock] = {}
 _held_mutex = threading.Lock()
 
 
@@ -145,7 +148,7 @@ class DirectoryLock:
                 return
             if _held.get(self._key) is self:
                 del _held[self._key]
-        if self._pid == os.getpid():  # a forked child's copy must leave the parent's lock alone
-            if fcntl is not None:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+        # A forked child's copy must leave the parent's lock alone.
+        if self._pid == os.getpid() and fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)

@@ -20,17 +20,17 @@ import zipfile
 from . import _format
 
 __all__ = [
-    "OURS",
-    "FOREIGN",
-    "UNPROVEN",
-    "MISSING",
-    "Claim",
-    "inspect",
-    "numbered_files",
-    "claim_checkpoints",
-    "check_name",
-    "name_pattern",
     "ANY_CHECKPOINT",
+    "FOREIGN",
+    "MISSING",
+    "OURS",
+    "UNPROVEN",
+    "Claim",
+    "check_name",
+    "claim_checkpoints",
+    "inspect",
+    "name_pattern",
+    "numbered_files",
 ]
 
 OURS = "ours"  # the manifest proves it is a checkpoint of this name
@@ -47,7 +47,7 @@ ANY_CHECKPOINT = re.compile(r"(.+)-(0|[1-9][0-9]*)\.npz\Z")
 class Claim:
     """The verdict on one file: ``verdict``, the manifest's save ``time`` and a ``reason``."""
 
-    __slots__ = ("verdict", "time", "reason")
+    __slots__ = ("reason", "time", "verdict")
 
     def __init__(self, verdict, time=None, reason=""):
         self.verdict, self.time, self.reason = verdict, time, reason
@@ -101,7 +101,7 @@ def inspect(path, name):
         return Claim(MISSING, reason="the file is gone")
     except zipfile.BadZipFile as e:
         return Claim(UNPROVEN, reason=f"not a readable .npz/zip archive: {e}")
-    except Exception as e:  # OSError (EIO, EACCES), or garbage the zip parser trips over
+    except Exception as e:  # noqa: BLE001 (OSError (EIO, EACCES), or garbage the zip parser trips over
         return Claim(UNPROVEN, reason=f"could not be read ({type(e).__name__}: {e})")
     with zf:
         try:
@@ -116,7 +116,7 @@ def inspect(path, name):
             return Claim(UNPROVEN, reason="its manifest is implausibly large")
         try:
             manifest = json.loads(zf.read(info).decode("utf-8"))
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 (any failure leaves the file unproven)
             return Claim(UNPROVEN, reason=f"its manifest is unreadable ({type(e).__name__}: {e})")
     if not isinstance(manifest, dict) or manifest.get("format") != _format.FORMAT_NAME:
         return Claim(

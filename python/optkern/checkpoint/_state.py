@@ -14,7 +14,7 @@ from ._atomic import atomic_write
 from ._errors import CorruptCheckpointError
 from ._ownership import ANY_CHECKPOINT
 
-__all__ = ["STATE_NAME", "STATE_FORMAT", "STATE_VERSION", "read_state", "write_state", "vouched"]
+__all__ = ["STATE_FORMAT", "STATE_NAME", "STATE_VERSION", "read_state", "vouched", "write_state"]
 
 STATE_NAME = "checkpoint.json"
 STATE_FORMAT = "optkern.checkpoint.state"

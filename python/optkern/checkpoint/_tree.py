@@ -21,7 +21,7 @@ import numpy as np
 
 from ._format import NUMBER_KINDS, decode_number, encode_leaf, is_number
 
-__all__ = ["flatten", "plan_restore", "object_kind", "is_stateful"]
+__all__ = ["flatten", "is_stateful", "object_kind", "plan_restore"]
 
 
 def is_stateful(obj):

@@ -22,7 +22,7 @@ from ._state import STATE_NAME, read_state, vouched
 from .checkpoint import Checkpoint
 from .latest import latest_checkpoint
 
-__all__ = ["CheckpointManager", "latest_checkpoint", "STATE_NAME"]
+__all__ = ["STATE_NAME", "CheckpointManager", "latest_checkpoint"]
 
 # A directory that cannot be written: permission denied, or a read-only file system.
 _READ_ONLY_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
@@ -749,5 +749,5 @@ class CheckpointManager:
         if lock is not None:
             try:
                 lock.release()  # no-op once closed or superseded
-            except Exception:
+            except Exception:  # noqa: BLE001 S110 (best effort while closing)
                 pass

@@ -2,6 +2,8 @@
 NumPy arrays (also at the top level: ``optkern.Adam`` is ``optkern.keras.Adam``).
 """
 
+from .adadelta import Adadelta
+from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
 from .lion import Lion
@@ -9,10 +11,9 @@ from .nadam import Nadam
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
-from .adagrad import Adagrad
-from .adadelta import Adadelta
 
 __all__ = [
+    "SGD",
     "Adadelta",
     "Adagrad",
     "Adam",
@@ -22,5 +23,4 @@ __all__ = [
     "Nadam",
     "Optimizer",
     "RMSprop",
-    "SGD",
 ]

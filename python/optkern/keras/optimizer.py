@@ -19,7 +19,7 @@ LearningRate = Union[float, Callable[[int], float]]
 
 def _norm_scale(norm: float, clip: float) -> float:
     """c / max(N, c), with a NaN norm propagating."""
-    return clip / (norm if (norm > clip or norm != norm) else clip)
+    return clip / (norm if (norm > clip or math.isnan(norm)) else clip)
 
 
 def _check_lr(name: str, lr: Any) -> LearningRate:
@@ -113,7 +113,7 @@ class Optimizer(FusedStep, HasState):
         super().__init_subclass__(**kwargs)
         init = cls.__dict__.get("__init__")
         if init is not None and not getattr(init, "_takes_controls", False):
-            cls.__init__ = _controls.with_controls(init)
+            cls.__init__ = _controls.with_controls(init)  # type: ignore[method-assign]
 
     def __init__(
         self,
@@ -268,6 +268,7 @@ class Optimizer(FusedStep, HasState):
             if not finite:
                 self.skipped_steps += 1
                 return False
+            assert sums is not None  # asked for with squares=True
             scales = self._scales_from(sums)
         elif skip_nonfinite and not _controls.all_finite(flat, self._groups.labels):
             self.skipped_steps += 1
@@ -349,6 +350,7 @@ class Optimizer(FusedStep, HasState):
         norm = math.sqrt(math.fsum(sums))
         if not math.isfinite(norm):
             return math.nan
+        assert self._global_clipnorm is not None  # one of the two clips is set
         return _norm_scale(norm, self._global_clipnorm)
 
     def __repr__(self) -> str:

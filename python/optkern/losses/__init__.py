@@ -10,15 +10,22 @@ Each module lists its losses in ``__all__``; see ``_base.py`` for how a loss
 is added.
 """
 
+from ._base import CLASSES as _CLASSES
+from ._base import FUNCTIONS as _FUNCTIONS
 from ._base import Loss
 from ._registry import deserialize, get, serialize
-from .crossentropy import *  # noqa: F403
-from .regression import *  # noqa: F403
-from .regression_extra import *  # noqa: F403
-from .probabilistic import *  # noqa: F403
-from .hinge import *  # noqa: F403
-from .focal import *  # noqa: F403
+from .crossentropy import *
+from .focal import *
+from .hinge import *
+from .probabilistic import *
+from .regression import *
+from .regression_extra import *
 
-from ._base import CLASSES as _CLASSES, FUNCTIONS as _FUNCTIONS
-
-__all__ = ["Loss", "get", "serialize", "deserialize", *sorted(_CLASSES), *sorted(_FUNCTIONS)]
+__all__ = [  # noqa: PLE0604 (the registries list every loss once)
+    "Loss",
+    "get",
+    "serialize",
+    "deserialize",
+    *sorted(_CLASSES),
+    *sorted(_FUNCTIONS),
+]

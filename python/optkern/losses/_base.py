@@ -36,6 +36,8 @@ Adding a loss
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import _core
@@ -50,7 +52,7 @@ _REDUCTIONS = {
 }
 
 # Name -> Loss subclass or function, for optkern.losses.get.
-CLASSES: dict[str, type] = {}
+CLASSES: dict[str, Any] = {}
 FUNCTIONS: dict[str, object] = {}
 
 _native_loss = _core.loss

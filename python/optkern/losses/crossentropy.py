@@ -6,14 +6,14 @@ from .. import _core
 from ._base import Loss, check_probability_smoothing, per_sample, register_function
 
 __all__ = [
+    "BCE",
     "BinaryCrossentropy",
     "CategoricalCrossentropy",
     "SparseCategoricalCrossentropy",
+    "bce",
     "binary_crossentropy",
     "categorical_crossentropy",
     "sparse_categorical_crossentropy",
-    "bce",
-    "BCE",
 ]
 
 

@@ -12,8 +12,8 @@ from ._base import check_probability_smoothing, per_sample, register_function
 
 __all__ = [
     "BinaryFocalCrossentropy",
-    "binary_focal_crossentropy",
     "CategoricalFocalCrossentropy",
+    "binary_focal_crossentropy",
     "categorical_focal_crossentropy",
 ]
 
@@ -46,6 +46,12 @@ def check_alpha(alpha) -> float:
 
 class _FocalLoss(_AxisLoss):
     """Shared arguments of the focal losses and their native parameters."""
+
+    # Set by each focal loss's __init__.
+    from_logits: bool
+    label_smoothing: float
+    alpha: float
+    gamma: float
 
     def _native_kind(self) -> str:
         return self._kind + ("_from_logits" if self.from_logits else "")

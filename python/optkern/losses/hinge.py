@@ -8,12 +8,12 @@ from .. import _core
 from ._base import Loss, per_sample, register_function
 
 __all__ = [
-    "Hinge",
-    "hinge",
-    "SquaredHinge",
-    "squared_hinge",
     "CategoricalHinge",
+    "Hinge",
+    "SquaredHinge",
     "categorical_hinge",
+    "hinge",
+    "squared_hinge",
 ]
 
 
@@ -31,7 +31,7 @@ class _BinaryLabelsHinge(Loss):
 
     def __init__(self, reduction="sum_over_batch_size", name=None):
         super().__init__(reduction=reduction, name=name)
-        kind, params, reduction_ = self._native
+        _, params, reduction_ = self._native
         self._native_binary = (
             getattr(_core.LossKind, self._kind + "_binary_labels"),
             params,

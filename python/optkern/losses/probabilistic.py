@@ -6,12 +6,12 @@ from __future__ import annotations
 from ._base import Loss, per_sample, register_function
 
 __all__ = [
+    "KLD",
     "KLDivergence",
+    "Poisson",
     "kl_divergence",
     "kld",
-    "KLD",
     "kullback_leibler_divergence",
-    "Poisson",
     "poisson",
 ]
 

@@ -6,16 +6,16 @@ from .. import _core
 from ._base import Loss, per_sample, register_function
 
 __all__ = [
-    "MeanSquaredError",
-    "MeanAbsoluteError",
-    "Huber",
-    "mean_squared_error",
-    "mean_absolute_error",
-    "huber",
-    "mse",
-    "MSE",
-    "mae",
     "MAE",
+    "MSE",
+    "Huber",
+    "MeanAbsoluteError",
+    "MeanSquaredError",
+    "huber",
+    "mae",
+    "mean_absolute_error",
+    "mean_squared_error",
+    "mse",
 ]
 
 

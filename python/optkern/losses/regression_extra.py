@@ -7,19 +7,19 @@ from ._axis import _AxisLoss, check_axis
 from ._base import Loss, per_sample, register_function
 
 __all__ = [
-    "MeanAbsolutePercentageError",
-    "mean_absolute_percentage_error",
-    "mape",
     "MAPE",
-    "MeanSquaredLogarithmicError",
-    "mean_squared_logarithmic_error",
-    "msle",
     "MSLE",
+    "CosineSimilarity",
     "LogCosh",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError",
+    "cosine_similarity",
     "log_cosh",
     "logcosh",
-    "CosineSimilarity",
-    "cosine_similarity",
+    "mape",
+    "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error",
+    "msle",
 ]
 
 

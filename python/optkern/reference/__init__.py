@@ -12,4 +12,4 @@ analytic gradient); ``seed`` holds the seed's loss formulas.
 from . import keras, losses, torch
 from .seed import cross_entropy_error, mse_half_sum
 
-__all__ = ["keras", "losses", "torch", "mse_half_sum", "cross_entropy_error"]
+__all__ = ["cross_entropy_error", "keras", "losses", "mse_half_sum", "torch"]

@@ -36,6 +36,7 @@ the clip interval and passes through on it.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -774,7 +775,7 @@ class Loss:
 class _Dense(Loss):
     """A loss whose per-sample function takes (y_true, y_pred, **arguments)."""
 
-    _fn = None
+    _fn: Any = None  # the per-sample function, a staticmethod of each subclass
 
     def __init__(self, reduction="sum_over_batch_size", name=None, **arguments):
         super().__init__(reduction, name)

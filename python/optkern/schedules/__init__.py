@@ -19,14 +19,14 @@ from .polynomial import PolynomialDecay
 from .serialization import deserialize, get, serialize
 
 __all__ = [
-    "LearningRateSchedule",
-    "ExponentialDecay",
-    "PiecewiseConstantDecay",
-    "PolynomialDecay",
-    "InverseTimeDecay",
     "CosineDecay",
     "CosineDecayRestarts",
-    "serialize",
+    "ExponentialDecay",
+    "InverseTimeDecay",
+    "LearningRateSchedule",
+    "PiecewiseConstantDecay",
+    "PolynomialDecay",
     "deserialize",
     "get",
+    "serialize",
 ]

@@ -50,7 +50,7 @@ class LearningRateSchedule:
         )
 
     @classmethod
-    def from_config(cls, config: dict) -> "LearningRateSchedule":
+    def from_config(cls, config: dict) -> LearningRateSchedule:
         """A schedule from the output of `get_config`."""
         return cls(**config)
 

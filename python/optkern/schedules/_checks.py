@@ -64,16 +64,13 @@ def text(name: str, value: Any, choices: tuple[str, ...]) -> str:
 
 def step(value: Any) -> float:
     """A schedule's step: a finite real number >= 0, returned as a float."""
+    # 0-d NumPy arrays (e.g. a counter kept in an array) are accepted too
+    if getattr(value, "shape", None) == () and getattr(
+        getattr(value, "dtype", None), "kind", None
+    ) in ("i", "u", "f"):
+        value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        # 0-d NumPy arrays (e.g. a counter kept in an array) are accepted too
-        if (
-            getattr(value, "shape", None) == ()
-            and getattr(value, "dtype", None) is not None
-            and value.dtype.kind in "iuf"
-        ):
-            value = value.item()
-        else:
-            raise TypeError(f"step must be a real number, got {type(value).__name__}")
+        raise TypeError(f"step must be a real number, got {type(value).__name__}")
     x = float(value)
     if not math.isfinite(x) or x < 0:
         raise ValueError(f"step must be a finite number >= 0, got {value!r}")

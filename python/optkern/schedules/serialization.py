@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ._base import LearningRateSchedule
 from .cosine import CosineDecay, CosineDecayRestarts
@@ -45,7 +46,7 @@ def deserialize(
             "config must be a dict with 'class_name' and 'config' entries, as made by serialize()"
         )
     name = config["class_name"]
-    classes = dict(BUILT_IN, **(custom_objects or {}))
+    classes: dict[str, Any] = dict(BUILT_IN, **(custom_objects or {}))
     if name not in classes:
         raise ValueError(
             f"unknown learning rate schedule class_name {name!r}; known: "

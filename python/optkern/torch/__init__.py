@@ -2,7 +2,9 @@
 NumPy arrays, through the same fused kernels. torch need not be installed.
 """
 
-from . import lr_scheduler  # pure Python, imports nothing heavy
+from . import lr_scheduler as lr_scheduler  # pure Python, imports nothing heavy
+from .adadelta import Adadelta
+from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
 from .clip import clip_grad_norm_
@@ -11,10 +13,9 @@ from .nadam import NAdam
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
-from .adagrad import Adagrad
-from .adadelta import Adadelta
 
 __all__ = [
+    "SGD",
     "Adadelta",
     "Adagrad",
     "Adam",
@@ -24,6 +25,5 @@ __all__ = [
     "NAdam",
     "Optimizer",
     "RMSprop",
-    "SGD",
     "clip_grad_norm_",
 ]

@@ -140,7 +140,8 @@ class NAdam(Optimizer):
             mu32 = f32[0]
             if type(old) is float:
                 f32[0] = old * mu32  # exact in double, then rounded once
-                new = record.mu_product = f32[0]
+                new: Any = f32[0]
+                record.mu_product = new
             else:
                 new = []
                 for x in old:

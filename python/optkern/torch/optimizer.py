@@ -6,7 +6,8 @@ torch itself is never imported.
 from __future__ import annotations
 
 import operator
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -249,7 +250,7 @@ class Optimizer(FusedStep):
         return found, set(entries)
 
     def _make_slot(self, slot: str) -> list:
-        out = []
+        out: list = []
         for group in self._groups.groups:
             if self._slot_needed(slot, group):
                 out += zeros_like_all(group["params"])

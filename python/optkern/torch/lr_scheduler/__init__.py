@@ -40,18 +40,18 @@ from .plateau import ReduceLROnPlateau
 from .sequential import SequentialLR
 
 __all__ = [
-    "LRScheduler",
-    "LambdaLR",
-    "MultiplicativeLR",
-    "StepLR",
-    "MultiStepLR",
     "ConstantLR",
-    "LinearLR",
-    "ExponentialLR",
-    "PolynomialLR",
     "CosineAnnealingLR",
     "CosineAnnealingWarmRestarts",
+    "ExponentialLR",
+    "LRScheduler",
+    "LambdaLR",
+    "LinearLR",
+    "MultiStepLR",
+    "MultiplicativeLR",
     "OneCycleLR",
-    "SequentialLR",
+    "PolynomialLR",
     "ReduceLROnPlateau",
+    "SequentialLR",
+    "StepLR",
 ]

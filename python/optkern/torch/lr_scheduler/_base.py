@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 import math
 import numbers
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, Callable
 
 from ...schedules import _checks
-
 
 # -- helpers ------------------------------------------------------------------------
 
@@ -69,7 +69,7 @@ class _RestoreGroupsOnError:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is not None:
             for g, saved in zip(self.groups, self.saved):
                 g.clear()

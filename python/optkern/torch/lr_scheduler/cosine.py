@@ -73,7 +73,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self.T_i = self.T_0
         self.T_mult = _checks.integer("T_mult", T_mult, 1)
         self.eta_min = _checks.number("eta_min", eta_min, 0.0)
-        self.T_cur = _checks.integer("last_epoch", last_epoch, -1)
+        self.T_cur: float = _checks.integer("last_epoch", last_epoch, -1)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:

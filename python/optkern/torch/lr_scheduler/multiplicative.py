@@ -5,7 +5,8 @@ ExponentialLR, PolynomialLR."""
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Any, Callable, Sequence
+from collections.abc import Sequence
+from typing import Any, Callable
 
 from ...schedules import _checks
 from ._base import LRScheduler, _param_groups

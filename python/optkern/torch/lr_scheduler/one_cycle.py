@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ...schedules import _checks
 from ._base import LRScheduler, _param_groups, _per_group, _RestoreGroupsOnError
@@ -92,13 +93,13 @@ class OneCycleLR(LRScheduler):
                         self._set_momentum(g, m_max)
                         g["max_momentum"] = m_max
                         g["base_momentum"] = m_base
-            self._last_momentum = None
+            self._last_momentum: list[float] | None = None
             super().__init__(optimizer, last_epoch)
 
     def _phases(self, pct_start: float, three_phase: bool) -> list:
         total = self.total_steps
         if three_phase:
-            phases = [
+            phases: list[dict[str, Any]] = [
                 {
                     "end_step": float(pct_start * total) - 1,
                     "start_lr": "initial_lr",
