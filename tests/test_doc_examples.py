@@ -188,6 +188,10 @@ def check_command(cmd: str) -> str:
         assert cmd in ci_commands() and ci_commands()[-1] == cmd
         assert "pytest" in " ".join(pyproject()["project"]["optional-dependencies"]["test"])
         return "matches .ci/run"
+    if re.match(r"(ruff|mypy|clang-format)\b", cmd):
+        # the style checks: the README shows the commands CI runs
+        assert cmd in ci_commands(), f"{cmd}: .ci/run runs other style checks"
+        return "matches .ci/run"
     if cmd in ("python -m venv .venv", ". .venv/bin/activate"):
         return "environment"
     m = re.fullmatch(r"python (bench/\w+\.py)(.*)", cmd)
