@@ -15,7 +15,7 @@ from . import _describe
 from ._comm import agree, allgather_bytes, check_comm, mpi, mpi_type
 from ._layout import Layout, mirror
 from ._norms import GlobalSums
-from ._zero import ZeroMixin
+from ._zero import ZeroMixin, param_type
 
 
 _LIVE: "weakref.WeakSet[DataParallel]" = weakref.WeakSet()
@@ -101,6 +101,7 @@ class DataParallel(ZeroMixin):
         self._comm = comm.Dup()  # its own context: no clash with the caller's messages
         self._exchange: list = []
         self._gather: list = []
+        self._types: list = []  # MPI datatypes the requests use
         global _HOOKED
         if not _HOOKED:
             atexit.register(_close_all)  # registered after mpi4py's own exit hook: runs first
@@ -258,10 +259,13 @@ class DataParallel(ZeroMixin):
         """Persistent point-to-point requests over the fixed buffers (no allocation
         per step): ``exchange`` sends each rank the part of this rank's gradients
         it owns and receives the others' parts of this rank's slice; ``gather``
-        sends this rank's slice to every rank and receives theirs in place.
+        sends this rank's slice to every rank and receives theirs in place (in
+        flat; with ZeRO-1 straight into the parameters, through an MPI datatype
+        of their addresses: as fast as a contiguous receive here, and no copy).
         MPICH's Alltoallv/Allgatherv measured 2-6x slower than this here."""
         W, me, comm = self.world_size, self.rank, self._comm
-        self._exchange, self._gather = [], []
+        params = self.optimizer._groups.params
+        self._exchange, self._gather, self._types = [], [], []
         for k in range(1, W):
             src, dst = (me - k) % W, (me + k) % W
             self._exchange.append(
@@ -286,7 +290,12 @@ class DataParallel(ZeroMixin):
                 if hi > lo:
                     self._exchange.append(comm.Send_init([flat[lo:hi], t], dest=dst, tag=tx))
                 slo, shi = L.bounds[src], L.bounds[src + 1]
-                if shi > slo:
+                if shi > slo and self.zero:
+                    # ZeRO-1: straight into the parameters (no copy out of flat)
+                    into = param_type(params, L, slo, shi)
+                    self._types.append(into)
+                    self._gather.append(comm.Recv_init([mpi().BOTTOM, 1, into], source=src, tag=tg))
+                elif shi > slo:
                     self._gather.append(comm.Recv_init([flat[slo:shi], t], source=src, tag=tg))
 
     def close(self) -> None:
@@ -298,7 +307,9 @@ class DataParallel(ZeroMixin):
         for r in self._exchange + self._gather:
             if r != MPI.REQUEST_NULL:
                 r.Free()
-        self._exchange, self._gather = [], []
+        for t in self._types:
+            t.Free()
+        self._exchange, self._gather, self._types = [], [], []
         if self._comm != MPI.COMM_NULL:
             self._comm.Free()
         self._closed = True
@@ -427,8 +438,6 @@ class DataParallel(ZeroMixin):
             for dst, src in self._owned_copies:
                 np.copyto(dst, src)
             self._allgather()
-            for dst, src in self._other_copies:
-                np.copyto(dst, src)
         else:
             self._allgather()
             if clip_grad_norm is not None:
