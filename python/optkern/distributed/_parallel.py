@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import math
 import weakref
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -17,8 +19,7 @@ from ._layout import Layout, mirror
 from ._norms import GlobalSums
 from ._zero import ZeroMixin, param_type
 
-
-_LIVE: "weakref.WeakSet[DataParallel]" = weakref.WeakSet()
+_LIVE: weakref.WeakSet[DataParallel] = weakref.WeakSet()
 _BLOCK = 1 << 15  # elements per block of the sum: its operands stay in the L2 cache
 _HOOKED = False
 
@@ -242,7 +243,7 @@ class DataParallel(ZeroMixin):
         for L, recv, mine, own in zip(self._layouts, self._recv, self._mine, self._own_parts):
             n = L.counts[me]
 
-            def slot(s: int, lo: int, hi: int) -> np.ndarray:
+            def slot(s: int, lo: int, hi: int, recv: np.ndarray = recv, n: int = n) -> np.ndarray:
                 j = s if s < me else s - 1
                 return recv[j * n + lo : j * n + hi]
 
@@ -317,10 +318,8 @@ class DataParallel(ZeroMixin):
     _closed = False
 
     def __del__(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # nothing to report at collection time
             self.close()
-        except Exception:  # noqa: BLE001 - nothing to report at collection time
-            pass
 
     @staticmethod
     def _run(requests: list) -> None:
