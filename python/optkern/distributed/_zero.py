@@ -34,6 +34,16 @@ def param_type(params: list, L: Any, lo: int, hi: int) -> Any:
 class ZeroMixin:
     """The ZeRO-1 half of `DataParallel` (uses its layouts, buffers and communicator)."""
 
+    # set by DataParallel.__init__
+    optimizer: Any
+    rank: int
+    world_size: int
+    _comm: Any
+    _layouts: list
+    _flat: list
+    _mine: list
+    _peers: list
+
     def _build_shards(self) -> None:
         """The inner optimizer: same class and hyperparameters, over 1-D views of
         the owned ranges of the parameters (``"<key>[a:b]"``)."""
@@ -90,6 +100,18 @@ class ZeroMixin:
                 a, b = max(L.begin, off) - off, min(L.end, off + n) - off
                 if a < b:
                     self._owned_copies.append((flat[off + a : off + b], params[i].reshape(-1)[a:b]))
+        # with the flat buffers in shared memory: the others' slices, copied from
+        # their buffers into the parameters (instead of the gather's messages)
+        self._peer_copies = []
+        for L, peers in zip(self._layouts, self._peers):
+            for r in range(self.world_size):
+                lo, hi = L.bounds[r], L.bounds[r + 1]
+                for k, i in enumerate(L.indices if r != self.rank else []):
+                    off, n = L.offsets[k], L.sizes[k]
+                    a, b = max(lo, off), min(hi, off + n)
+                    if a < b:
+                        dst = params[i].reshape(-1)[a - off : b - off]
+                        self._peer_copies.append((dst, peers[r][a:b]))
         # keep the hyperparameters in the wrapped optimizer, release its state
         for slot, arrays in opt._state.items():
             opt._state[slot] = [
