@@ -210,8 +210,10 @@ class DataParallel(ZeroMixin):
             room = st.f_bavail * st.f_frsize
         except OSError:
             room = 0
-        fits = int(size == self.world_size and room >= 2 * need)
-        return bool(self._comm.allreduce(fits, op=MPI.MIN))
+        fits = np.array([size == self.world_size and room >= 2 * need], np.int32)
+        every = np.zeros(1, np.int32)
+        self._comm.Allreduce([fits, MPI.INT], [every, MPI.INT], op=MPI.MIN)
+        return bool(every[0])
 
     def _shared_flats(self) -> list:
         """The flat buffers in MPI shared-memory windows (collective): every rank
