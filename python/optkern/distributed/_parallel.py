@@ -39,6 +39,8 @@ def _free_windows(windows: list) -> None:
 def _close_all() -> None:
     """At exit, before mpi4py finalizes MPI: free what live instances hold, then the
     shared-memory windows left, in creation order (the same on every rank)."""
+    if mpi().Is_finalized():
+        return
     for dp in list(_LIVE):
         dp._release()
     for key in sorted(_WINDOWS):
