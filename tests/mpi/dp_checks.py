@@ -13,7 +13,7 @@ import numpy as np
 from mpi4py import MPI
 
 import optkern as ok
-from optkern.distributed import DataParallel
+from optkern.distributed import DataParallel, _parallel
 
 comm = MPI.COMM_WORLD
 RANK, W = comm.Get_rank(), comm.Get_size()
@@ -83,10 +83,16 @@ def build_named(build, params):
     return opt
 
 
-def train(build, zero, steps=4, clip_grad_norm=None):
+def train(build, zero, steps=4, clip_grad_norm=None, shared=True):
+    """``shared=False``: ZeRO-1 by messages even on one node (as across nodes)."""
     params = make_params()
     opt = build_named(build, params)
-    dp = DataParallel(opt, zero=zero)
+    _parallel._SHARED = shared
+    try:
+        dp = DataParallel(opt, zero=zero)
+    finally:
+        _parallel._SHARED = True
+    assert dp._shared == (zero and shared and W > 1)
     for s in range(steps):
         dp.step(grads_for(opt, rank_grads(params, s, RANK)), clip_grad_norm=clip_grad_norm)
     return params, dp
@@ -125,11 +131,14 @@ def scenario_train(out):
         for clip in (None, 0.5) if name in ("torch Adam amsgrad", "keras SGD nesterov") else (None,):
             p_dp, dp = train(build, False, clip_grad_norm=clip)
             p_z, z = train(build, True, clip_grad_norm=clip)
+            p_m, m = train(build, True, clip_grad_norm=clip, shared=False)
             p_1, opt1 = single(build, clip_grad_norm=clip)
             assert same_on_all_ranks(p_dp), name
             assert same_on_all_ranks(p_z), name
+            assert same_on_all_ranks(p_m), name
             for k in p_dp:
                 assert np.array_equal(p_dp[k], p_z[k]), (name, clip, "zero", k)
+                assert np.array_equal(p_dp[k], p_m[k]), (name, clip, "zero by messages", k)
                 assert np.array_equal(p_dp[k], p_1[k]), (name, clip, "single", k)
             # ZeRO-1 state: each element's state on exactly one rank
             mine = sum(a.nbytes for arrays in z._inner._state.values() for a in arrays
@@ -142,6 +151,7 @@ def scenario_train(out):
             sd_dp, sd_z, sd_1 = dp.state_dict(), z.state_dict(), opt1.state_dict()
             check_sd_equal(sd_dp, sd_1, name)
             check_sd_equal(sd_z, sd_1, name)
+            check_sd_equal(m.state_dict(), sd_1, name)
             # gathered to rank 0 only
             r0 = z.state_dict(root=0)
             assert (r0 is None) == (RANK != 0)
@@ -177,6 +187,15 @@ def scenario_train(out):
     except ValueError as e:
         assert "momentum/big" in str(e), e
     check_sd_equal(z.state_dict(), before, "refused load")
+    # close() frees the shared memory and the requests (collective, idempotent);
+    # the objects left open are freed at exit, in creation order on every rank
+    z.close()
+    z.close()
+    try:
+        z.step(rank_grads(p_z, 0, RANK))
+        raise AssertionError("stepped after close")
+    except RuntimeError as e:
+        assert "closed" in str(e), e
     if RANK == 0:
         print("PASS train")
 

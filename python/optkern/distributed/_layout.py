@@ -45,7 +45,7 @@ class Layout:
             cut = self.total
             for off, n in zip(self.offsets, self.sizes):
                 if off <= target < off + n:
-                    local = min(n, int(round((target - off) / PIECE)) * PIECE)
+                    local = min(n, round((target - off) / PIECE) * PIECE)
                     cut = off + local
                     break
             bounds.append(max(bounds[-1], cut))

@@ -10,12 +10,39 @@ from typing import Any
 import numpy as np
 
 from . import _describe
-from ._comm import allgather_bytes, mpi_type
+from ._comm import allgather_bytes, mpi, mpi_type
 from ._layout import mirror
+
+
+def param_type(params: list, L: Any, lo: int, hi: int) -> Any:
+    """A committed MPI datatype (absolute addresses, used from ``MPI.BOTTOM``) of
+    the elements ``[lo, hi)`` of flat space L in the parameters themselves, in flat
+    order: a receive through it writes a rank's slice into the parameters directly.
+    The parameters are C-contiguous and held by the optimizer, so their addresses
+    stay valid."""
+    MPI = mpi()
+    lengths, displacements = [], []
+    for k, i in enumerate(L.indices):
+        off, n = L.offsets[k], L.sizes[k]
+        a, b = max(lo, off), min(hi, off + n)
+        if a < b:
+            lengths.append(b - a)
+            displacements.append(MPI.Get_address(params[i]) + (a - off) * L.dtype.itemsize)
+    return mpi_type(L.dtype).Create_hindexed(lengths, displacements).Commit()
 
 
 class ZeroMixin:
     """The ZeRO-1 half of `DataParallel` (uses its layouts, buffers and communicator)."""
+
+    # set by DataParallel.__init__
+    optimizer: Any
+    rank: int
+    world_size: int
+    _comm: Any
+    _layouts: list
+    _flat: list
+    _mine: list
+    _peers: list
 
     def _build_shards(self) -> None:
         """The inner optimizer: same class and hyperparameters, over 1-D views of
@@ -64,22 +91,27 @@ class ZeroMixin:
         piece_grads = [where[(i, a)] for i, a, _ in self._pieces]
         self._inner_grads = mirror(inner._groups, piece_grads)
         self._piece_of = [i for i, _, _ in self._pieces]
-        # the owned parts of the parameters, to pack before the all-gather; the
-        # others, to unpack after it
+        # the owned parts of the parameters, packed into flat's slice before the
+        # all-gather sends it (the others' slices arrive straight in the parameters)
         self._owned_copies = []
-        self._other_copies = []
         for L, flat in zip(self._layouts, self._flat):
             for k, i in enumerate(L.indices):
-                p = params[i].reshape(-1)
                 off, n = L.offsets[k], L.sizes[k]
                 a, b = max(L.begin, off) - off, min(L.end, off + n) - off
-                others = [(0, n)]
                 if a < b:
-                    self._owned_copies.append((flat[off + a : off + b], p[a:b]))
-                    others = [(0, a), (b, n)]
-                for lo, hi in others:
-                    if lo < hi:
-                        self._other_copies.append((p[lo:hi], flat[off + lo : off + hi]))
+                    self._owned_copies.append((flat[off + a : off + b], params[i].reshape(-1)[a:b]))
+        # with the flat buffers in shared memory: the others' slices, copied from
+        # their buffers into the parameters (instead of the gather's messages)
+        self._peer_copies = []
+        for L, peers in zip(self._layouts, self._peers):
+            for r in range(self.world_size):
+                lo, hi = L.bounds[r], L.bounds[r + 1]
+                for k, i in enumerate(L.indices if r != self.rank else []):
+                    off, n = L.offsets[k], L.sizes[k]
+                    a, b = max(lo, off), min(hi, off + n)
+                    if a < b:
+                        dst = params[i].reshape(-1)[a - off : b - off]
+                        self._peer_copies.append((dst, peers[r][a:b]))
         # keep the hyperparameters in the wrapped optimizer, release its state
         for slot, arrays in opt._state.items():
             opt._state[slot] = [
