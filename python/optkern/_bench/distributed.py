@@ -67,6 +67,13 @@ def _model(elements: int, tensors: int, seed: int = 0) -> dict:
     return {f"t{i}": rng.standard_normal(n).astype(np.float32) for i, n in enumerate(sizes)}
 
 
+def _reduce_scatter_allgather(comm, send, part, full) -> None:
+    """The bare collectives of a ZeRO-1 step: the gradients' reduce-scatter, then
+    the parameters' all-gather."""
+    comm.Reduce_scatter_block(send, part)
+    comm.Allgather(part, full)
+
+
 def main(argv: list[str]) -> int:
     args = _parse(argv)
     try:
@@ -110,9 +117,8 @@ def main(argv: list[str]) -> int:
     modes: dict[str, Callable[[], object]] = {
         "one-process Adam step (each rank at once)": lambda: single.step(grads),
         "MPI Allreduce": lambda: comm.Allreduce(buf, out),
-        "MPI Reduce_scatter_block + Allgather": lambda: (
-            comm.Reduce_scatter_block(send, part),
-            comm.Allgather(part, full),
+        "MPI Reduce_scatter_block + Allgather": lambda: _reduce_scatter_allgather(
+            comm, send, part, full
         ),
         "DataParallel step": lambda: dp.step(grads),
         "DataParallel step, zero=True": lambda: zero.step(grads),

@@ -57,12 +57,13 @@ def allgather_bytes(comm: Any, data: bytes) -> list[bytes]:
 
 
 def bcast_bytes(comm: Any, data: bytes | None, root: int = 0) -> bytes:
-    """``data`` of ``root`` on every rank."""
-    n = np.array([len(data) if comm.Get_rank() == root else 0], np.int64)
+    """``data`` of ``root`` on every rank (the other ranks' ``data`` is ignored)."""
+    mine = data if comm.Get_rank() == root else None
+    n = np.array([0 if mine is None else len(mine)], np.int64)
     comm.Bcast(n, root=root)
     buf = np.empty(int(n[0]), np.uint8)
-    if comm.Get_rank() == root:
-        buf[:] = np.frombuffer(data, np.uint8)
+    if mine is not None:
+        buf[:] = np.frombuffer(mine, np.uint8)
     if n[0]:
         comm.Bcast(buf, root=root)
     return buf.tobytes()
@@ -86,5 +87,5 @@ def agree(comm: Any, error: BaseException | None, what: str) -> None:
     if error is not None:
         raise error
     rank, message = failed[0]
-    kind, _, text = message.decode("utf-8", "replace").partition("\0")
-    raise _KINDS.get(kind, RuntimeError)(f"{what} failed on rank {rank}: {text}")
+    kind, _, reason = message.decode("utf-8", "replace").partition("\0")
+    raise _KINDS.get(kind, RuntimeError)(f"{what} failed on rank {rank}: {reason}")

@@ -157,7 +157,7 @@ class DataParallel(ZeroMixin):
             np.zeros(0 if self._shared else L.counts[self.rank] * (self.world_size - 1), L.dtype)
             for L in self._layouts
         ]
-        self._views = [None] * len(params)  # per parameter: its part of flat, shaped
+        self._views: list[Any] = [None] * len(params)  # per parameter: its part of flat, shaped
         for L, flat in zip(self._layouts, self._flat):
             for k, i in enumerate(L.indices):
                 off, n = L.offsets[k], L.sizes[k]
@@ -187,7 +187,9 @@ class DataParallel(ZeroMixin):
         self._blocks = self._make_blocks()
         self._broadcast_from_root()
         self._grads = mirror(groups, self._views)
-        self._sums = None  # GlobalSums per layout, made when a norm is first needed
+        self._sums: list[GlobalSums] | None = (
+            None  # GlobalSums per layout, made when a norm is first needed
+        )
         if self.zero:
             error = None
             try:
@@ -323,7 +325,7 @@ class DataParallel(ZeroMixin):
         views added before this rank's gradients, those added after, the output
         view)."""
         W, me = self.world_size, self.rank
-        out = []
+        out: list[tuple] = []
         if W == 1:
             return out
         for d, (L, recv, own) in enumerate(zip(self._layouts, self._recv, self._own_parts)):
@@ -450,9 +452,11 @@ class DataParallel(ZeroMixin):
         if W == 1:
             if error is not None:
                 raise error
+            assert grads is not None  # refused grads come with an error
             self._pack(grads)
             return
         if error is None:
+            assert grads is not None
             for i, lo, hi, dst in self._send_parts:
                 np.copyto(dst, grads[i].reshape(-1)[lo:hi])
         if self._shared:
@@ -462,7 +466,8 @@ class DataParallel(ZeroMixin):
             self._status_all[self.rank] = self._status[0]
         if self._status_all.any():
             agree(self._comm, error, "DataParallel.step")
-        flat_grads = {}
+        assert grads is not None  # else agree raised on every rank
+        flat_grads: dict[int, np.ndarray] = {}
         for i, a, b, first, middle, tail, out in self._blocks:
             g = flat_grads.get(i)
             if g is None:
@@ -495,10 +500,11 @@ class DataParallel(ZeroMixin):
     def _global_sums(self) -> list[float]:
         """Every parameter's sum of squares of the averaged gradient (collective),
         bit for bit ``_core.sum_squares`` of the whole averaged tensors."""
-        if self._sums is None:
-            self._sums = [GlobalSums(self._comm, L) for L in self._layouts]
+        sums = self._sums
+        if sums is None:
+            sums = self._sums = [GlobalSums(self._comm, L) for L in self._layouts]
         out = [0.0] * len(self.optimizer._groups.params)
-        for L, S, mine in zip(self._layouts, self._sums, self._mine):
+        for L, S, mine in zip(self._layouts, sums, self._mine):
 
             def slice_of(k: int, a: int, b: int, L: Layout = L, mine: np.ndarray = mine) -> Any:
                 s = L.offsets[k] + a - L.begin

@@ -203,6 +203,7 @@ class ZeroMixin:
             if root is not None and root != self.rank:
                 continue
             for L, buf in zip(self._layouts, full):
+                assert buf is not None  # this rank gathers
                 for k, i in enumerate(L.indices):
                     if present[i] and seen[i]:
                         off = L.offsets[k]
@@ -226,7 +227,7 @@ class ZeroMixin:
         if not hasattr(self, "_rank_pieces"):
             every = []
             for rank in range(self.world_size):
-                mine = {}
+                mine: dict[int, list[int]] = {}
                 for L in self._layouts:
                     for k, a, b in L.owner_ranges(rank):
                         mine.setdefault(L.indices[k], []).append(a)
