@@ -60,7 +60,9 @@ inline T moving_average(T s, T p, T momentum, T one_minus) {
 // updated parameter p and returns what is stored as the parameter. A plain
 // step stores p; with an EMA the average's element is updated from p (still
 // in a register, so the EMA costs one more stream, not a second pass) and,
-// on an overwrite call, the average is stored instead.
+// on an overwrite call, the average is stored instead. The loops take the
+// finish by value: the fields of a copy stay in registers, where those behind
+// a reference could alias the stores and keep the loop from vectorizing.
 struct PlainFinish {
   template <class T>
   T operator()(std::size_t, T p) const {
