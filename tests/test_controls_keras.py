@@ -83,6 +83,26 @@ def test_controls_match_the_model_every_isa_and_thread_count(case, name, dtype):
             assert_same(opt, got, model, want)
 
 
+# The EMA runs inside each optimizer's kernel loop, on the update's result:
+# sizes on both sides of every lane width (4 and 8 doubles, 8 and 16 floats)
+# reach the vector body and each remainder path, and 20001 elements in all
+# split across two threads off a lane boundary.
+LANE_SIZES = (2, 3, 4, 5, 7, 8, 9, 15, 16, 31, 32, 33, 47, 63, 65, 20001)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("name", ["ema", "ema-overwrite", "accum3-ema"])
+@pytest.mark.parametrize("case", KERAS, ids=IDS)
+def test_ema_matches_the_model_at_lane_width_sizes(case, name, dtype):
+    controls = CONTROLS[name]
+    params, grads = problem(dtype, calls=7, sizes=LANE_SIZES, seed=1)
+    want, model, _ = run_model(case, controls, params, grads)
+    for isa in ISAS:
+        for threads in THREADS:
+            got, opt, _ = run_optkern(case, controls, params, grads, isa, threads)
+            assert_same(opt, got, model, want)
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 @pytest.mark.parametrize("controls", [{}, CONTROLS["accum3-ema"]], ids=["plain", "accum3-ema"])
 @pytest.mark.parametrize("case", KERAS, ids=IDS)

@@ -3,11 +3,12 @@
 // with the active ISA's kernel, split across threads as chunking.hpp
 // describes. steps.cpp instantiates it once per optimizer.
 //
-// The training controls (controls.hpp) ride in the same pass: a tensor with
-// an accumulator or an EMA array is walked in blocks of kControlBlock
-// elements, and each block goes through the accumulation, the update and the
-// EMA while it is in cache, so the EMA costs one more stream (the average),
-// not a second pass over the parameters.
+// The training controls (controls.hpp) ride in the same pass. The EMA is the
+// kernel's epilogue: each freshly updated parameter goes into the average
+// from a register, so the EMA costs one more stream (the average), not a
+// second pass. A tensor with an accumulator is walked in blocks of
+// kControlBlock elements: each block's gradient is averaged into a buffer
+// that stays in cache, and the kernel reads it from there.
 #pragma once
 
 #include <algorithm>
@@ -20,8 +21,8 @@
 
 namespace optkern {
 
-// Elements per block of a tensor with training controls: a few arrays of it
-// fit in a core's L1 cache.
+// Elements per block of a tensor with an accumulator: the averaged gradient's
+// buffer and the block of every array the kernel reads fit in a core's L1.
 inline constexpr std::size_t kControlBlock = 1024;
 
 template <class Opt, class T>
@@ -58,32 +59,32 @@ void fused_step(const TensorOf<Opt, T>* tensors, std::size_t count,
               static_cast<T>(groups[x.group].maximize ? -x.grad_scale : x.grad_scale);
           if (x.no_decay) k.prep.weight_decay = WeightDecay::none;
         }
-        if (x.accum == nullptr && x.average == nullptr) {
-          if (!update) return;
-          for (std::size_t s = 0; s < Opt::kSlots; ++s)
-            slots[s] = x.slots[s] ? x.slots[s] + b : nullptr;
-          kernel(x.param + b, x.grad + b, slots, e - b, k);
+        Epilogue<T> epilogue{};
+        if (x.average != nullptr) epilogue = {x.average + b, mu, one_minus_mu, overwrite};
+        if (x.accum == nullptr) {
+          if (update) {
+            for (std::size_t s = 0; s < Opt::kSlots; ++s)
+              slots[s] = x.slots[s] ? x.slots[s] + b : nullptr;
+            kernel(x.param + b, x.grad + b, slots, e - b, k, epilogue);
+          } else if (x.average != nullptr) {
+            ema(x.average + b, x.param + b, e - b, mu, one_minus_mu, overwrite);
+          }
           return;
         }
         alignas(64) T grad_block[kControlBlock];
         for (std::size_t bb = b; bb < e; bb += kControlBlock) {
           const std::size_t n = std::min(e - bb, kControlBlock);
-          const T* g = x.grad + bb;
-          if (x.accum != nullptr) {
-            if (update) {
-              average(grad_block, g, x.accum + bb, accum_steps, n);
-              g = grad_block;
-            } else {
-              accumulate(x.accum + bb, g, n);
-            }
-          }
           if (update) {
+            average(grad_block, x.grad + bb, x.accum + bb, accum_steps, n);
             for (std::size_t s = 0; s < Opt::kSlots; ++s)
               slots[s] = x.slots[s] ? x.slots[s] + bb : nullptr;
-            kernel(x.param + bb, g, slots, n, k);
+            if (x.average != nullptr) epilogue.average = x.average + bb;
+            kernel(x.param + bb, grad_block, slots, n, k, epilogue);
+          } else {
+            accumulate(x.accum + bb, x.grad + bb, n);
+            if (x.average != nullptr)
+              ema(x.average + bb, x.param + bb, n, mu, one_minus_mu, overwrite);
           }
-          if (x.average != nullptr)
-            ema(x.average + bb, x.param + bb, n, mu, one_minus_mu, overwrite);
         }
       });
 }

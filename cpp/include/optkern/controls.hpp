@@ -1,8 +1,11 @@
 // Training controls every optimizer shares, applied by the generic fused step
 // (fused_step.hpp) around the optimizer's own kernel: gradient accumulation,
 // a moving average of the parameters (EMA), and the per-step constants that
-// drive them. Each has its own per-ISA kernel family, exported like an
-// optimizer's with OPTKERN_EXPORT_KERNELS (cpp/src/kernels/controls.cpp).
+// drive them. The EMA of a step that updates is the optimizer kernel's own
+// epilogue (Epilogue in options.hpp, EmaFinish in target.hpp); the kernels
+// here (accumulation, and the EMA of a call that does not update) have their
+// own per-ISA kernel families, exported like an optimizer's with
+// OPTKERN_EXPORT_KERNELS (cpp/src/kernels/controls.cpp).
 //
 // Keras 3 maths, element by element, in the parameter's dtype T:
 //   accumulate   a ← a + g                          (a call that does not update)
@@ -64,7 +67,7 @@ inline void average_grads(T* __restrict out, const T* __restrict g, T* __restric
 template <class T, bool OVERWRITE>
 inline void ema_loop(T* __restrict s, T* __restrict p, std::size_t n, T mu, T omm) {
   for (std::size_t i = 0; i < n; ++i) {
-    const T si = mu * s[i] + omm * p[i];
+    const T si = moving_average(s[i], p[i], mu, omm);
     s[i] = si;
     if constexpr (OVERWRITE) p[i] = si;
   }

@@ -57,8 +57,9 @@ using TensorOf = Tensor<T, Opt::kSlots>;
 // indexes `groups`; `step` is t, 1-based (ignored by optimizers without a
 // step count). `controls` (controls.hpp) turns the update off (accumulate
 // only) and sets the EMA constants; a tensor's `accum` and `average` arrays,
-// when given, are processed in the same pass, block by block while each block
-// is in cache. Bitwise identical for any thread count and ISA.
+// when given, are processed in the same pass (the EMA as the kernel's
+// epilogue, the accumulation block by block in cache). Bitwise identical for
+// any thread count and ISA.
 template <class Opt, class T>
 void fused_step(const TensorOf<Opt, T>* tensors, std::size_t count,
                 const typename Opt::Group* groups, std::size_t group_count, std::int64_t step,

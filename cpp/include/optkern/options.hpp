@@ -44,9 +44,22 @@ struct GradPrep {
   bool scaled() const { return grad_scale != T(1) || clip <= T(3.0e38); }
 };
 
+// The tail every update ends with (finish_param), in T: the moving average of
+// the freshly updated parameter, s ← μ·s + (1 − μ)·p, then p ← s on an
+// overwrite call; `average` null for none (a plain step).
+template <class T>
+struct Epilogue {
+  T* average = nullptr;    // s, indexed like p; null: no epilogue
+  T momentum = T(0);       // μ
+  T one_minus = T(0);      // 1 − μ, computed in T
+  bool overwrite = false;  // store s as the parameter
+};
+
 // The signature of every optimizer's per-ISA kernel: n elements of one tensor,
-// `slots` its state arrays (null where the group does not use one).
+// `slots` its state arrays (null where the group does not use one), each
+// updated parameter passed through `epilogue` before it is stored.
 template <class T, class Coeffs>
-using UpdateFn = void (*)(T* p, const T* g, T* const* slots, std::size_t n, const Coeffs& k);
+using UpdateFn = void (*)(T* p, const T* g, T* const* slots, std::size_t n, const Coeffs& k,
+                          const Epilogue<T>& epilogue);
 
 }  // namespace optkern

@@ -50,4 +50,50 @@ inline bool grad_is_scaled(T scale, T clip) {
   return scale != T(1) || clip <= T(3.0e38);  // a finite clip bound
 }
 
+// The moving average of a parameter: μ·s + (1 − μ)·p, with 1 − μ given in T.
+template <class T>
+inline T moving_average(T s, T p, T momentum, T one_minus) {
+  return momentum * s + one_minus * p;
+}
+
+// The common tail of every update: finish(i, p) takes element i's freshly
+// updated parameter p and returns what is stored as the parameter. A plain
+// step stores p; with an EMA the average's element is updated from p (still
+// in a register, so the EMA costs one more stream, not a second pass) and,
+// on an overwrite call, the average is stored instead. The loops take the
+// finish by value: the fields of a copy stay in registers, where those behind
+// a reference could alias the stores and keep the loop from vectorizing.
+struct PlainFinish {
+  template <class T>
+  T operator()(std::size_t, T p) const {
+    return p;
+  }
+};
+
+template <class T, bool OVERWRITE>
+struct EmaFinish {
+  T* average;
+  T momentum, one_minus;
+
+  T operator()(std::size_t i, T p) const {
+    const T s = moving_average(average[i], p, momentum, one_minus);
+    average[i] = s;
+    if constexpr (OVERWRITE) return s;
+    return p;
+  }
+};
+
+// Calls f(finish) with the finish of an epilogue (options.hpp): each loop
+// template is compiled for a plain step, with the EMA, and with the EMA on an
+// overwrite call.
+template <class T, class F>
+inline void choose_epilogue(const Epilogue<T>& e, F&& f) {
+  if (e.average == nullptr)
+    f(PlainFinish{});
+  else if (e.overwrite)
+    f(EmaFinish<T, true>{e.average, e.momentum, e.one_minus});
+  else
+    f(EmaFinish<T, false>{e.average, e.momentum, e.one_minus});
+}
+
 }  // namespace optkern::OPTKERN_TARGET

@@ -59,9 +59,9 @@ struct Adadelta : Descriptor<AdadeltaGroup, AdadeltaCoeffs, 2> {
 
 namespace optkern::OPTKERN_TARGET {
 
-template <class T, Convention C, WeightDecay WD, bool SCALED>
+template <class T, Convention C, WeightDecay WD, bool SCALED, class Finish>
 inline void adadelta_loop(T* __restrict p, const T* __restrict g, T* __restrict a, T* __restrict d,
-                          std::size_t n, const AdadeltaCoeffs<T>& k) {
+                          std::size_t n, const AdadeltaCoeffs<T>& k, Finish finish) {
   const T scale = k.prep.grad_scale, clip = k.prep.clip, decay = k.prep.decay;
   const T lr = k.lr, rho = k.rho, omr = k.one_minus_rho, eps = k.eps;
   for (std::size_t i = 0; i < n; ++i) {
@@ -82,7 +82,7 @@ inline void adadelta_loop(T* __restrict p, const T* __restrict g, T* __restrict 
       d[i] = d[i] * rho + (omr * delta) * delta;
       pi = pi - lr * delta;
     }
-    p[i] = pi;
+    p[i] = finish(i, pi);
   }
 }
 
@@ -90,12 +90,14 @@ inline void adadelta_loop(T* __restrict p, const T* __restrict g, T* __restrict 
 // averages of g² and of Δ²).
 template <class T>
 inline void adadelta_update(T* p, const T* g, T* const* s, std::size_t n,
-                            const AdadeltaCoeffs<T>& k) {
-  choose_convention(k.convention, [&](auto c) {
-    choose_weight_decay(k.prep.weight_decay, [&](auto wd) {
-      choose_bool(k.prep.scaled(), [&](auto scaled) {
-        adadelta_loop<T, decltype(c)::value, decltype(wd)::value, decltype(scaled)::value>(
-            p, g, s[0], s[1], n, k);
+                            const AdadeltaCoeffs<T>& k, const Epilogue<T>& epilogue = {}) {
+  choose_epilogue(epilogue, [&](const auto& finish) {
+    choose_convention(k.convention, [&](auto c) {
+      choose_weight_decay(k.prep.weight_decay, [&](auto wd) {
+        choose_bool(k.prep.scaled(), [&](auto scaled) {
+          adadelta_loop<T, decltype(c)::value, decltype(wd)::value, decltype(scaled)::value>(
+              p, g, s[0], s[1], n, k, finish);
+        });
       });
     });
   });

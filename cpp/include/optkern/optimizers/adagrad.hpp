@@ -63,9 +63,9 @@ struct Adagrad : Descriptor<AdagradGroup, AdagradCoeffs, 1> {
 
 namespace optkern::OPTKERN_TARGET {
 
-template <class T, Convention C, WeightDecay WD, bool SCALED>
+template <class T, Convention C, WeightDecay WD, bool SCALED, class Finish>
 inline void adagrad_loop(T* __restrict p, const T* __restrict g, T* __restrict s, std::size_t n,
-                         const AdagradCoeffs<T>& k) {
+                         const AdagradCoeffs<T>& k, Finish finish) {
   const T scale = k.prep.grad_scale, clip = k.prep.clip, decay = k.prep.decay;
   const T lr = k.lr, eps = k.eps;
   for (std::size_t i = 0; i < n; ++i) {
@@ -78,20 +78,22 @@ inline void adagrad_loop(T* __restrict p, const T* __restrict g, T* __restrict s
     } else {
       pi = pi - (lr * gi) / (sqrt_ieee(si) + eps);
     }
-    p[i] = pi;
+    p[i] = finish(i, pi);
   }
 }
 
 // One Adagrad step on n elements in place; slots = {s}. s ← s + g·g, then
 // Keras: p ← p − (η·g)/√(s + ε); torch: p ← p − (η'·g)/(√s + ε).
 template <class T>
-inline void adagrad_update(T* p, const T* g, T* const* s, std::size_t n,
-                           const AdagradCoeffs<T>& k) {
-  choose_convention(k.convention, [&](auto c) {
-    choose_weight_decay(k.prep.weight_decay, [&](auto wd) {
-      choose_bool(k.prep.scaled(), [&](auto scaled) {
-        adagrad_loop<T, decltype(c)::value, decltype(wd)::value, decltype(scaled)::value>(
-            p, g, s[0], n, k);
+inline void adagrad_update(T* p, const T* g, T* const* s, std::size_t n, const AdagradCoeffs<T>& k,
+                           const Epilogue<T>& epilogue = {}) {
+  choose_epilogue(epilogue, [&](const auto& finish) {
+    choose_convention(k.convention, [&](auto c) {
+      choose_weight_decay(k.prep.weight_decay, [&](auto wd) {
+        choose_bool(k.prep.scaled(), [&](auto scaled) {
+          adagrad_loop<T, decltype(c)::value, decltype(wd)::value, decltype(scaled)::value>(
+              p, g, s[0], n, k, finish);
+        });
       });
     });
   });

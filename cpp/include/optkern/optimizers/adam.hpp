@@ -79,9 +79,9 @@ struct Adam : Descriptor<AdamGroup, AdamCoeffs, 3> {
 
 namespace optkern::OPTKERN_TARGET {
 
-template <class T, Convention C, WeightDecay WD, bool AMSGRAD, bool SCALED>
+template <class T, Convention C, WeightDecay WD, bool AMSGRAD, bool SCALED, class Finish>
 inline void adam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
-                      T* __restrict vmax, std::size_t n, const AdamCoeffs<T>& k) {
+                      T* __restrict vmax, std::size_t n, const AdamCoeffs<T>& k, Finish finish) {
   const T scale = k.prep.grad_scale, clip = k.prep.clip, decay = k.prep.decay;
   const T omb1 = k.one_minus_beta1, beta2 = k.beta2, omb2 = k.one_minus_beta2;
   const T eps = k.eps, alpha = k.alpha, bc2 = k.bias_correction2_sqrt;
@@ -106,7 +106,7 @@ inline void adam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T
     } else {
       pi = pi - alpha * (mi / (sqrt_ieee(vi) / bc2 + eps));
     }
-    p[i] = pi;
+    p[i] = finish(i, pi);
   }
 }
 
@@ -115,13 +115,16 @@ inline void adam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T
 // p ← p − (m·α)/(√v + ε). Torch: v ← vβ2 + (1−β2)g²;
 // p ← p − α·(m/(√v/√(1−β2ᵗ) + ε)).
 template <class T>
-inline void adam_update(T* p, const T* g, T* const* s, std::size_t n, const AdamCoeffs<T>& k) {
-  choose_convention(k.convention, [&](auto c) {
-    choose_weight_decay(k.prep.weight_decay, [&](auto wd) {
-      choose_bool(k.amsgrad, [&](auto amsgrad) {
-        choose_bool(k.prep.scaled(), [&](auto scaled) {
-          adam_loop<T, decltype(c)::value, decltype(wd)::value, decltype(amsgrad)::value,
-                    decltype(scaled)::value>(p, g, s[0], s[1], s[2], n, k);
+inline void adam_update(T* p, const T* g, T* const* s, std::size_t n, const AdamCoeffs<T>& k,
+                        const Epilogue<T>& epilogue = {}) {
+  choose_epilogue(epilogue, [&](const auto& finish) {
+    choose_convention(k.convention, [&](auto c) {
+      choose_weight_decay(k.prep.weight_decay, [&](auto wd) {
+        choose_bool(k.amsgrad, [&](auto amsgrad) {
+          choose_bool(k.prep.scaled(), [&](auto scaled) {
+            adam_loop<T, decltype(c)::value, decltype(wd)::value, decltype(amsgrad)::value,
+                      decltype(scaled)::value>(p, g, s[0], s[1], s[2], n, k, finish);
+          });
         });
       });
     });

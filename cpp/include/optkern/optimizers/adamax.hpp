@@ -71,9 +71,9 @@ namespace optkern::OPTKERN_TARGET {
 inline float adamax_abs(float x) { return __builtin_fabsf(x); }
 inline double adamax_abs(double x) { return __builtin_fabs(x); }
 
-template <class T, Convention C, WeightDecay WD, bool SCALED>
+template <class T, Convention C, WeightDecay WD, bool SCALED, class Finish>
 inline void adamax_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict u,
-                        std::size_t n, const AdamaxCoeffs<T>& k) {
+                        std::size_t n, const AdamaxCoeffs<T>& k, Finish finish) {
   const T scale = k.prep.grad_scale, clip = k.prep.clip, decay = k.prep.decay;
   const T omb1 = k.one_minus_beta1, beta2 = k.beta2, eps = k.eps;
   const T lr = k.lr, bc1 = k.bias_correction1, step_size = k.step_size;
@@ -93,7 +93,7 @@ inline void adamax_loop(T* __restrict p, const T* __restrict g, T* __restrict m,
       u[i] = ui;
       pi = pi - step_size * (mi / ui);
     }
-    p[i] = pi;
+    p[i] = finish(i, pi);
   }
 }
 
@@ -101,12 +101,15 @@ inline void adamax_loop(T* __restrict p, const T* __restrict g, T* __restrict m,
 // Keras: m ← m + (g−m)(1−β1); u ← max(uβ2, |g|); p ← p − (ηm)/((1−β1ᵗ)(u + ε)).
 // Torch: m ← m + (1−β1)(g−m); u ← max(uβ2, |g| + ε); p ← p − (η/(1−β1ᵗ))·(m/u).
 template <class T>
-inline void adamax_update(T* p, const T* g, T* const* s, std::size_t n, const AdamaxCoeffs<T>& k) {
-  choose_convention(k.convention, [&](auto c) {
-    choose_weight_decay(k.prep.weight_decay, [&](auto wd) {
-      choose_bool(k.prep.scaled(), [&](auto scaled) {
-        adamax_loop<T, decltype(c)::value, decltype(wd)::value, decltype(scaled)::value>(
-            p, g, s[0], s[1], n, k);
+inline void adamax_update(T* p, const T* g, T* const* s, std::size_t n, const AdamaxCoeffs<T>& k,
+                          const Epilogue<T>& epilogue = {}) {
+  choose_epilogue(epilogue, [&](const auto& finish) {
+    choose_convention(k.convention, [&](auto c) {
+      choose_weight_decay(k.prep.weight_decay, [&](auto wd) {
+        choose_bool(k.prep.scaled(), [&](auto scaled) {
+          adamax_loop<T, decltype(c)::value, decltype(wd)::value, decltype(scaled)::value>(
+              p, g, s[0], s[1], n, k, finish);
+        });
       });
     });
   });

@@ -69,9 +69,9 @@ inline T lion_sign(T x) {
   return x != x ? x : s;
 }
 
-template <class T, WeightDecay WD, bool SCALED>
+template <class T, WeightDecay WD, bool SCALED, class Finish>
 inline void lion_loop(T* __restrict p, const T* __restrict g, T* __restrict m, std::size_t n,
-                      const LionCoeffs<T>& k) {
+                      const LionCoeffs<T>& k, Finish finish) {
   const T scale = k.prep.grad_scale, clip = k.prep.clip, decay = k.prep.decay;
   const T lr = k.lr, beta1 = k.beta1, omb1 = k.one_minus_beta1;
   const T beta2 = k.beta2, omb2 = k.one_minus_beta2;
@@ -80,7 +80,7 @@ inline void lion_loop(T* __restrict p, const T* __restrict g, T* __restrict m, s
     prepare_grad<WD, SCALED>(pi, gi, scale, clip, decay);
     const T mi = m[i];
     const T c = mi * beta1 + gi * omb1;
-    p[i] = pi - lr * lion_sign(c);
+    p[i] = finish(i, pi - lr * lion_sign(c));
     m[i] = mi * beta2 + gi * omb2;
   }
 }
@@ -88,10 +88,13 @@ inline void lion_loop(T* __restrict p, const T* __restrict g, T* __restrict m, s
 // One Lion step on n elements in place; slots = {m}:
 // p ← p − η·sign(mβ1 + g(1−β1)); m ← mβ2 + g(1−β2).
 template <class T>
-inline void lion_update(T* p, const T* g, T* const* s, std::size_t n, const LionCoeffs<T>& k) {
-  choose_weight_decay(k.prep.weight_decay, [&](auto wd) {
-    choose_bool(k.prep.scaled(), [&](auto scaled) {
-      lion_loop<T, decltype(wd)::value, decltype(scaled)::value>(p, g, s[0], n, k);
+inline void lion_update(T* p, const T* g, T* const* s, std::size_t n, const LionCoeffs<T>& k,
+                        const Epilogue<T>& epilogue = {}) {
+  choose_epilogue(epilogue, [&](const auto& finish) {
+    choose_weight_decay(k.prep.weight_decay, [&](auto wd) {
+      choose_bool(k.prep.scaled(), [&](auto scaled) {
+        lion_loop<T, decltype(wd)::value, decltype(scaled)::value>(p, g, s[0], n, k, finish);
+      });
     });
   });
 }

@@ -90,9 +90,9 @@ struct Nadam : Descriptor<NadamGroup, NadamCoeffs, 2> {
 
 namespace optkern::OPTKERN_TARGET {
 
-template <class T, Convention C, WeightDecay WD, bool SCALED>
+template <class T, Convention C, WeightDecay WD, bool SCALED, class Finish>
 inline void nadam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
-                       std::size_t n, const NadamCoeffs<T>& k) {
+                       std::size_t n, const NadamCoeffs<T>& k, Finish finish) {
   const T scale = k.prep.grad_scale, clip = k.prep.clip, decay = k.prep.decay;
   const T omb1 = k.one_minus_beta1, beta2 = k.beta2, omb2 = k.one_minus_beta2;
   const T eps = k.eps, bc2 = k.bias_correction2, cm = k.coef_m, cg = k.coef_g;
@@ -115,7 +115,7 @@ inline void nadam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, 
       pi = pi + (cg * gi) / d;
       pi = pi + (cm * mi) / d;
     }
-    p[i] = pi;
+    p[i] = finish(i, pi);
   }
 }
 
@@ -125,12 +125,15 @@ inline void nadam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, 
 // Torch: v ← vβ2 + (1−β2)g²; D = √(v/(1−β2ᵗ)) + ε;
 // p ← p + (c_g·g)/D; p ← p + (c_m·m)/D (c_g, c_m negative).
 template <class T>
-inline void nadam_update(T* p, const T* g, T* const* s, std::size_t n, const NadamCoeffs<T>& k) {
-  choose_convention(k.convention, [&](auto c) {
-    choose_weight_decay(k.prep.weight_decay, [&](auto wd) {
-      choose_bool(k.prep.scaled(), [&](auto scaled) {
-        nadam_loop<T, decltype(c)::value, decltype(wd)::value, decltype(scaled)::value>(p, g, s[0],
-                                                                                        s[1], n, k);
+inline void nadam_update(T* p, const T* g, T* const* s, std::size_t n, const NadamCoeffs<T>& k,
+                         const Epilogue<T>& epilogue = {}) {
+  choose_epilogue(epilogue, [&](const auto& finish) {
+    choose_convention(k.convention, [&](auto c) {
+      choose_weight_decay(k.prep.weight_decay, [&](auto wd) {
+        choose_bool(k.prep.scaled(), [&](auto scaled) {
+          nadam_loop<T, decltype(c)::value, decltype(wd)::value, decltype(scaled)::value>(
+              p, g, s[0], s[1], n, k, finish);
+        });
       });
     });
   });

@@ -73,9 +73,10 @@ struct Rmsprop : Descriptor<RmspropGroup, RmspropCoeffs, 3> {
 
 namespace optkern::OPTKERN_TARGET {
 
-template <class T, Convention C, WeightDecay WD, bool CENTERED, bool MOMENTUM, bool SCALED>
+template <class T, Convention C, WeightDecay WD, bool CENTERED, bool MOMENTUM, bool SCALED,
+          class Finish>
 inline void rmsprop_loop(T* __restrict p, const T* __restrict g, T* __restrict v, T* __restrict b,
-                         T* __restrict a, std::size_t n, const RmspropCoeffs<T>& k) {
+                         T* __restrict a, std::size_t n, const RmspropCoeffs<T>& k, Finish finish) {
   const T scale = k.prep.grad_scale, clip = k.prep.clip, decay = k.prep.decay;
   const T rho = k.rho, omr = k.one_minus_rho, eps = k.eps, lr = k.lr, mu = k.momentum;
   for (std::size_t i = 0; i < n; ++i) {
@@ -122,7 +123,7 @@ inline void rmsprop_loop(T* __restrict p, const T* __restrict g, T* __restrict v
         pi = pi - lr * (gi / denom);
       }
     }
-    p[i] = pi;
+    p[i] = finish(i, pi);
   }
 }
 
@@ -130,16 +131,18 @@ inline void rmsprop_loop(T* __restrict p, const T* __restrict g, T* __restrict v
 // μ > 0, ḡ null unless centered). Keras: ε inside the square root, η applied
 // before the division; torch: ε added to the square root, η applied last.
 template <class T>
-inline void rmsprop_update(T* p, const T* g, T* const* s, std::size_t n,
-                           const RmspropCoeffs<T>& k) {
-  choose_convention(k.convention, [&](auto c) {
-    choose_weight_decay(k.prep.weight_decay, [&](auto wd) {
-      choose_bool(k.centered, [&](auto centered) {
-        choose_bool(k.momentum_on, [&](auto momentum) {
-          choose_bool(k.prep.scaled(), [&](auto scaled) {
-            rmsprop_loop<T, decltype(c)::value, decltype(wd)::value, decltype(centered)::value,
-                         decltype(momentum)::value, decltype(scaled)::value>(p, g, s[0], s[1], s[2],
-                                                                             n, k);
+inline void rmsprop_update(T* p, const T* g, T* const* s, std::size_t n, const RmspropCoeffs<T>& k,
+                           const Epilogue<T>& epilogue = {}) {
+  choose_epilogue(epilogue, [&](const auto& finish) {
+    choose_convention(k.convention, [&](auto c) {
+      choose_weight_decay(k.prep.weight_decay, [&](auto wd) {
+        choose_bool(k.centered, [&](auto centered) {
+          choose_bool(k.momentum_on, [&](auto momentum) {
+            choose_bool(k.prep.scaled(), [&](auto scaled) {
+              rmsprop_loop<T, decltype(c)::value, decltype(wd)::value, decltype(centered)::value,
+                           decltype(momentum)::value, decltype(scaled)::value>(p, g, s[0], s[1],
+                                                                               s[2], n, k, finish);
+            });
           });
         });
       });

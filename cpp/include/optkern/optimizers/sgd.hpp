@@ -65,9 +65,9 @@ struct Sgd : Descriptor<SgdGroup, SgdCoeffs, 1> {
 
 namespace optkern::OPTKERN_TARGET {
 
-template <class T, Convention C, WeightDecay WD, Momentum M, bool FIRST, bool SCALED>
+template <class T, Convention C, WeightDecay WD, Momentum M, bool FIRST, bool SCALED, class Finish>
 inline void sgd_loop(T* __restrict p, const T* __restrict g, T* __restrict b, std::size_t n,
-                     const SgdCoeffs<T>& k) {
+                     const SgdCoeffs<T>& k, Finish finish) {
   const T scale = k.prep.grad_scale, clip = k.prep.clip, decay = k.prep.decay;
   const T lr = k.lr, mu = k.momentum, omd = k.one_minus_dampening;
   for (std::size_t i = 0; i < n; ++i) {
@@ -87,25 +87,29 @@ inline void sgd_loop(T* __restrict p, const T* __restrict g, T* __restrict b, st
       const T d = (M == Momentum::nesterov) ? gi + mu * bi : bi;
       pi = pi - lr * d;
     }
-    p[i] = pi;
+    p[i] = finish(i, pi);
   }
 }
 
 // One SGD step on n elements in place; slots = {momentum buffer}, null when
 // the group has no momentum.
 template <class T>
-inline void sgd_update(T* p, const T* g, T* const* s, std::size_t n, const SgdCoeffs<T>& k) {
-  choose_convention(k.convention, [&](auto c) {
-    choose_weight_decay(k.prep.weight_decay, [&](auto wd) {
-      choose<Momentum::none, Momentum::heavy_ball, Momentum::nesterov>(
-          k.momentum_kind, [&](auto m) {
-            choose_bool(k.first_step && m.value != Momentum::none, [&](auto first) {
-              choose_bool(k.prep.scaled(), [&](auto scaled) {
-                sgd_loop<T, decltype(c)::value, decltype(wd)::value, decltype(m)::value,
-                         decltype(first)::value, decltype(scaled)::value>(p, g, s[0], n, k);
+inline void sgd_update(T* p, const T* g, T* const* s, std::size_t n, const SgdCoeffs<T>& k,
+                       const Epilogue<T>& epilogue = {}) {
+  choose_epilogue(epilogue, [&](const auto& finish) {
+    choose_convention(k.convention, [&](auto c) {
+      choose_weight_decay(k.prep.weight_decay, [&](auto wd) {
+        choose<Momentum::none, Momentum::heavy_ball, Momentum::nesterov>(
+            k.momentum_kind, [&](auto m) {
+              choose_bool(k.first_step && m.value != Momentum::none, [&](auto first) {
+                choose_bool(k.prep.scaled(), [&](auto scaled) {
+                  sgd_loop<T, decltype(c)::value, decltype(wd)::value, decltype(m)::value,
+                           decltype(first)::value, decltype(scaled)::value>(p, g, s[0], n, k,
+                                                                            finish);
+                });
               });
             });
-          });
+      });
     });
   });
 }
