@@ -14,6 +14,12 @@
 #define OPTKERN_TARGET generic
 #endif
 
+// Put before an optimizer's element loop: two vectors per iteration. Measured on
+// Zen 4 with the Adam loop, this ran 1.3-1.5x faster than one vector per
+// iteration both in cache (2^14 floats) and from memory (2^22-2^24); the
+// arithmetic of each element is unchanged, so the bits are too.
+#define OPTKERN_UNROLL_2 _Pragma("GCC unroll 2")
+
 namespace optkern::OPTKERN_TARGET {
 
 // IEEE square root; with -fno-math-errno this is one vsqrtp[sd] per vector.

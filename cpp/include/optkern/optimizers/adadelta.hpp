@@ -64,6 +64,7 @@ inline void adadelta_loop(T* __restrict p, const T* __restrict g, T* __restrict 
                           std::size_t n, const AdadeltaCoeffs<T>& k, Finish finish) {
   const T scale = k.prep.grad_scale, clip = k.prep.clip, decay = k.prep.decay;
   const T lr = k.lr, rho = k.rho, omr = k.one_minus_rho, eps = k.eps;
+  OPTKERN_UNROLL_2
   for (std::size_t i = 0; i < n; ++i) {
     T pi = p[i], gi = g[i];
     prepare_grad<WD, SCALED>(pi, gi, scale, clip, decay);

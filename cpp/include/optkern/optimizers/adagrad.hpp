@@ -68,6 +68,7 @@ inline void adagrad_loop(T* __restrict p, const T* __restrict g, T* __restrict s
                          const AdagradCoeffs<T>& k, Finish finish) {
   const T scale = k.prep.grad_scale, clip = k.prep.clip, decay = k.prep.decay;
   const T lr = k.lr, eps = k.eps;
+  OPTKERN_UNROLL_2
   for (std::size_t i = 0; i < n; ++i) {
     T pi = p[i], gi = g[i];
     prepare_grad<WD, SCALED>(pi, gi, scale, clip, decay);

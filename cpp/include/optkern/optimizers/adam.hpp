@@ -85,6 +85,7 @@ inline void adam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T
   const T scale = k.prep.grad_scale, clip = k.prep.clip, decay = k.prep.decay;
   const T omb1 = k.one_minus_beta1, beta2 = k.beta2, omb2 = k.one_minus_beta2;
   const T eps = k.eps, alpha = k.alpha, bc2 = k.bias_correction2_sqrt;
+  OPTKERN_UNROLL_2
   for (std::size_t i = 0; i < n; ++i) {
     T pi = p[i], gi = g[i];
     prepare_grad<WD, SCALED>(pi, gi, scale, clip, decay);

@@ -77,6 +77,7 @@ inline void adamax_loop(T* __restrict p, const T* __restrict g, T* __restrict m,
   const T scale = k.prep.grad_scale, clip = k.prep.clip, decay = k.prep.decay;
   const T omb1 = k.one_minus_beta1, beta2 = k.beta2, eps = k.eps;
   const T lr = k.lr, bc1 = k.bias_correction1, step_size = k.step_size;
+  OPTKERN_UNROLL_2
   for (std::size_t i = 0; i < n; ++i) {
     T pi = p[i], gi = g[i];
     prepare_grad<WD, SCALED>(pi, gi, scale, clip, decay);

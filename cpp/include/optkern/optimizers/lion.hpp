@@ -75,6 +75,7 @@ inline void lion_loop(T* __restrict p, const T* __restrict g, T* __restrict m, s
   const T scale = k.prep.grad_scale, clip = k.prep.clip, decay = k.prep.decay;
   const T lr = k.lr, beta1 = k.beta1, omb1 = k.one_minus_beta1;
   const T beta2 = k.beta2, omb2 = k.one_minus_beta2;
+  OPTKERN_UNROLL_2
   for (std::size_t i = 0; i < n; ++i) {
     T pi = p[i], gi = g[i];
     prepare_grad<WD, SCALED>(pi, gi, scale, clip, decay);

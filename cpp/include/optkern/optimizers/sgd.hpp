@@ -70,6 +70,7 @@ inline void sgd_loop(T* __restrict p, const T* __restrict g, T* __restrict b, st
                      const SgdCoeffs<T>& k, Finish finish) {
   const T scale = k.prep.grad_scale, clip = k.prep.clip, decay = k.prep.decay;
   const T lr = k.lr, mu = k.momentum, omd = k.one_minus_dampening;
+  OPTKERN_UNROLL_2
   for (std::size_t i = 0; i < n; ++i) {
     T pi = p[i], gi = g[i];
     prepare_grad<WD, SCALED>(pi, gi, scale, clip, decay);
