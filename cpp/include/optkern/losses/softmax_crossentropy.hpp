@@ -281,6 +281,7 @@ struct SoftmaxCrossentropy {
     const T* y;
     std::size_t K, j0, vectors, label;  // label: K (none) for dense rows
     T a, b, keep, add;
+    V av;
 
     static OPTKERN_VINLINE Pending make(T* g, const T* e, const T* y, std::size_t K,
                                         std::int64_t label, T a, T b, T keep, T add) {
@@ -289,7 +290,8 @@ struct SoftmaxCrossentropy {
       std::size_t j0 = mis == 0 ? 0 : A - mis;
       if (j0 > K) j0 = K;
       const std::size_t lab = label < 0 ? K : static_cast<std::size_t>(label);
-      return Pending{g, e, y, K, j0, (K - j0) / W, lab, a, b, keep, add};
+      const V av = splat<V>(a);  // 0 + a, as the in-place sweep has it (a −0 a is +0)
+      return Pending{g, e, y, K, j0, (K - j0) / W, lab, av[0], b, keep, add, av};
     }
 
     OPTKERN_VINLINE T one(std::size_t j) const {
@@ -304,9 +306,15 @@ struct SoftmaxCrossentropy {
     // Vector k of the middle.
     OPTKERN_VINLINE void write_vector(std::size_t k) const {
       const std::size_t j = j0 + k * W;
-      V gv = load(e + j) * splat<V>(a);
+      V gv = load(e + j) * av;
       if constexpr (SPARSE) {
-        if (label - j < W) gv[label - j] = gv[label - j] - b;
+        if (label - j < W) {  // the label's lane less b (a blend: the others as they are)
+          using Bits = typename simd<T>::Bits;
+          typename simd<T>::I lane;
+          for (std::size_t i = 0; i < W; ++i) lane[i] = static_cast<Bits>(i);
+          const V less = gv - b;
+          gv = lane == static_cast<Bits>(label - j) ? less : gv;
+        }
       } else {
         gv = gv - (load(y + j) * keep + add) * b;
       }
