@@ -348,6 +348,53 @@ def test_gradients_past_the_cache_size_have_the_bits_of_small_calls(name):
                 np.testing.assert_array_equal(inplace, small, err_msg=f"{isa} {threads} in place")
 
 
+@pytest.mark.parametrize("name", ["SparseCategoricalCrossentropy", "CategoricalCrossentropy"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_gradients_past_the_cache_size_have_the_bits_of_small_calls(name, dtype):
+    # Softmax rows of a gradient of 32 MiB or more go through a row buffer and
+    # streaming stores: the same bits as small calls, out of place, in place and
+    # into a gradient that starts off a 64-byte boundary, on every ISA and thread
+    # count; with sample weights, an odd row length, an ignored class and z_loss.
+    rng = np.random.default_rng(6)
+    cols = 30011
+    rows = (33 << 20) // (cols * np.dtype(dtype).itemsize) + 3
+    x = rng.normal(scale=3.0, size=(rows, cols)).astype(dtype)
+    x[:, 0] = rng.uniform(-1.0, 1.0, size=rows)  # the label moves around a first line
+    w = rng.uniform(0.0, 2.0, size=rows).astype(dtype)
+    w[4], w[6] = -0.0, -1.5
+    if name == "SparseCategoricalCrossentropy":
+        y = rng.integers(0, cols, size=rows)
+        y[::5] = rng.integers(0, 20, size=y[::5].size)
+        y[1::5] = cols - 1 - rng.integers(0, 20, size=y[1::5].size)
+        y[2::7] = 3  # ignored
+        kwargs = {"from_logits": True, "ignore_class": 3, "z_loss": 1e-3}
+    else:
+        y = rng.dirichlet(np.ones(cols) * 0.1, size=rows).astype(dtype)
+        kwargs = {"from_logits": True, "label_smoothing": 0.1}
+    loss = getattr(ok.losses, name)(reduction="sum", **kwargs)
+    step = 16
+    small = np.concatenate([loss.value_and_grad(y[r:r + step], x[r:r + step],
+                                                sample_weight=w[r:r + step])[1]
+                            for r in range(0, rows, step)])
+    want = float(np.sum([loss(y[r:r + step], x[r:r + step], sample_weight=w[r:r + step])
+                         for r in range(0, rows, step)]))
+    flat = np.empty(rows * cols + 16, dtype)
+    for isa in ISAS:
+        for threads in (1, 2):
+            with running_on(isa, threads):
+                msg = f"{isa} {threads}"
+                value, grad = loss.value_and_grad(y, x, sample_weight=w)
+                np.testing.assert_array_equal(grad, small, err_msg=msg)
+                assert value == pytest.approx(want, rel=1e-9), msg
+                for offset in (1, 3):
+                    out = flat[offset:offset + rows * cols].reshape(rows, cols)
+                    loss.value_and_grad(y, x, sample_weight=w, grad_out=out)
+                    np.testing.assert_array_equal(out, small, err_msg=f"{msg} offset {offset}")
+                inplace = x.copy()
+                loss.value_and_grad(y, inplace, sample_weight=w, grad_out=inplace)
+                np.testing.assert_array_equal(inplace, small, err_msg=f"{msg} in place")
+
+
 # ---- refused input ----------------------------------------------------------------
 
 def sentinel_like(p):

@@ -257,6 +257,23 @@ OPTKERN_VINLINE void store_grad(T* p, V v) {
   store(p, v);
 }
 
+// One native vector to 64-byte-aligned p (alignment of the vector's own width
+// suffices), non-temporal.
+template <class T, class V>
+OPTKERN_VINLINE void stream_store(T* p, V v) {
+#if OPTKERN_LOSS_STREAMING
+#if OPTKERN_VECTOR_BYTES == 64
+  _mm512_stream_ps(reinterpret_cast<float*>(p), (__m512)v);
+#elif OPTKERN_VECTOR_BYTES == 32
+  _mm256_stream_ps(reinterpret_cast<float*>(p), (__m256)v);
+#else
+  _mm_stream_ps(reinterpret_cast<float*>(p), (__m128)v);
+#endif
+#else
+  store(p, v);
+#endif
+}
+
 OPTKERN_VINLINE void stream_fence() {
 #if OPTKERN_LOSS_STREAMING
   _mm_sfence();

@@ -16,10 +16,16 @@
 // is read before the gradient is written, so grad may be the logits themselves. Few classes (K ≤
 // 16): blocks of one row per vector lane (as many rows as a native vector has lanes), transposed
 // through a small stack buffer, so every operation works on whole vectors across rows.
+// A gradient past the last-level cache takes a variant of the many-class path
+// (many_classes with STREAM): e goes to a per-thread two-row buffer and row
+// r−1's gradient is written from it with non-temporal stores during row r's
+// exp sweep, so that its lines are never read from memory.
 #pragma once
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <vector>
 
 #include "optkern/losses/kernel.hpp"
 
@@ -33,8 +39,15 @@ struct SoftmaxCrossentropy {
   static double rows(const LossCall<T>& c, std::size_t r0, std::size_t r1) {
     if (c.in.cols == 0) return no_classes(c, r0, r1);
     const bool few = c.in.cols <= kMaxFewClasses;
-    if (c.in.grad) return few ? few_classes<T, true>(c, r0, r1) : many_classes<T, true>(c, r0, r1);
-    return few ? few_classes<T, false>(c, r0, r1) : many_classes<T, false>(c, r0, r1);
+    if (!c.in.grad)
+      return few ? few_classes<T, false>(c, r0, r1) : many_classes<T, false, false>(c, r0, r1);
+    if (few) return few_classes<T, true>(c, r0, r1);
+    if (!streams_rows(c)) return many_classes<T, true, false>(c, r0, r1);
+    T* scratch = row_scratch<T>(2 * c.in.cols);
+    if (scratch == nullptr) return many_classes<T, true, false>(c, r0, r1);
+    const double total = many_classes<T, true, true>(c, r0, r1, scratch);
+    stream_fence();
+    return total;
   }
 
  private:
@@ -111,9 +124,38 @@ struct SoftmaxCrossentropy {
     return h;
   }
 
-  template <class T, bool GRAD>
-  [[gnu::flatten]] static double many_classes(const LossCall<T>& c, std::size_t r0,
-                                              std::size_t r1) {
+  // A gradient larger than the last-level cache (kStreamMinBytes) is written
+  // with non-temporal stores: the exponentials go to a per-thread buffer of
+  // two rows (which stays in L2 with the rows of logits being read) rather
+  // than into the gradient, whose lines are then written once, without
+  // being read first, while the next row's exponentials are computed. Only
+  // where the bytes go changes. Rows past kMaxStreamRowBytes (the buffer
+  // would not stay in L2) keep the in-place sweeps.
+  static constexpr std::size_t kMaxStreamRowBytes = std::size_t{256} << 10;
+
+  template <class T>
+  static bool streams_rows(const LossCall<T>& c) {
+    return OPTKERN_LOSS_STREAMING && c.in.cols * sizeof(T) <= kMaxStreamRowBytes &&
+           c.in.rows * c.in.cols * sizeof(T) >= kStreamMinBytes;
+  }
+
+  // This thread's buffer of at least n elements (null if it cannot be had).
+  template <class T>
+  static T* row_scratch(std::size_t n) {
+    thread_local std::vector<T> buffer;
+    if (buffer.size() < n) {
+      try {
+        buffer.assign(n, T(0));
+      } catch (...) {
+        return nullptr;
+      }
+    }
+    return buffer.data();
+  }
+
+  template <class T, bool GRAD, bool STREAM>
+  [[gnu::flatten]] static double many_classes(const LossCall<T>& c, std::size_t r0, std::size_t r1,
+                                              T* scratch = nullptr) {
     using V = vec_t<T>;
     constexpr std::size_t W = simd<T>::W;
     const std::size_t K = c.in.cols;
@@ -125,6 +167,9 @@ struct SoftmaxCrossentropy {
     // fill the wait for row r−1's sum and scale factor, and row r's sweep 2
     // starts with its max known.
     Head<T> h = head(c, r0);
+    // STREAM: row r−1's gradient, written from its buffer while row r's
+    // exponentials are computed into the other one.
+    Pending<T> prev{};
     for (std::size_t r = r0; r < r1; ++r) {
       const T* x = c.in.y_pred + r * K;
       T* g = GRAD ? c.in.grad + r * K : nullptr;
@@ -136,6 +181,8 @@ struct SoftmaxCrossentropy {
         if (r + 1 < r1) h = head(c, r + 1);
         continue;
       }
+      T* e_out = g;
+      if constexpr (STREAM) e_out = scratch + (prev.e == scratch ? K : 0);
       const T* y = SPARSE ? nullptr : c.in.y_true + r * K;
       const T m = h.m;
       const double sum_yx = h.sum_yx;
@@ -143,32 +190,46 @@ struct SoftmaxCrossentropy {
       // Sweep 2: e = exp(x − m) (into the gradient), s = Σe: in blocks of 64
       // elements, (e_j + e_{j+16}) + (e_{j+32} + e_{j+48}) added in T and
       // then into double lane j mod 16 (whatever the vector width; elements
-      // past K count as e = 0). The next row's logits (and gradient) are
-      // fetched meanwhile: this sweep computes while the max sweep waits on
-      // memory (the last row fetches itself again: no branch in the loop).
-      const std::size_t ahead = r + 1 < r1 ? K : 0;
+      // past K count as e = 0). The next row's logits (and, within the
+      // piece, gradient) are fetched meanwhile: this sweep computes while the
+      // max sweep waits on memory. The last row of a piece fetches the first
+      // of the next piece, which the same thread usually runs next; the last
+      // row of all fetches itself again (no branch in the loop). STREAM: row
+      // r−1's gradient is written meanwhile too, 64 elements per block.
+      const std::size_t ahead = r + 1 < c.in.rows ? K : 0;
+      const std::size_t ahead_g = r + 1 < r1 ? K : 0;
       const V mv2 = splat<V>(m);
       DoubleLanesOf<16> sacc;
-      std::size_t j = 0;
+      std::size_t j = 0, done = 0;  // done: vectors of row r−1 written
       for (; j + 64 <= K; j += 64) {
         for (std::size_t q = 0; q < 16; q += W) {
           V e[4];
           for (std::size_t u = 0; u < 4; ++u) {
             __builtin_prefetch(x + ahead + j + 16 * u + q, 0, 3);
-            if constexpr (GRAD) __builtin_prefetch(g + ahead + j + 16 * u + q, 1, 3);
+            if constexpr (GRAD && !STREAM) __builtin_prefetch(g + ahead_g + j + 16 * u + q, 1, 3);
             e[u] = vexp<V, true>(load(x + j + 16 * u + q) - mv2);
-            if constexpr (GRAD) store(g + j + 16 * u + q, e[u]);
+            if constexpr (GRAD) store(e_out + j + 16 * u + q, e[u]);
           }
           sacc.add((e[0] + e[1]) + (e[2] + e[3]));
+        }
+        if constexpr (STREAM) {
+          if (prev.g != nullptr && done + 64 / W <= prev.vectors) {
+            for (std::size_t k = 0; k < 64 / W; ++k) prev.write_vector(done + k);
+            done += 64 / W;
+          }
         }
       }
       if (j < K) {
         for (std::size_t q = 0; q < 16; q += W) {
           V e[4];
           for (std::size_t u = 0; u < 4; ++u)
-            e[u] = tail_exp<T, GRAD>(x, g, K, j + 16 * u + q, mv2);
+            e[u] = tail_exp<T, GRAD>(x, e_out, K, j + 16 * u + q, mv2);
           sacc.add((e[0] + e[1]) + (e[2] + e[3]));
         }
+      }
+      if constexpr (STREAM) {
+        if (prev.g != nullptr) prev.finish(done);
+        prev.g = nullptr;
       }
       const double s = sacc.sum();
       const double lse = static_cast<double>(m) + log_scalar(s);
@@ -181,6 +242,10 @@ struct SoftmaxCrossentropy {
         const double za = c.k.z_loss != 0.0 ? sum_y + 2.0 * c.k.z_loss * lse : sum_y;
         const T a = static_cast<T>(gf * za / s);
         const T b = static_cast<T>(gf);
+        if constexpr (STREAM) {
+          prev = Pending<T>::make(g, e_out, y, K, SPARSE ? label : -1, a, b, keep, add);
+          continue;
+        }
         const V av = splat<V>(a);
         for (j = 0; j + W <= K; j += W) {
           V gv = load(g + j) * av;
@@ -196,8 +261,73 @@ struct SoftmaxCrossentropy {
         if constexpr (SPARSE) g[label] = g[label] - b;
       }
     }
+    if constexpr (STREAM) {
+      if (prev.g != nullptr) prev.finish(0);
+    }
     return total;
   }
+
+  // Row gradient g = e·a − y'·b of K elements from the buffer e (sparse:
+  // y' = one-hot of label), with the operations in T of the in-place sweep 3
+  // (element by element, so the same bits whichever way it is cut): the
+  // 64-byte-aligned middle of the row, `vectors` native vectors from g + j0,
+  // with non-temporal stores; the ends with plain ones.
+  template <class T>
+  struct Pending {
+    using V = vec_t<T>;
+    static constexpr std::size_t W = simd<T>::W;
+    T* g;
+    const T* e;
+    const T* y;
+    std::size_t K, j0, vectors, label;  // label: K (none) for dense rows
+    T a, b, keep, add;
+    V av;
+
+    static OPTKERN_VINLINE Pending make(T* g, const T* e, const T* y, std::size_t K,
+                                        std::int64_t label, T a, T b, T keep, T add) {
+      constexpr std::size_t A = 64 / sizeof(T);  // elements per 64 bytes
+      const std::size_t mis = reinterpret_cast<std::uintptr_t>(g) / sizeof(T) % A;
+      std::size_t j0 = mis == 0 ? 0 : A - mis;
+      if (j0 > K) j0 = K;
+      const std::size_t lab = label < 0 ? K : static_cast<std::size_t>(label);
+      const V av = splat<V>(a);  // 0 + a, as the in-place sweep has it (a −0 a is +0)
+      return Pending{g, e, y, K, j0, (K - j0) / W, lab, av[0], b, keep, add, av};
+    }
+
+    OPTKERN_VINLINE T one(std::size_t j) const {
+      if constexpr (SPARSE) {
+        const T v = e[j] * a;
+        return j == label ? v - b : v;
+      } else {
+        return e[j] * a - (y[j] * keep + add) * b;
+      }
+    }
+
+    // Vector k of the middle.
+    OPTKERN_VINLINE void write_vector(std::size_t k) const {
+      const std::size_t j = j0 + k * W;
+      V gv = load(e + j) * av;
+      if constexpr (SPARSE) {
+        if (label - j < W) {  // the label's lane less b (a blend: the others as they are)
+          using Bits = typename simd<T>::Bits;
+          typename simd<T>::I lane;
+          for (std::size_t i = 0; i < W; ++i) lane[i] = static_cast<Bits>(i);
+          const V less = gv - b;
+          gv = lane == static_cast<Bits>(label - j) ? less : gv;
+        }
+      } else {
+        gv = gv - (load(y + j) * keep + add) * b;
+      }
+      stream_store(g + j, gv);
+    }
+
+    // The middle's vectors from k on, and both ends.
+    OPTKERN_VINLINE void finish(std::size_t k) const {
+      for (; k < vectors; ++k) write_vector(k);
+      for (std::size_t j = 0; j < j0; ++j) g[j] = one(j);
+      for (std::size_t j = j0 + vectors * W; j < K; ++j) g[j] = one(j);
+    }
+  };
 
   // The largest lane of v (on AVX-512 a shuffle tree; the order can only
   // change which of +0/−0 or which NaN is taken, and neither changes a result:
