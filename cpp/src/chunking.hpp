@@ -33,10 +33,10 @@ inline std::size_t part_begin(std::size_t total, std::size_t parts, std::size_t 
 }
 
 // Calls piece(tensor_index, begin, end) for every non-empty piece of every
-// tensor; with more than kParallelMinElements elements in all, the pieces run
-// on up to num_threads() threads in one parallel region.
+// tensor; with min_parallel elements or more in all, the pieces run on up to
+// num_threads() threads in one parallel region.
 template <class SizeOf, class Piece>
-void for_each_piece(std::size_t count, SizeOf size_of, Piece piece) {
+void for_each_piece(std::size_t count, SizeOf size_of, Piece piece, std::size_t min_parallel) {
   // Reused per calling thread: a step allocates nothing once it has seen its
   // model. (A named reference, so the workers use the caller's vector and not
   // their own thread_local.)
@@ -61,7 +61,7 @@ void for_each_piece(std::size_t count, SizeOf size_of, Piece piece) {
   };
 
   const int threads = num_threads();
-  if (threads <= 1 || total < kParallelMinElements) {
+  if (threads <= 1 || total < min_parallel) {
     run_range(0, total);
     return;
   }

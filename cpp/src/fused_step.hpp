@@ -86,7 +86,8 @@ void fused_step(const TensorOf<Opt, T>* tensors, std::size_t count,
               ema(x.average + bb, x.param + bb, n, mu, one_minus_mu, overwrite);
           }
         }
-      });
+      },
+      kParallelMinStepBytes / (sizeof(T) * (3 + 2 * Opt::kSlots)));
 }
 
 }  // namespace optkern

@@ -2,8 +2,8 @@
 // and OpenMP threading. No Python anywhere; link against the optkern core
 // sources (cpp/src) to use it from a C++ trainer.
 //
-// A step takes every tensor of a model at once. With kParallelMinElements
-// elements or more in all, the elements of all tensors, taken in order, are
+// A step takes every tensor of a model at once. When it moves
+// kParallelMinStepBytes or more in all, the elements of all tensors, taken in order, are
 // split into one equal contiguous part per thread (cut at multiples of 16
 // elements), run in one parallel region; smaller steps run on the calling
 // thread. Each element's update is independent of the others and every path
@@ -46,9 +46,15 @@ void set_num_threads(int n);
 // pieces of this size, whose partial sums add in a fixed order whatever the
 // thread count. Optimizer steps do not use it (see above).
 inline constexpr std::size_t kChunkElements = std::size_t{1} << 13;
-// The least total work, in elements, that steps and reductions spread across
+// The least total work, in elements, that reductions and losses spread across
 // threads; smaller ones run on the calling thread.
 inline constexpr std::size_t kParallelMinElements = std::size_t{1} << 14;
+// The least an optimizer step must move, in bytes (every array it reads or
+// writes, once per element: 3 + 2 x slots streams), to spread across threads:
+// starting a parallel region costs a few microseconds, about what one core
+// needs to stream 1 MiB through its cache. Adam's float32 steps go parallel
+// from about 29 000 elements, SGD's with momentum from about 52 000.
+inline constexpr std::size_t kParallelMinStepBytes = std::size_t{1} << 20;
 
 // ---- optimizer steps --------------------------------------------------------
 // fused_step<Opt, T> (optimizer.hpp) with Opt one of the descriptors in
