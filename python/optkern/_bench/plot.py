@@ -73,6 +73,7 @@ def plot(results: dict[str, dict], path: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     n = len(results)
     cols = min(n, 3)
@@ -97,6 +98,12 @@ def plot(results: dict[str, dict], path: str) -> None:
         ax.axhline(1.0, color="grey", linewidth=0.8, linestyle=":")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
+        # plain numbers (0.95, 10), not 9.5 x 10^-1; the minor ticks labelled only
+        # when the panel spans less than a decade (else they crowd)
+        low, high = ax.get_ylim()
+        plain = FuncFormatter(lambda y, _: f"{y:g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain if high < 10 * low else NullFormatter())
         ax.set_xlabel("size (elements, log scale)")
         ax.set_ylabel("speed-up (baseline time / optkern time)")
         ax.set_title(f"{name}: {res['title']}", fontsize=9)
