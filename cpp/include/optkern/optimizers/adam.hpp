@@ -79,6 +79,14 @@ struct Adam : Descriptor<AdamGroup, AdamCoeffs, 3> {
 
 namespace optkern::OPTKERN_TARGET {
 
+// Adam's second moment, which Nadam shares: Keras v + (g²−v)(1−β2), torch
+// vβ2 + (1−β2)g², each in the order its reference applies the operations.
+template <Convention C, class T>
+inline T adam_second_moment(T v, T g, T beta2, T one_minus_beta2) {
+  if constexpr (C == Convention::keras) return v + (g * g - v) * one_minus_beta2;
+  return v * beta2 + one_minus_beta2 * (g * g);
+}
+
 template <class T, Convention C, WeightDecay WD, bool AMSGRAD, bool SCALED, class Finish>
 inline void adam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
                       T* __restrict vmax, std::size_t n, const AdamCoeffs<T>& k, Finish finish) {
@@ -90,12 +98,7 @@ inline void adam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T
     T pi = p[i], gi = g[i];
     prepare_grad<WD, SCALED>(pi, gi, scale, clip, decay);
     const T mi = m[i] + omb1 * (gi - m[i]);
-    T vi;
-    if constexpr (C == Convention::keras) {
-      vi = v[i] + (gi * gi - v[i]) * omb2;
-    } else {
-      vi = v[i] * beta2 + omb2 * (gi * gi);
-    }
+    T vi = adam_second_moment<C>(v[i], gi, beta2, omb2);
     m[i] = mi;
     v[i] = vi;
     if constexpr (AMSGRAD) {

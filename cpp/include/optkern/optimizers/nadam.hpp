@@ -18,6 +18,7 @@
 
 #include "optkern/choose.hpp"
 #include "optkern/optimizer.hpp"
+#include "optkern/optimizers/adam.hpp"  // adam_second_moment
 #include "optkern/target.hpp"
 
 namespace optkern {
@@ -101,12 +102,7 @@ inline void nadam_loop(T* __restrict p, const T* __restrict g, T* __restrict m, 
     T pi = p[i], gi = g[i];
     prepare_grad<WD, SCALED>(pi, gi, scale, clip, decay);
     const T mi = m[i] + omb1 * (gi - m[i]);
-    T vi;
-    if constexpr (C == Convention::keras) {
-      vi = v[i] + (gi * gi - v[i]) * omb2;
-    } else {
-      vi = v[i] * beta2 + omb2 * (gi * gi);
-    }
+    const T vi = adam_second_moment<C>(v[i], gi, beta2, omb2);
     m[i] = mi;
     v[i] = vi;
     const T d = sqrt_ieee(vi / bc2) + eps;
