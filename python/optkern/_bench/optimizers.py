@@ -462,9 +462,9 @@ def run(argv=None) -> dict:
     best, bound = bandwidth_bound(bw)
     res.update(bandwidth_runs=bw, bandwidth_best_by_kernel=best, bandwidth_bound_gbs=bound)
 
-    for c in cases:  # cases are the foundation's sizes (none when it was not selected)
-        assert foundation is not None
-        derive(c, foundation.bytes_per_element, bound)
+    if foundation is not None:  # cases are the foundation's sizes
+        for c in cases:
+            derive(c, foundation.bytes_per_element, bound)
     res["cases"] = cases
     rows = []
     for row in selected:
