@@ -13,12 +13,12 @@ per front-end, one small class over `FusedStep` that sets:
     whether a group needs a slot (say, ``amsgrad`` for the third);
 ``_kernel_fields(group)``
     the optimizer's own hyperparameters for the record, by field name;
-``_step_records(records)``
-    the records of this step, for optimizers with per-step coefficients
-    (by default the records as they are); called only on calls that update
-    (not on the accumulating calls of ``gradient_accumulation_steps``), with
-    the 1-based step t being applied in ``self._kernel_step`` (with
-    accumulation t counts updates, not calls).
+``_step_records(records, t)``
+    the records of step t (1-based; with ``gradient_accumulation_steps`` t
+    counts updates, not calls), for optimizers with per-step coefficients;
+    called only on calls that update (not on the accumulating calls), and
+    only where a class overrides it (by default the records are used as
+    they are).
 
 The front-end bases add the fields every optimizer has (convention, weight
 decay and its mode, clipvalue, maximize) and keep one record per group.
@@ -29,16 +29,6 @@ from __future__ import annotations
 from typing import Any
 
 from . import _core
-
-_STEP_FUNCTIONS: dict = {}
-
-
-def _step_function(kernel: str) -> Any:
-    """``_core.<kernel>_step``, looked up once (this runs every step)."""
-    fn = _STEP_FUNCTIONS.get(kernel)
-    if fn is None:
-        fn = _STEP_FUNCTIONS[kernel] = getattr(_core, kernel + "_step")
-    return fn
 
 
 class FusedStep:
@@ -66,7 +56,7 @@ class FusedStep:
     def _kernel_fields(self, group: Any) -> dict:
         return {}
 
-    def _step_records(self, records: list) -> list:
+    def _step_records(self, records: list, t: int) -> list:
         return records
 
     # -- used by the front-end bases ---------------------------------------------
@@ -89,20 +79,30 @@ class FusedStep:
         tuple ``(update, accum_steps, ema_momentum, ema_overwrite, averages,
         accumulators, no_decay)``; a call with ``update`` False only
         accumulates and averages, and does not call ``_step_records``."""
+        if step is None:
+            step = self.iterations + 1
+        bound = self._bound_arguments
+        if bound is None:
+            bound = self._bound_arguments = self._bind_arguments()
+        kernel, counts, params, slots, labels, per_step = bound
+        if per_step and (controls is None or controls[0]):
+            records = self._step_records(records, step)
+        kernel(records, counts, step, lrs, params, grads, slots, grad_scales, labels, controls)
+
+    # The native call's arguments that stay the same from step to step, gathered
+    # on the first step: a small step is a microsecond or two, and rebuilding
+    # these each time cost a sizeable part of it. Valid because none of these
+    # lists is rebound once an optimizer is built: loading a state, starting a
+    # slot late or releasing state (ZeRO-1) writes into them.
+    _bound_arguments: tuple | None = None
+
+    def _bind_arguments(self) -> tuple:
         state = self._state
-        kernel = _step_function(self._kernel)
-        self._kernel_step = step = self.iterations + 1 if step is None else step
-        if controls is None or controls[0]:
-            records = self._step_records(records)
-        kernel(
-            records,
+        return (
+            getattr(_core, self._kernel + "_step"),
             self._group_counts,
-            step,
-            lrs,
             self._groups.params,
-            grads,
             [state.get(s) for s in self._slots],
-            grad_scales,
             self._groups.labels,
-            controls,
+            type(self)._step_records is not FusedStep._step_records,
         )

@@ -113,8 +113,9 @@ class ZeroMixin:
                         dst = params[i].reshape(-1)[a - off : b - off]
                         self._peer_copies.append((dst, peers[r][a:b]))
         # keep the hyperparameters in the wrapped optimizer, release its state
-        for slot, arrays in opt._state.items():
-            opt._state[slot] = [
+        # (in place: the optimizer's native call holds these lists)
+        for arrays in opt._state.values():
+            arrays[:] = [
                 None if a is None else np.broadcast_to(np.zeros((), a.dtype), a.shape)
                 for a in arrays
             ]

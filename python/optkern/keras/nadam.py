@@ -97,8 +97,8 @@ class Nadam(MomentsOptimizer):
         # The kernel computes uₜ and uₜ₊₁ as β1(1 − ½·0.96^(t·ψ)) with ψ = 1.
         return dict(beta1=self._beta_1, beta2=self._beta_2, eps=self._epsilon, momentum_decay=1.0)
 
-    def _step_records(self, records: list) -> list:
-        t = self._kernel_step  # iterations + 1; with accumulation, updates + 1
+    def _step_records(self, records: list, t: int) -> list:
+        # t: iterations + 1; with accumulation, updates + 1
         product = self._settled_u_product() * (self._beta_1 * (1.0 - 0.5 * 0.96**t))
         for record in records:
             record.mu_product = product
