@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 
-from optkern._bench.optimizer_rows import (FOUNDATION, keras_to_torch_kwargs, row_goals,
-                                           select_rows, torch_spec)
+from optkern._bench.optimizer_rows import (FOUNDATION, derive, keras_to_torch_kwargs,
+                                           row_goals, select_rows, torch_spec)
 from optkern._registry import CASES, Case, cases
 
 
@@ -95,6 +95,21 @@ def test_row_goals_judge_numpy_torch_and_bytes():
                    ("keras-x", "model", "torch", False)]
 
 
+def test_derive_compares_with_the_foundation_timed_next_to_the_row():
+    """A row moving 12 B/element in 1 µs and keras-adam (28 B) in 2 µs at 2^14:
+    12/28 * 2 = 0.857 of keras-adam's GB/s; no adjacent block, no comparison."""
+    n = 1 << 14
+    c = dict(elements=n, optkern=dict(median=1e-6), numpy=dict(median=8e-6),
+             foundation=dict(median=2e-6))
+    derive(c, 12, 100.0, 28)
+    assert c["optkern_gbs"] == pytest.approx(12 * n / 1e-6 / 1e9)
+    assert c["foundation_gbs"] == pytest.approx(28 * n / 2e-6 / 1e9)
+    assert c["vs_foundation_gbs"] == pytest.approx(12 / 28 * 2)
+    alone = dict(elements=n, optkern=dict(median=1e-6), numpy=dict(median=8e-6))
+    derive(alone, 12, 100.0)
+    assert "vs_foundation_gbs" not in alone
+
+
 def run_bench(*args):
     return subprocess.run([sys.executable, "-m", "optkern", "bench", "optimizers", *args],
                           capture_output=True, text=True, timeout=300)
@@ -117,6 +132,11 @@ def test_quick_run_of_selected_rows_prints_a_row_each(tmp_path):
         assert [c["name"] for c in row["cases"]][0] == "2^14"
         assert all(c["optkern"]["median"] > 0 and c["numpy"]["median"] > 0
                    for c in row["cases"])
+        # the per-byte comparison's own keras-adam blocks, on the same arrays
+        for c in row["cases"]:
+            assert c["foundation"]["median"] > 0
+            assert c["vs_foundation_gbs"] == pytest.approx(
+                c["optkern_gbs"] / c["foundation_gbs"])
     assert result["cases"] == []
 
 

@@ -2,7 +2,7 @@
 
 Usage (the default suite of ``python -m optkern bench``)::
 
-    python -m optkern bench                    # full run, about 10 minutes on 2 cores
+    python -m optkern bench                    # full run, about 11 minutes on 2 cores
     python -m optkern bench --quick            # smoke run, small sizes, a few seconds
     python -m optkern bench optimizers --only keras-sgd --quick
     python -m optkern bench optimizers --threads 1 --json results.json
@@ -25,7 +25,9 @@ The Adam row of the Keras front end (``keras-adam``) is the foundation: it runs
 at 2^10, 2^14, 2^18, 2^22 and 2^26 elements, an odd size next to each (2^k+3 or
 2^k-1), and a 1000-tensor "model" of about 10 M elements whose sizes are drawn
 log-uniformly from a seeded RNG, with its own table and goals. The other rows
-run at 2^14, 2^18, 2^22 and the model, and are compared with it per byte moved.
+run at 2^14, 2^18, 2^22 and the model, and are compared with it per byte moved:
+each of their rounds also times keras-adam on the same arrays, right after the
+row's optkern block.
 
 optkern and torch run with the same thread count (``--threads``, default
 ``ok.get_num_threads()``). The method (blocks, rounds, medians, the bandwidth
@@ -51,7 +53,6 @@ from .optimizer_rows import (
     FOUNDATION,
     ROW_BUDGET_S,
     ROW_ROUNDS,
-    compare_with_foundation,
     derive,
     print_rows_report,
     row_cases,
@@ -145,17 +146,20 @@ def bench_torch(timer, case, spec, torch, p0, g, budget_s):
     return r
 
 
-BENCH = dict(optkern=bench_optkern, numpy=bench_numpy, torch=bench_torch)
-
-
-def time_case(settings, case, spec, torch, p0, g, budget_s, rounds):
+def time_case(settings, case, spec, torch, p0, g, budget_s, rounds, foundation=None):
     """Every library's blocks for one row and one size, in rounds (shorter pauses
-    between blocks with --quick, a smoke run)."""
-    libs = ["optkern", "numpy"] + (["torch"] if spec is not None else [])
-    blocks = {
-        lib: (lambda lib=lib: BENCH[lib](settings.timer, case, spec, torch, p0, g, budget_s))
-        for lib in libs
-    }
+    between blocks with --quick, a smoke run). With ``foundation`` (a registry
+    case), each round also times it on the same arrays right after the row's
+    optkern block, under the key ``"foundation"``: the per-byte comparison then
+    sets two blocks seconds apart side by side, not two minutes apart (memory
+    speed on a shared machine drifts by tens of percent over minutes)."""
+    timer = settings.timer
+    blocks = {"optkern": lambda: bench_optkern(timer, case, spec, torch, p0, g, budget_s)}
+    if foundation is not None:
+        blocks["foundation"] = lambda: bench_optkern(timer, foundation, None, None, p0, g, budget_s)
+    blocks["numpy"] = lambda: bench_numpy(timer, case, spec, torch, p0, g, budget_s)
+    if spec is not None:
+        blocks["torch"] = lambda: bench_torch(timer, case, spec, torch, p0, g, budget_s)
     return run_rounds(blocks, rounds, pause_s=QUICK_PAUSE_S if settings.quick else PAUSE_S)
 
 
@@ -398,6 +402,8 @@ def run(argv=None) -> dict:
     res = machine_info(settings, torch)
     foundation = next((c for c in selected if c.id == FOUNDATION), None)
     others = [c for c in selected if c.id != FOUNDATION]
+    # every other row's cases also time the foundation, for the per-byte goal
+    baseline = next(c for c in select_rows(FOUNDATION) if c.id == FOUNDATION)
     specs = {c.id: torch_spec(torch, c) for c in selected}
     res.update(
         bytes_per_element=foundation.bytes_per_element if foundation else None,
@@ -438,7 +444,9 @@ def run(argv=None) -> dict:
             progress(f"{row.id} {case['name']}: {sum(sizes)} elements in {len(sizes)} tensor(s)")
             entry = new_entry(case)
             entry.update(
-                time_case(settings, row, specs[row.id], torch, p0, g, row_budget, row_rounds)
+                time_case(
+                    settings, row, specs[row.id], torch, p0, g, row_budget, row_rounds, baseline
+                )
             )
             row_entries[row.id].append(entry)
         del p0, g
@@ -471,7 +479,7 @@ def run(argv=None) -> dict:
         entries = cases if row.id == FOUNDATION else row_entries[row.id]
         for c in entries:
             if row.id != FOUNDATION:
-                derive(c, row.bytes_per_element, bound)
+                derive(c, row.bytes_per_element, bound, baseline.bytes_per_element)
         spec = specs[row.id]
         rows.append(
             dict(
@@ -484,7 +492,6 @@ def run(argv=None) -> dict:
                 cases=entries,
             )
         )
-    compare_with_foundation(rows)
     res["optimizers"] = rows
 
     if foundation is not None:
