@@ -88,7 +88,7 @@ class SGD(Optimizer):
             nesterov=bool(g["nesterov"]),
         )
 
-    def _step_records(self, records: list, step: int) -> list:
+    def _step_records(self, records: list, t: int) -> list:
         if not any(self._first_pending):
             return records
         out = []
