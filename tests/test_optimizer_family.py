@@ -26,6 +26,15 @@ def _bits(arrays):
     return [a.tobytes() for a in arrays]
 
 
+def _stepped(case, params, grads):
+    """Copies of ``params`` and the case's optimizer over them, after a step per grads entry."""
+    arrays = [p.copy() for p in params]
+    opt = case.cls(arrays, **case.kwargs)
+    for g in grads:
+        opt.step(g)
+    return arrays, opt
+
+
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_state_dict_holds_the_registered_slots(case):
     params, grads = _problem(np.float32, 1)
@@ -40,15 +49,8 @@ def test_state_dict_holds_the_registered_slots(case):
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_state_dict_round_trip_continues_bit_for_bit(case, dtype):
     params, grads = _problem(dtype, 10)
-    straight = [p.copy() for p in params]
-    opt = case.cls(straight, **case.kwargs)
-    for g in grads:
-        opt.step(g)
-
-    first = [p.copy() for p in params]
-    opt1 = case.cls(first, **case.kwargs)
-    for g in grads[:5]:
-        opt1.step(g)
+    straight, opt = _stepped(case, params, grads)
+    first, opt1 = _stepped(case, params, grads[:5])
     sd = opt1.state_dict()
     resumed = [p.copy() for p in first]
     opt2 = case.cls(resumed, **case.kwargs)
@@ -64,15 +66,9 @@ def test_state_loaded_after_steps_drives_the_next_steps(case):
     """Loading into an optimizer that has already stepped (its native call reuses
     the state lists from step to step, so loading must write into them)."""
     params, grads = _problem(np.float64, 9)
-    a = [p.copy() for p in params]
-    opt_a = case.cls(a, **case.kwargs)
-    for g in grads[:3]:
-        opt_a.step(g)
+    a, opt_a = _stepped(case, params, grads[:3])
     sd = opt_a.state_dict()
-    b = [p.copy() for p in params]
-    opt_b = case.cls(b, **case.kwargs)
-    for g in grads[4:8]:  # another history
-        opt_b.step(g)
+    b, opt_b = _stepped(case, params, grads[4:8])  # another history
     for x, y in zip(b, a):
         x[...] = y
     opt_b.load_state_dict(sd)
@@ -88,15 +84,8 @@ def test_state_loaded_after_steps_drives_the_next_steps(case):
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_checkpoint_resume_continues_bit_for_bit(case, tmp_path):
     params, grads = _problem(np.float32, 8, seed=1)
-    straight = [p.copy() for p in params]
-    opt = case.cls(straight, **case.kwargs)
-    for g in grads:
-        opt.step(g)
-
-    model = [p.copy() for p in params]
-    opt1 = case.cls(model, **case.kwargs)
-    for g in grads[:3]:
-        opt1.step(g)
+    straight, _ = _stepped(case, params, grads)
+    model, opt1 = _stepped(case, params, grads[:3])
     path = ok.Checkpoint(model=model, optimizer=opt1).write(tmp_path / "ckpt")
     fresh = [np.zeros_like(p) for p in params]
     opt2 = case.cls(fresh, **case.kwargs)
