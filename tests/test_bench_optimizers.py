@@ -144,3 +144,19 @@ def test_only_that_selects_nothing_is_refused():
     out = run_bench("--quick", "--only", "no-such-row")
     assert out.returncode == 2
     assert "no-such-row" in out.stderr and "keras-sgd" in out.stderr
+
+
+def test_quick_controls_run_times_every_configuration_also_swept(tmp_path):
+    out = run_bench("--quick", "--only", "controls", "--budget", "0.01", "--bw-elements",
+                    str(1 << 16), "--json", str(tmp_path / "r.json"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    names = ["adam", "adam use_ema", "adam global_clipnorm",
+             "adam global_clipnorm skip_nonfinite", "adam, swept", "adam use_ema, swept"]
+    for name in names:
+        assert f"| {name} |" in out.stdout, name
+    assert "with the caches swept before each step" in out.stdout
+    controls = json.loads((tmp_path / "r.json").read_text())["controls"]
+    assert sorted(controls["times"]) == sorted(names)
+    assert controls["ema_swept_ratio"] == pytest.approx(
+        controls["times"]["adam use_ema, swept"] / controls["times"]["adam, swept"])
+    assert [g["goal"] for g in controls["goals"]] == [1.3, 1.1]

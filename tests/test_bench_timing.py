@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import importlib
+import time
 
 from optkern._bench import SUITES
 from optkern._bench.bandwidth import bandwidth_bound, measure_bandwidth
-from optkern._bench.timing import Timer, pool_rounds, run_rounds
+from optkern._bench.timing import (
+    Timer,
+    cache_sweeper,
+    last_level_cache_bytes,
+    pool_rounds,
+    run_rounds,
+)
 
 BLOCK_KEYS = {"median", "min", "max", "samples", "inner", "cold", "warmup_calls", "times",
               "foreign_load"}
@@ -27,6 +34,23 @@ def test_block_times_one_call_per_sample_entry():
     # one cold call, the warm-up calls, then samples x inner calls
     assert len(calls) == 1 + r["warmup_calls"] + r["samples"] * r["inner"]
     assert r["min"] <= r["median"] <= r["max"]
+
+
+def test_block_with_setup_times_each_call_alone_after_its_setup():
+    events = []
+    timer = Timer(min_samples=3, max_samples=5)
+    r = timer.block(lambda: events.append("call"), budget_s=0.01,
+                    setup=lambda: (events.append("setup"), time.sleep(0.002)))
+    assert r["inner"] == 1 and 3 <= r["samples"] <= 5
+    calls = 1 + r["warmup_calls"] + r["samples"]
+    assert events == ["setup", "call"] * calls
+    assert r["max"] < 0.002  # the setup's sleep is not timed
+
+
+def test_cache_sweeper_reads_more_than_the_last_level_cache():
+    assert last_level_cache_bytes() > 0
+    sweep = cache_sweeper(min_bytes=1 << 20)
+    assert sweep() == max(1 << 20, 2 * last_level_cache_bytes()) // 4  # a sum of float32 ones
 
 
 def test_quiet_block_without_waiting_runs_once():
