@@ -9,6 +9,7 @@ from collections import Counter
 
 import pytest
 
+from optkern._bench.controls import CONFIGS, PAIRS_PER_ROUND, WARMUP_PAIRS, paired_ratios
 from optkern._bench.optimizer_rows import (FOUNDATION, derive, keras_to_torch_kwargs,
                                            row_goals, select_rows, torch_spec)
 from optkern._registry import CASES, Case, cases
@@ -146,17 +147,30 @@ def test_only_that_selects_nothing_is_refused():
     assert "no-such-row" in out.stderr and "keras-sgd" in out.stderr
 
 
-def test_quick_controls_run_times_every_configuration_also_swept(tmp_path):
+def test_quick_controls_run_times_every_configuration_and_pairs_for_the_goals(tmp_path):
     out = run_bench("--quick", "--only", "controls", "--budget", "0.01", "--bw-elements",
                     str(1 << 16), "--json", str(tmp_path / "r.json"))
     assert out.returncode == 0, out.stderr[-2000:]
-    names = ["adam", "adam use_ema", "adam global_clipnorm",
-             "adam global_clipnorm skip_nonfinite", "adam, swept", "adam use_ema, swept"]
-    for name in names:
+    for name in CONFIGS:
         assert f"| {name} |" in out.stdout, name
-    assert "with the caches swept before each step" in out.stdout
     controls = json.loads((tmp_path / "r.json").read_text())["controls"]
-    assert sorted(controls["times"]) == sorted(names)
-    assert controls["ema_swept_ratio"] == pytest.approx(
-        controls["times"]["adam use_ema, swept"] / controls["times"]["adam, swept"])
-    assert [g["goal"] for g in controls["goals"]] == [1.3, 1.1]
+    assert sorted(controls["times"]) == sorted(CONFIGS)
+    assert [(g["goal"], g["pairs"]) for g in controls["goals"]] == [
+        (1.3, PAIRS_PER_ROUND), (1.1, PAIRS_PER_ROUND)]  # --quick: one round
+    for goal in controls["goals"]:
+        q1, q3 = goal["quartiles"]
+        assert 0 < q1 <= goal["value"] <= q3
+        assert goal["met"] == (goal["value"] <= goal["goal"])
+        assert f"{goal['what']}: {goal['value']:.2f}x" in out.stdout
+
+
+def test_pairs_alternate_which_goes_first_and_sweep_before_every_call():
+    calls = []
+    ratios = paired_ratios(lambda: calls.append("step"), lambda: calls.append("base"),
+                           lambda: calls.append("sweep"), pairs=4)
+    assert len(ratios) == 4 and all(r > 0 for r in ratios)
+    timed = [c for c in calls if c != "sweep"]
+    assert calls == [x for c in timed for x in ("sweep", c)]
+    pairs = [tuple(timed[i:i + 2]) for i in range(0, len(timed), 2)]
+    assert len(pairs) == WARMUP_PAIRS + 4
+    assert pairs[0::2] == [("base", "step")] * 3 and pairs[1::2] == [("step", "base")] * 3

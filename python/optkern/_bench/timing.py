@@ -116,7 +116,6 @@ class Timer:
         max_samples: int | None = None,
         sample_s: float = 0.005,
         warmup_s: float | None = None,
-        setup: Callable[[], object] | None = None,
     ) -> dict:
         """Time ``fn()`` (one call) in one block; returns a dict of per-call seconds.
 
@@ -124,9 +123,6 @@ class Timer:
         ``samples`` samples of ``inner`` back-to-back calls each: ``inner`` makes
         a sample last about ``sample_s`` (the timer's cost vanishes for
         microsecond calls), ``samples`` makes the block last about ``budget_s``.
-        With ``setup``, every call (cold, warm-up and timed) follows an untimed
-        ``setup()`` and every sample is one call (``inner`` = 1): for calls of a
-        millisecond or more, say after `cache_sweeper`'s sweep.
         GC is disabled while timing.
         """
         if warmup_s is None:
@@ -137,39 +133,31 @@ class Timer:
         max_samples = (
             self.max_samples if max_samples is None else min(max_samples, self.max_samples)
         )
-
-        def timed(calls: int) -> float:
-            """Seconds for ``calls`` calls (each after its setup, untimed)."""
-            if setup is None:
-                t0 = now()
-                for _ in range(calls):
-                    fn()
-                return now() - t0
-            total = 0.0
-            for _ in range(calls):
-                setup()
-                t0 = now()
-                fn()
-                total += now() - t0
-            return total
-
         gc_enabled = gc.isenabled()
         gc.collect()
         gc.disable()
         snap = cpu_snapshot()
         t_block = now()
         try:
-            cold = timed(1)
+            t0 = now()
+            fn()
+            cold = now() - t0
             calls, t0 = 0, now()
             while True:
-                timed(1)
+                fn()
                 calls += 1
-                if now() - t0 >= warmup_s:  # at least one call: a slow step warms up once
+                elapsed = now() - t0
+                if elapsed >= warmup_s:  # at least one call: a slow step warms up once
                     break
-            per_call = max((now() - t0) / calls, 1e-9)  # with the setup, if any
-            inner = 1 if setup is not None else max(1, int(sample_s / per_call))
-            samples = int(min(max_samples, max(min_samples, budget_s / (inner * per_call))))
-            times = [timed(inner) / inner for _ in range(samples)]
+            est = max(elapsed / calls, 1e-9)
+            inner = max(1, int(sample_s / est))
+            samples = int(min(max_samples, max(min_samples, budget_s / (inner * est))))
+            times = []
+            for _ in range(samples):
+                t0 = now()
+                for _ in range(inner):
+                    fn()
+                times.append((now() - t0) / inner)
         finally:
             if gc_enabled:
                 gc.enable()
@@ -239,14 +227,14 @@ def pause(seconds: float = PAUSE_S) -> None:
 
 def last_level_cache_bytes(default: int = 32 << 20) -> int:
     """The largest CPU cache of the first core, from Linux's sysfs (else ``default``)."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
     sizes = []
-    for index in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+    for path in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
         try:
-            with open(index) as f:
+            with open(path) as f:
                 text = f.read().strip()
         except OSError:
             continue
-        units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
         if text[-1:] in units and text[:-1].isdigit():
             sizes.append(int(text[:-1]) * units[text[-1]])
         elif text.isdigit():
