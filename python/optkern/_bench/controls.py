@@ -12,14 +12,14 @@ elements; 2^18 with --quick), each in its own block, in turn for every round:
   whose finite check is fused into the norm pass.
 
 Goals: ``use_ema`` costs at most 1.3x the plain step, and ``skip_nonfinite`` at most
-1.1x the step with ``global_clipnorm``. They are judged on *pairs*: single steps of
-the configuration and of the one it is compared with, in alternation (in turn
-first), each after a sweep of the caches, as a training loop's forward and backward
-passes leave them; the ratio is the median of the pairs' ratios. Back-to-back steps
-in blocks would let the plain step reuse part of its 64 MB from the 32 MB
-last-level cache between steps, which no training loop does, and the blocks of two
-configurations see the shared machine's memory speed at different moments; the
-blocks' ratio is printed beside the goal all the same.
+1.1x the step with ``global_clipnorm``. They are judged on *pairs*: a single step of
+the configuration and one of the configuration it is compared with, taken in turn
+(each goes first in every other pair), each after a sweep of the caches as a training
+loop's forward and backward passes leave them; the ratio is the median of the pairs'
+ratios. Back-to-back steps in blocks would let the plain step reuse part of its
+64 MB from a 32 MB last-level cache between steps, which no training loop does, and
+the blocks of two configurations see the shared machine's memory speed at different
+moments; the blocks' ratio is printed beside the goal all the same.
 """
 
 from __future__ import annotations
@@ -84,15 +84,10 @@ def time_controls(
     g = [rng.standard_normal(1 << k, dtype=np.float32) * np.float32(1e-2)]
 
     def stepper(name):
-        """A step of configuration ``name`` on fresh arrays, after one untimed step."""
+        """A step of configuration ``name``, on fresh arrays."""
         kwargs, step_kwargs = CONFIGS[name]
         opt = ok.Adam([p0.copy()], learning_rate=LR, **kwargs)
-
-        def step():
-            opt.step(g, **step_kwargs)
-
-        step()
-        return step
+        return lambda: opt.step(g, **step_kwargs)
 
     def block(name):
         return lambda: timer.quiet_block(stepper(name), budget_s)
