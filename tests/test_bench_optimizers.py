@@ -147,6 +147,15 @@ def test_only_that_selects_nothing_is_refused():
     assert "no-such-row" in out.stderr and "keras-sgd" in out.stderr
 
 
+@pytest.mark.parametrize("only", ["adam,adma", "controls,nonsense", "lion, ,no-such-row"])
+def test_only_with_one_substring_that_selects_nothing_is_refused_naming_it(only):
+    out = run_bench("--quick", "--only", only)
+    bad = only.split(",")[-1].strip()
+    assert out.returncode == 2
+    assert f"'{bad}' in --only" in out.stderr and "keras-sgd" in out.stderr
+    assert "| " not in out.stdout  # refused before timing anything
+
+
 def test_quick_controls_run_times_every_configuration_and_pairs_for_the_goals(tmp_path):
     out = run_bench("--quick", "--only", "controls", "--budget", "0.01", "--bw-elements",
                     str(1 << 16), "--json", str(tmp_path / "r.json"))

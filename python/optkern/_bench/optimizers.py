@@ -383,11 +383,15 @@ def run(argv=None) -> dict:
     with_controls = not args.only or any(
         s.strip() in ("controls", FOUNDATION) for s in args.only.split(",")
     )
-    if not selected and not with_controls:
-        ap.error(
-            f"--only {args.only!r} selects no row (the ids: "
-            f"{', '.join(c.id for c in select_rows(None))})"
-        )
+    ids = [c.id for c in select_rows(None)]
+    unmatched = [
+        s.strip()
+        for s in (args.only or "").split(",")
+        if s.strip() and s.strip() != "controls" and not any(s.strip() in i for i in ids)
+    ]
+    if unmatched or not (selected or with_controls):
+        what = f"{', '.join(map(repr, unmatched))} in " if unmatched else ""
+        ap.error(f"{what}--only {args.only!r} selects no row (the ids: {', '.join(ids)})")
     progress = progress_printer()
     t_start = now()
     settings = resolve_timing_options(args)
