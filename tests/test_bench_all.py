@@ -137,3 +137,25 @@ def test_all_is_in_the_help_and_every_suite_can_be_in_it():
     assert "all" in out.stdout and "--plot" in out.stdout and "--json" in out.stdout
     assert set(all_suites()) <= set(SUITES)
     assert all(suite.smoke for suite in SUITES.values() if suite.in_all)
+
+
+@pytest.mark.parametrize("args, option", [
+    (["optimizers", "--rounds", "0"], "--rounds"),
+    (["optimizers", "--budget", "nan"], "--budget"),
+    (["optimizers", "--threads", "0"], "--threads"),
+    (["optimizers", "--retries", "-1"], "--retries"),
+    (["optimizers", "--quiet-wait", "-2"], "--quiet-wait"),
+    (["optimizers", "--bw-elements", "0"], "--bw-elements"),
+    (["losses", "--budget", "-1"], "--budget"),
+    (["losses", "--rounds", "two"], "--rounds"),
+    (["checkpoint", "--size-mb", "-1"], "--size-mb"),
+    (["checkpoint", "--reps", "0"], "--reps"),
+    (["distributed", "--elements", "0"], "--elements"),
+    (["distributed", "--tensors", "100", "--elements", "5"], "--tensors"),
+    (["all", "--threads", "-1"], "--threads"),
+])
+def test_careless_option_is_a_one_line_usage_error_naming_it(args, option):
+    out = run_bench(*args, "--quick", timeout=120)
+    assert out.returncode == 2, out.stderr[-2000:]
+    assert option in out.stderr and "Traceback" not in out.stderr
+    assert "error:" in out.stderr.strip().splitlines()[-1]

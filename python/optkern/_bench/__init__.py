@@ -24,6 +24,8 @@ import dataclasses
 import importlib
 import sys
 
+from .._argtypes import positive_int
+
 
 @dataclasses.dataclass(frozen=True)
 class Suite:
@@ -130,7 +132,7 @@ def run_all(argv: list[str]) -> int:
     )
     ap.add_argument(
         "--threads",
-        type=int,
+        type=positive_int,
         default=None,
         help="threads for optkern and torch (default: ok.get_num_threads())",
     )

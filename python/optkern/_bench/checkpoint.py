@@ -52,6 +52,7 @@ import time
 
 import numpy as np
 
+from .._argtypes import positive_int, positive_number
 from ..checkpoint import Checkpoint, CheckpointManager
 from .losses import copy_bandwidth
 from .summary import summary_row, write_json
@@ -116,13 +117,13 @@ def run(argv=None) -> dict:
     )
     ap.add_argument(
         "--size-mb",
-        type=float,
+        type=positive_number,
         default=None,
         help="state size in MB (10^6 bytes; default 200, 20 with --quick)",
     )
     ap.add_argument(
         "--reps",
-        type=int,
+        type=positive_int,
         default=None,
         help="repetitions, median reported (default 9, 3 with --quick)",
     )

@@ -28,6 +28,8 @@ import numpy as np
 
 import optkern as ok
 
+from .._argtypes import positive_int
+
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(
@@ -37,18 +39,25 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     )
     ap.add_argument(
         "--elements",
-        type=int,
+        type=positive_int,
         default=10_000_000,
         help="model size in float32 elements (default 10 000 000)",
     )
-    ap.add_argument("--tensors", type=int, default=100, help="tensors in the model (default 100)")
     ap.add_argument(
-        "--repeats", type=int, default=10, help="timed repetitions per mode and round (default 10)"
+        "--tensors", type=positive_int, default=100, help="tensors in the model (default 100)"
     )
-    ap.add_argument("--rounds", type=int, default=3, help="rounds over the modes (default 3)")
+    ap.add_argument(
+        "--repeats",
+        type=positive_int,
+        default=10,
+        help="timed repetitions per mode and round (default 10)",
+    )
+    ap.add_argument(
+        "--rounds", type=positive_int, default=3, help="rounds over the modes (default 3)"
+    )
     ap.add_argument(
         "--threads",
-        type=int,
+        type=positive_int,
         default=None,
         help="optkern threads per rank (default: the CPUs this process may use "
         "divided by the number of ranks, at least 1)",
@@ -58,6 +67,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     args = ap.parse_args(argv)
     if args.quick:
         args.elements, args.repeats, args.rounds = min(args.elements, 1_000_000), 3, 2
+    if args.tensors > args.elements:
+        ap.error(f"--tensors {args.tensors} is more than --elements {args.elements}")
     return args
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from .._argtypes import positive_int, positive_number
 from .report import fmt, fmt_x
 from .summary import summary_row, write_json
 from .timing import cpu_snapshot, foreign_load, freeze_imports
@@ -214,17 +215,20 @@ def run(argv: list[str]) -> dict:
         "--quick", action="store_true", help="smaller sizes, shorter blocks, one round"
     )
     parser.add_argument(
-        "--rounds", type=int, default=None, help="rounds of blocks (default 3; 1 with --quick)"
+        "--rounds",
+        type=positive_int,
+        default=None,
+        help="rounds of blocks (default 3; 1 with --quick)",
     )
     parser.add_argument(
         "--budget",
-        type=float,
+        type=positive_number,
         default=None,
         help="seconds per timed block (default 0.4; 0.15 with --quick)",
     )
     parser.add_argument(
         "--threads",
-        type=int,
+        type=positive_int,
         default=None,
         help="threads for optkern and torch (default: optkern's setting)",
     )
@@ -238,7 +242,7 @@ def run(argv: list[str]) -> dict:
         "(meaningful with --threads 1 only)",
     )
     parser.add_argument("--json", metavar="PATH", help="write the figures and the machine to PATH")
-    parser.add_argument("--scale", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--scale", type=positive_int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     import optkern as ok

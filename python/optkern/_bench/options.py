@@ -24,6 +24,7 @@ import numpy as np
 
 import optkern as ok
 
+from .._argtypes import non_negative_int, non_negative_number, positive_int, positive_number
 from .timing import FOREIGN_LOAD_LIMIT, Timer, freeze_imports, loadavg, now
 
 
@@ -48,7 +49,7 @@ def add_timing_options(ap: argparse.ArgumentParser) -> None:
     --quiet-wait and --bw-elements."""
     ap.add_argument(
         "--threads",
-        type=int,
+        type=positive_int,
         default=None,
         help="threads for optkern and torch (default: ok.get_num_threads())",
     )
@@ -56,35 +57,35 @@ def add_timing_options(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--json", metavar="PATH", help="write raw results to PATH")
     ap.add_argument(
         "--budget",
-        type=float,
+        type=positive_number,
         default=None,
         help="seconds per timed block (default 1.0; 0.05 with --quick)",
     )
     ap.add_argument("--no-torch", action="store_true", help="skip torch even if installed")
     ap.add_argument(
         "--rounds",
-        type=int,
+        type=positive_int,
         default=None,
         help="blocks per library and case, taken in turn; samples pooled "
         "(default 3; 1 with --quick)",
     )
     ap.add_argument(
         "--retries",
-        type=int,
+        type=non_negative_int,
         default=None,
         help="times a block is redone when other processes used more than "
         f"{FOREIGN_LOAD_LIMIT} cores meanwhile (default 2; 0 with --quick)",
     )
     ap.add_argument(
         "--quiet-wait",
-        type=float,
+        type=non_negative_number,
         default=None,
         help="seconds to wait, before each block, for other processes to leave "
         "the cores alone, 4 times that in all (default 30; 0 with --quick)",
     )
     ap.add_argument(
         "--bw-elements",
-        type=int,
+        type=positive_int,
         default=None,
         help="float32 elements of the bandwidth arrays (default 2^26; 2^22 quick)",
     )

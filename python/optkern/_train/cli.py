@@ -10,6 +10,7 @@ import sys
 import time
 from typing import Any, NoReturn
 
+from .._argtypes import non_negative_int, positive_int, positive_number
 from .errors import TrainError
 
 EXIT_USAGE = 2
@@ -26,35 +27,6 @@ uninterrupted run. At the end the same steps are timed with optkern.reference
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def _int_at_least(low: int):
-    """An argparse type: a whole number >= ``low``."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"expected a number >= {low}, got {value}")
-        return value
-
-    return parse
-
-
-_positive_int = _int_at_least(1)
-_non_negative_int = _int_at_least(0)
-
-
-def _learning_rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (value > 0 and value < float("inf")):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
 
 
 def _hidden(text: str) -> list:
@@ -116,7 +88,7 @@ examples:
         "--learning-rate",
         "--lr",
         dest="learning_rate",
-        type=_learning_rate,
+        type=positive_number,
         metavar="LR",
         help="initial learning rate; default: the optimizer's own default",
     )
@@ -125,8 +97,8 @@ examples:
         metavar="NAME",
         help=f"learning-rate schedule (below); default {DEFAULTS['schedule']}",
     )
-    add("--epochs", type=_positive_int, metavar="N", help=f"default {DEFAULTS['epochs']}")
-    add("--batch-size", type=_positive_int, metavar="N", help=f"default {DEFAULTS['batch_size']}")
+    add("--epochs", type=positive_int, metavar="N", help=f"default {DEFAULTS['epochs']}")
+    add("--batch-size", type=positive_int, metavar="N", help=f"default {DEFAULTS['batch_size']}")
     add(
         "--hidden",
         type=_hidden,
@@ -135,13 +107,13 @@ examples:
     )
     add(
         "--seed",
-        type=_non_negative_int,
+        type=non_negative_int,
         metavar="N",
         help="initial weights and the per-epoch shuffles; default 0",
     )
     add(
         "--threads",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="threads for optkern's kernels (the results do not depend on it); "
         "default 1: the default model's steps are too small to gain from more",
@@ -154,7 +126,7 @@ examples:
     )
     add(
         "--max-to-keep",
-        type=_positive_int,
+        type=positive_int,
         default=3,
         metavar="N",
         help="checkpoints kept (older ones are deleted); default 3",
@@ -166,7 +138,7 @@ examples:
     )
     add(
         "--compare-steps",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=200,
         metavar="N",
         help="steps timed with optkern and with the NumPy reference at the end; "
