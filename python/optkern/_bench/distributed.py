@@ -37,24 +37,13 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         description="DataParallel / ZeRO-1 Adam step vs the MPI "
         "collectives; run under mpiexec -n W",
     )
-    ap.add_argument(
-        "--elements",
-        type=positive_int,
-        default=10_000_000,
-        help="model size in float32 elements (default 10 000 000)",
-    )
-    ap.add_argument(
-        "--tensors", type=positive_int, default=100, help="tensors in the model (default 100)"
-    )
-    ap.add_argument(
-        "--repeats",
-        type=positive_int,
-        default=10,
-        help="timed repetitions per mode and round (default 10)",
-    )
-    ap.add_argument(
-        "--rounds", type=positive_int, default=3, help="rounds over the modes (default 3)"
-    )
+    for name, default, text in (
+        ("--elements", 10_000_000, "model size in float32 elements (default 10 000 000)"),
+        ("--tensors", 100, "tensors in the model (default 100)"),
+        ("--repeats", 10, "timed repetitions per mode and round (default 10)"),
+        ("--rounds", 3, "rounds over the modes (default 3)"),
+    ):
+        ap.add_argument(name, type=positive_int, default=default, help=text)
     ap.add_argument(
         "--threads",
         type=positive_int,
