@@ -9,6 +9,7 @@ from optkern._bench.bandwidth import bandwidth_bound, measure_bandwidth
 from optkern._bench.timing import (
     Timer,
     cache_sweeper,
+    gc_paused,
     last_level_cache_bytes,
     pool_rounds,
     run_rounds,
@@ -81,3 +82,15 @@ def test_bandwidth_bound_is_the_best_measurement():
     best, bound = bandwidth_bound([first, second])
     assert best == {k: v["gbs"] for k, v in second.items()}
     assert bound == max(best.values()) > 0
+
+
+def test_gc_paused_turns_the_collector_off_and_restores_its_state():
+    import gc
+    for before in (True, False):
+        (gc.enable if before else gc.disable)()
+        try:
+            with gc_paused():
+                assert not gc.isenabled()
+            assert gc.isenabled() == before
+        finally:
+            gc.enable()

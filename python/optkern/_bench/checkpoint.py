@@ -41,7 +41,6 @@ judged on the medians (they never fail the run): a checkpoint write takes at mos
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import random
 import shutil
@@ -56,6 +55,7 @@ from .._argtypes import positive_int, positive_number
 from ..checkpoint import Checkpoint, CheckpointManager
 from .losses import copy_bandwidth
 from .summary import summary_row, write_json
+from .timing import gc_paused
 
 SAVE_GOAL = 1.2  # Checkpoint.write at most this many times np.savez + fsync
 RESTORE_GOAL = 1.3  # a verified Checkpoint.restore at most this many times np.load
@@ -84,14 +84,10 @@ def flat(model, optimizer):
 
 
 def timed(fn):
-    gc.collect()
-    gc.disable()
-    try:
+    with gc_paused():
         t0 = time.perf_counter()
         result = fn()
         return time.perf_counter() - t0, result
-    finally:
-        gc.enable()
 
 
 def remove(path):

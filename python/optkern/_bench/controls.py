@@ -24,14 +24,12 @@ moments; the blocks' ratio is printed beside the goal all the same.
 
 from __future__ import annotations
 
-import gc
-
 import numpy as np
 
 import optkern as ok
 
 from .report import fmt
-from .timing import cache_sweeper, now
+from .timing import cache_sweeper, gc_paused, now
 
 LR = 1e-3
 SEED = 20240611
@@ -55,9 +53,7 @@ def paired_ratios(step, base_step, sweep, pairs: int) -> list[float]:
     first, so that a drift of the machine's speed within a pair cancels out."""
     calls = {"step": step, "base": base_step}
     ratios = []
-    gc_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         for i in range(WARMUP_PAIRS + pairs):
             took = {}
             for which in ("step", "base") if i % 2 else ("base", "step"):
@@ -67,9 +63,6 @@ def paired_ratios(step, base_step, sweep, pairs: int) -> list[float]:
                 took[which] = now() - t0
             if i >= WARMUP_PAIRS:
                 ratios.append(took["step"] / took["base"])
-    finally:
-        if gc_enabled:
-            gc.enable()
     return ratios
 
 

@@ -19,7 +19,6 @@ the CPU time other processes used while the case ran, in cores: a figure above
 from __future__ import annotations
 
 import argparse
-import gc
 import statistics
 import time
 from typing import Any
@@ -29,7 +28,7 @@ import numpy as np
 from .._argtypes import positive_int, positive_number
 from .report import fmt, fmt_x
 from .summary import summary_row, write_json
-from .timing import cpu_snapshot, foreign_load, freeze_imports
+from .timing import cpu_snapshot, foreign_load, freeze_imports, gc_paused
 
 now = time.perf_counter
 
@@ -40,9 +39,7 @@ def time_block(fn, budget_s: float, sample_s: float = 0.005, clock=None) -> list
     ``clock`` (default: the wall clock) reads the time; the samples last
     ``sample_s`` of the wall clock either way."""
     clock = clock or now
-    gc.collect()
-    gc.disable()
-    try:
+    with gc_paused():
         fn()
         calls, t0 = 0, now()
         while True:
@@ -61,8 +58,6 @@ def time_block(fn, budget_s: float, sample_s: float = 0.005, clock=None) -> list
                 fn()
             times.append((clock() - t0) / inner)
         return times
-    finally:
-        gc.enable()
 
 
 def run_rounds(blocks: dict, rounds: int, budget_s: float, clock=None) -> dict:

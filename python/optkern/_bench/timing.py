@@ -31,13 +31,14 @@ with `pool_rounds`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import glob
 import os
 import statistics
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Callable
 
 import numpy as np
@@ -46,6 +47,20 @@ now = time.perf_counter
 
 FOREIGN_LOAD_LIMIT = 0.25  # cores used by other processes above which a block is redone
 PAUSE_S = 0.1  # between blocks: let the other OpenMP runtime's spinning threads sleep
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Collect garbage, then keep the collector off inside the block (a collection
+    in a timed call would be timed), and restore its previous state after."""
+    enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # ------------------------------------------------------- foreign CPU load ----
@@ -133,12 +148,9 @@ class Timer:
         max_samples = (
             self.max_samples if max_samples is None else min(max_samples, self.max_samples)
         )
-        gc_enabled = gc.isenabled()
-        gc.collect()
-        gc.disable()
-        snap = cpu_snapshot()
-        t_block = now()
-        try:
+        with gc_paused():
+            snap = cpu_snapshot()
+            t_block = now()
             t0 = now()
             fn()
             cold = now() - t0
@@ -158,9 +170,6 @@ class Timer:
                 for _ in range(inner):
                     fn()
                 times.append((now() - t0) / inner)
-        finally:
-            if gc_enabled:
-                gc.enable()
         return dict(
             median=statistics.median(times),
             min=min(times),
