@@ -379,19 +379,17 @@ def run(argv=None) -> dict:
     )
     args = ap.parse_args(argv)
     selected = select_rows(args.only)
+    wanted = [s.strip() for s in (args.only or "").split(",") if s.strip()]
     # the training-controls rows: with the foundation row, or asked for by name
-    with_controls = not args.only or any(
-        s.strip() in ("controls", FOUNDATION) for s in args.only.split(",")
-    )
+    with_controls = not args.only or any(s in ("controls", FOUNDATION) for s in wanted)
+    # every substring must select something (then so does the whole --only)
     ids = [c.id for c in select_rows(None)]
-    unmatched = [
-        s.strip()
-        for s in (args.only or "").split(",")
-        if s.strip() and s.strip() != "controls" and not any(s.strip() in i for i in ids)
-    ]
-    if unmatched or not (selected or with_controls):
-        what = f"{', '.join(map(repr, unmatched))} in " if unmatched else ""
-        ap.error(f"{what}--only {args.only!r} selects no row (the ids: {', '.join(ids)})")
+    unmatched = [s for s in wanted if s != "controls" and not any(s in i for i in ids)]
+    if unmatched:
+        ap.error(
+            f"{', '.join(map(repr, unmatched))} in --only {args.only!r} selects no row "
+            f"(the ids: {', '.join(ids)})"
+        )
     progress = progress_printer()
     t_start = now()
     settings = resolve_timing_options(args)
